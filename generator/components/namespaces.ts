@@ -1,0 +1,25 @@
+import { Namespace } from "kubernetes-models/v1/Namespace";
+import type { Environment } from "../config/types.ts";
+import { recommendedLabels } from "../lib/labels.ts";
+
+/** The layer's namespaces, each enforcing the restricted Pod Security Standard. */
+export function namespaces(env: Environment): Namespace[] {
+  const pssVersion = `v${env.common.kubernetesVersion}`;
+  return Object.values(env.common.namespaces).map(
+    (name) =>
+      new Namespace({
+        metadata: {
+          name,
+          labels: {
+            ...recommendedLabels(env, { app: env.common.partOf, component: "namespace", instance: name }),
+            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/enforce-version": pssVersion,
+            "pod-security.kubernetes.io/audit": "restricted",
+            "pod-security.kubernetes.io/audit-version": pssVersion,
+            "pod-security.kubernetes.io/warn": "restricted",
+            "pod-security.kubernetes.io/warn-version": pssVersion,
+          },
+        },
+      }),
+  );
+}

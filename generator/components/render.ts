@@ -1,0 +1,89 @@
+// Stage 2 of the pipeline: runs every component over one environment's config and checks the
+// typed objects they return. Either every object is valid or nothing leaves this stage.
+import { components } from "./index.ts";
+import type { Environment } from "../config/types.ts";
+import { GenerationFailed, InvalidConfig, objectId, type Problem } from "../lib/errors.ts";
+import type { KubeObject } from "../lib/objects.ts";
+
+export interface RenderedObject {
+  readonly component: string;
+  readonly object: KubeObject;
+}
+
+export interface RenderedEnvironment {
+  readonly environment: Environment;
+  readonly objects: readonly RenderedObject[];
+}
+
+const clusterScoped = new Set(["Namespace"]);
+
+/** Renders one environment; throws GenerationFailed listing every problem found. */
+export function renderEnvironment(env: Environment): RenderedEnvironment {
+  const problems: Problem[] = [];
+  const objects: RenderedObject[] = [];
+  for (const [component, build] of Object.entries(components)) {
+    try {
+      for (const object of build(env)) objects.push({ component, object });
+    } catch (err) {
+      if (!(err instanceof InvalidConfig)) throw err;
+      problems.push({ environment: env.name, component, object: err.object, field: err.field, message: err.message });
+    }
+  }
+  const seen = new Map<string, string>();
+  const namespaces = new Set(Object.values(env.common.namespaces));
+  for (const { component, object } of objects) {
+    const at = { environment: env.name, component, object: objectId(object) };
+    problems.push(...schemaProblems(object).map((p) => ({ ...at, ...p })));
+    const ns = object.metadata?.namespace;
+    if (!clusterScoped.has(object.kind) && (ns === undefined || !namespaces.has(ns))) {
+      problems.push({
+        ...at,
+        field: "metadata.namespace",
+        message: `namespace ${JSON.stringify(ns)} is not one of the layer's namespaces (${[...namespaces].join(", ")})`,
+      });
+    }
+    const key = `${object.apiVersion} ${objectId(object)}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      problems.push({
+        ...at,
+        field: "metadata.name",
+        message: `${objectId(object)} is already defined by component ${first}; kind/namespace/name must be unique`,
+      });
+    } else {
+      seen.set(key, component);
+    }
+  }
+  if (problems.length > 0) throw new GenerationFailed(problems);
+  return { environment: env, objects };
+}
+
+interface SchemaError {
+  readonly instancePath: string;
+  readonly message?: string;
+  readonly keyword: string;
+}
+
+/** Runs the model's validate() and turns its JSON-pointer errors into `a.b[0].c` field paths. */
+function schemaProblems(object: KubeObject): { field: string; message: string }[] {
+  try {
+    object.validate();
+    return [];
+  } catch (err) {
+    const errors = (err as { errors?: SchemaError[] }).errors;
+    if (!errors) throw err;
+    // A oneOf failure repeats each branch's error; report each field once, with the real reason.
+    const byField = new Map<string, string[]>();
+    for (const e of errors) {
+      const field = fieldPath(e.instancePath);
+      if (e.keyword === "oneOf" || e.keyword === "anyOf") continue;
+      byField.set(field, [...(byField.get(field) ?? []), e.message ?? e.keyword]);
+    }
+    return [...byField].map(([field, messages]) => ({ field, message: messages.join(" or ") }));
+  }
+}
+
+function fieldPath(pointer: string): string {
+  const parts = pointer.split("/").slice(1).map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~"));
+  return parts.reduce((path, p) => (/^\d+$/.test(p) ? `${path}[${p}]` : path ? `${path}.${p}` : p), "") || "(root)";
+}

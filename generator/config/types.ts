@@ -1,0 +1,138 @@
+// Typed environment config: the only input of the component functions.
+// `Common` holds what every environment shares; each environment file holds what differs.
+
+/** A Kubernetes resource quantity such as `500m`, `1Gi` or `2` (checked by `validate()`). */
+export type Quantity = string;
+
+export interface ContainerResources {
+  readonly requests: { readonly cpu: Quantity; readonly memory: Quantity };
+  readonly limits: { readonly cpu: Quantity; readonly memory: Quantity };
+}
+
+export interface Images {
+  readonly postgres: string;
+  readonly pgbouncer: string;
+  readonly redis: string;
+  readonly kafka: string;
+  readonly typesense: string;
+  readonly debezium: string;
+}
+
+export interface Namespaces {
+  readonly persistent: string;
+  readonly broker: string;
+  readonly search: string;
+}
+
+export interface Common {
+  /** `app.kubernetes.io/part-of` on every object. */
+  readonly partOf: string;
+  /** `app.kubernetes.io/version` of the objects that belong to the layer as a whole. */
+  readonly layerVersion: string;
+  /** `app.kubernetes.io/managed-by` on every object. */
+  readonly managedBy: string;
+  /** Kubernetes minor version the layer targets, e.g. `1.36`; pins the Pod Security version labels. */
+  readonly kubernetesVersion: string;
+  readonly clusterDomain: string;
+  readonly storageClassName: string;
+  /** Values of the `node.kubernetes.io/pool` node label. */
+  readonly nodePools: { readonly stateful: string; readonly jobs: string };
+  readonly images: Images;
+  readonly namespaces: Namespaces;
+  /** Namespaces whose pods use the data layer (backend services). */
+  readonly clientNamespaces: readonly string[];
+  /** Limits of the one-time init Jobs (sized for the JVM command-line tools of Kafka). */
+  readonly jobs: {
+    readonly activeDeadlineSeconds: number;
+    readonly backoffLimit: number;
+    readonly resources: ContainerResources;
+  };
+}
+
+/** One `-c name=value` server setting, kept in the order the design document lists them. */
+export type PostgresSettings = readonly (readonly [name: string, value: string])[];
+
+export interface PostgresConfig {
+  readonly database: string;
+  /** The seven schemas the services use; created (if missing) by the primary's init container. */
+  readonly schemas: readonly string[];
+  readonly users: {
+    readonly superuser: string;
+    readonly app: string;
+    readonly replication: string;
+    readonly debezium: string;
+  };
+  readonly primary: {
+    readonly resources: ContainerResources;
+    readonly storage: Quantity;
+    readonly settings: PostgresSettings;
+  };
+  readonly replica: {
+    readonly replicas: number;
+    readonly resources: ContainerResources;
+    readonly storage: Quantity;
+    readonly settings: PostgresSettings;
+  };
+}
+
+export interface PgBouncerConfig {
+  readonly replicas: number;
+  readonly resources: ContainerResources;
+  readonly poolMode: "session" | "transaction" | "statement";
+  readonly maxClientConn: number;
+  readonly defaultPoolSize: number;
+  readonly minPoolSize: number;
+  readonly reservePoolSize: number;
+  readonly maxDbConnections: number;
+}
+
+export interface RedisConfig {
+  /** Cluster masters; every pod is a master (no replicas in staging). */
+  readonly masters: number;
+  readonly resources: ContainerResources;
+  readonly storage: Quantity;
+  readonly maxmemory: string;
+  readonly maxmemoryPolicy: string;
+  readonly clusterNodeTimeoutMs: number;
+}
+
+export interface KafkaConfig {
+  /** Combined broker+controller nodes. */
+  readonly brokers: number;
+  readonly resources: ContainerResources;
+  readonly storage: Quantity;
+  /** KRaft cluster id (22-character base64 UUID), fixed so every broker formats into one cluster. */
+  readonly clusterId: string;
+  /** The SCRAM-SHA-512 user the backend services (and Debezium) authenticate as. */
+  readonly clientUser: string;
+  readonly scramIterations: number;
+  /** Broker settings written into server.properties, in this order. */
+  readonly serverProperties: readonly (readonly [key: string, value: string])[];
+}
+
+export interface TypesenseConfig {
+  readonly replicas: number;
+  readonly resources: ContainerResources;
+  readonly storage: Quantity;
+}
+
+export interface DebeziumConfig {
+  readonly replicas: number;
+  readonly resources: ContainerResources;
+  readonly connectorName: string;
+  /** Kafka topic prefix of the change events. */
+  readonly topicPrefix: string;
+  readonly slotName: string;
+  readonly publicationName: string;
+}
+
+export interface Environment {
+  readonly name: string;
+  readonly common: Common;
+  readonly postgres: PostgresConfig;
+  readonly pgbouncer: PgBouncerConfig;
+  readonly redis: RedisConfig;
+  readonly kafka: KafkaConfig;
+  readonly typesense: TypesenseConfig;
+  readonly debezium: DebeziumConfig;
+}

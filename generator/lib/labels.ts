@@ -1,0 +1,38 @@
+import type { Environment } from "../config/types.ts";
+
+/** What an object is part of: the app (`postgresql`), its role in it (`primary`) and its instance. */
+export interface Role {
+  readonly app: string;
+  readonly component: string;
+  readonly instance: string;
+  /** Image the role runs; its tag becomes `app.kubernetes.io/version`. Absent for layer-wide objects. */
+  readonly image?: string;
+}
+
+/**
+ * The minimal, stable label subset used in selectors. It never contains a version (selectors are
+ * immutable) nor `app.kubernetes.io/instance` (Argo CD may use it for tracking).
+ */
+export function selectorLabels(role: Role): Record<string, string> {
+  return { "app.kubernetes.io/name": role.app, "app.kubernetes.io/component": role.component };
+}
+
+/** The recommended `app.kubernetes.io/*` labels, carried by every object. */
+export function recommendedLabels(env: Environment, role: Role): Record<string, string> {
+  return {
+    ...selectorLabels(role),
+    "app.kubernetes.io/instance": role.instance,
+    "app.kubernetes.io/version": role.image ? imageTag(role.image) : env.common.layerVersion,
+    "app.kubernetes.io/part-of": env.common.partOf,
+    "app.kubernetes.io/managed-by": env.common.managedBy,
+  };
+}
+
+export function imageTag(image: string): string {
+  const tag = image.slice(image.lastIndexOf(":") + 1);
+  return tag === image ? "" : tag;
+}
+
+export function objectMeta(env: Environment, role: Role, name: string, namespace: string) {
+  return { name, namespace, labels: recommendedLabels(env, role) };
+}

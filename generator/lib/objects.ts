@@ -1,0 +1,173 @@
+// Builders for the object shapes the layer repeats: StatefulSets with one data volume, Services,
+// Deployments and one-time init Jobs. Each fills in what the layer always wants (labels, selectors,
+// node pool, restricted pods, retained volumes) so a component states only what is its own.
+import type { IObjectMeta } from "@kubernetes-models/apimachinery/apis/meta/v1/ObjectMeta";
+import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
+import { Job } from "kubernetes-models/batch/v1/Job";
+import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
+import type { IContainer } from "kubernetes-models/v1/Container";
+import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
+import { Service } from "kubernetes-models/v1/Service";
+import type { IServicePort } from "kubernetes-models/v1/ServicePort";
+import type { Environment, Quantity } from "../config/types.ts";
+import { objectMeta, type Role, recommendedLabels, selectorLabels } from "./labels.ts";
+import { container, resources, restrictedPodSecurity } from "./pod.ts";
+
+/** What every component returns: typed objects that can validate and serialize themselves. */
+export interface KubeObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  metadata?: IObjectMeta;
+  validate(): void;
+  toJSON(): unknown;
+}
+
+/** Name of the data volume claim template of every StatefulSet. */
+export const dataVolume = "data";
+
+/** A pod spec without what the builders add (security context, node pool). */
+export type PodParts = Omit<IPodSpec, "securityContext" | "nodeSelector">;
+
+export interface StatefulSetParts {
+  readonly name: string;
+  readonly namespace: string;
+  readonly role: Role;
+  readonly serviceName: string;
+  readonly replicas: number;
+  readonly uid: number;
+  readonly storage: Quantity;
+  readonly pod: PodParts;
+  /** Parallel for clustered servers whose peers must all start before any becomes useful. */
+  readonly parallel?: boolean;
+}
+
+export function statefulSet(env: Environment, parts: StatefulSetParts): StatefulSet {
+  return new StatefulSet({
+    metadata: objectMeta(env, parts.role, parts.name, parts.namespace),
+    spec: {
+      serviceName: parts.serviceName,
+      replicas: parts.replicas,
+      ...(parts.parallel ? { podManagementPolicy: "Parallel" as const } : {}),
+      selector: { matchLabels: selectorLabels(parts.role) },
+      // Removing or scaling down a StatefulSet never deletes a database's volumes.
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+      template: {
+        metadata: { labels: recommendedLabels(env, parts.role) },
+        spec: {
+          ...parts.pod,
+          nodeSelector: { "node.kubernetes.io/pool": env.common.nodePools.stateful },
+          securityContext: restrictedPodSecurity(parts.uid, { fsGroup: true }),
+        },
+      },
+      volumeClaimTemplates: [
+        {
+          // apiVersion/kind are what the API server stores; rendering them avoids permanent drift.
+          apiVersion: "v1",
+          kind: "PersistentVolumeClaim",
+          metadata: { name: dataVolume, labels: selectorLabels(parts.role) },
+          spec: {
+            accessModes: ["ReadWriteOnce"],
+            storageClassName: env.common.storageClassName,
+            resources: { requests: { storage: parts.storage } },
+          },
+        },
+      ],
+    },
+  });
+}
+
+export interface DeploymentParts {
+  readonly name: string;
+  readonly namespace: string;
+  readonly role: Role;
+  readonly replicas: number;
+  readonly uid: number;
+  readonly pod: PodParts;
+}
+
+export function deployment(env: Environment, parts: DeploymentParts): Deployment {
+  return new Deployment({
+    metadata: objectMeta(env, parts.role, parts.name, parts.namespace),
+    spec: {
+      replicas: parts.replicas,
+      selector: { matchLabels: selectorLabels(parts.role) },
+      template: {
+        metadata: { labels: recommendedLabels(env, parts.role) },
+        spec: {
+          ...parts.pod,
+          nodeSelector: { "node.kubernetes.io/pool": env.common.nodePools.stateful },
+          securityContext: restrictedPodSecurity(parts.uid, { fsGroup: false }),
+        },
+      },
+    },
+  });
+}
+
+export interface InitJobParts {
+  readonly name: string;
+  readonly namespace: string;
+  readonly role: Role;
+  readonly uid: number;
+  /** The Job's one container; resources come from the common Job limits. */
+  readonly container: Omit<IContainer, "resources" | "securityContext">;
+  readonly volumes?: IPodSpec["volumes"];
+}
+
+/**
+ * A one-time initialization Job. No `ttlSecondsAfterFinished`: under Argo CD a Job the TTL
+ * controller deletes turns OutOfSync and is recreated, running again. Scripts are idempotent.
+ */
+export function initJob(env: Environment, parts: InitJobParts): Job {
+  return new Job({
+    metadata: objectMeta(env, parts.role, parts.name, parts.namespace),
+    spec: {
+      backoffLimit: env.common.jobs.backoffLimit,
+      activeDeadlineSeconds: env.common.jobs.activeDeadlineSeconds,
+      template: {
+        metadata: { labels: recommendedLabels(env, parts.role) },
+        spec: {
+          restartPolicy: "OnFailure",
+          containers: [container({ ...parts.container, resources: resources(env.common.jobs.resources) })],
+          ...(parts.volumes ? { volumes: parts.volumes } : {}),
+          nodeSelector: { "node.kubernetes.io/pool": env.common.nodePools.jobs },
+          securityContext: restrictedPodSecurity(parts.uid, { fsGroup: false }),
+        },
+      },
+    },
+  });
+}
+
+export interface ServiceParts {
+  readonly name: string;
+  readonly namespace: string;
+  readonly role: Role;
+  readonly ports: readonly IServicePort[];
+  /** Headless Services give StatefulSet pods their stable DNS names. */
+  readonly headless?: boolean;
+  /** Publish pods before they are ready, so clustered peers can find each other at bootstrap. */
+  readonly publishNotReadyAddresses?: boolean;
+}
+
+export function service(env: Environment, parts: ServiceParts): Service {
+  return new Service({
+    metadata: objectMeta(env, parts.role, parts.name, parts.namespace),
+    spec: {
+      type: "ClusterIP",
+      ...(parts.headless ? { clusterIP: "None" } : {}),
+      ...(parts.publishNotReadyAddresses ? { publishNotReadyAddresses: true } : {}),
+      selector: selectorLabels(parts.role),
+      ports: parts.ports.map((p) => ({ protocol: "TCP" as const, ...p })),
+    },
+  });
+}
+
+export function configMap(
+  env: Environment,
+  parts: { name: string; namespace: string; role: Role; data: Record<string, string> },
+): ConfigMap {
+  return new ConfigMap({
+    metadata: objectMeta(env, parts.role, parts.name, parts.namespace),
+    data: parts.data,
+  });
+}

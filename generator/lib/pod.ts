@@ -1,0 +1,85 @@
+// Small builders for the parts every pod of the layer shares: restricted security contexts,
+// probes, Secret-backed env vars and resources.
+import type { IContainer } from "kubernetes-models/v1/Container";
+import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
+import type { IPodSecurityContext } from "kubernetes-models/v1/PodSecurityContext";
+import type { IProbe } from "kubernetes-models/v1/Probe";
+import type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
+import type { ContainerResources } from "../config/types.ts";
+import type { SecretRef } from "./topology.ts";
+
+/** Pod-level half of the restricted Pod Security Standard, running as the image's own user. */
+export function restrictedPodSecurity(uid: number, opts: { fsGroup: boolean }): IPodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    ...(opts.fsGroup ? { fsGroup: uid, fsGroupChangePolicy: "OnRootMismatch" as const } : {}),
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/** Container-level half of the restricted Pod Security Standard. */
+export const restrictedContainerSecurity: ISecurityContext = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ["ALL"] },
+};
+
+/** A container with the restricted security context applied. */
+export function container(spec: IContainer): IContainer {
+  return { ...spec, securityContext: restrictedContainerSecurity };
+}
+
+export function resources(r: ContainerResources): IContainer["resources"] {
+  return {
+    requests: { cpu: r.requests.cpu, memory: r.requests.memory },
+    limits: { cpu: r.limits.cpu, memory: r.limits.memory },
+  };
+}
+
+export function secretEnv(name: string, secret: SecretRef): IEnvVar {
+  return { name, valueFrom: { secretKeyRef: { name: secret.name, key: secret.key } } };
+}
+
+export function plainEnv(name: string, value: string): IEnvVar {
+  return { name, value };
+}
+
+/** The pod's own name and IP from the downward API. */
+export function podFieldEnv(name: string, fieldPath: "metadata.name" | "status.podIP"): IEnvVar {
+  return { name, valueFrom: { fieldRef: { fieldPath } } };
+}
+
+/** Probe timings: readiness reacts fast, liveness gives a slow server time before a restart. */
+export interface ProbeTiming {
+  readonly initialDelaySeconds: number;
+  readonly periodSeconds: number;
+  readonly timeoutSeconds: number;
+  readonly failureThreshold: number;
+}
+
+export const readinessTiming: ProbeTiming = {
+  initialDelaySeconds: 5,
+  periodSeconds: 10,
+  timeoutSeconds: 5,
+  failureThreshold: 3,
+};
+
+export const livenessTiming: ProbeTiming = {
+  initialDelaySeconds: 30,
+  periodSeconds: 20,
+  timeoutSeconds: 5,
+  failureThreshold: 6,
+};
+
+export function tcpProbe(port: number | string, timing: ProbeTiming): IProbe {
+  return { tcpSocket: { port }, ...timing };
+}
+
+export function httpProbe(path: string, port: number | string, timing: ProbeTiming): IProbe {
+  return { httpGet: { path, port }, ...timing };
+}
+
+export function execProbe(script: string, timing: ProbeTiming): IProbe {
+  return { exec: { command: ["sh", "-c", script] }, ...timing };
+}

@@ -1,0 +1,99 @@
+// Names, ports and Secrets of the data layer, defined once. Components, NetworkPolicies and the
+// generated docs all derive from these, so a hostname, port or Secret name is never typed twice.
+
+/** A Secret the layer reads but never writes: operators create it before the first sync. */
+export interface SecretRef {
+  readonly name: string;
+  readonly key: string;
+}
+
+export const ports = {
+  postgres: 5432,
+  pgbouncer: 6432,
+  redis: 6379,
+  redisBus: 16379,
+  kafkaInternal: 29092,
+  kafkaClient: 9092,
+  kafkaController: 9093,
+  typesense: 8108,
+  debezium: 8083,
+  dns: 53,
+} as const;
+
+export const postgresNames = {
+  app: "postgresql",
+  primary: "nx-postgresql-primary",
+  primaryHeadless: "nx-postgresql-primary-headless",
+  replica: "nx-postgresql-replica",
+  replicaHeadless: "nx-postgresql-replica-headless",
+  secrets: {
+    superuser: { name: "nx-postgresql-superuser-secret", key: "password" },
+    app: { name: "nx-postgresql-app-secret", key: "password" },
+    replication: { name: "nx-postgresql-replication-secret", key: "password" },
+    debezium: { name: "nx-postgresql-debezium-secret", key: "password" },
+  },
+} as const;
+
+export const pgbouncerNames = {
+  app: "pgbouncer",
+  deployment: "nx-pgbouncer",
+  service: "nx-pgbouncer",
+  config: "nx-pgbouncer-config",
+} as const;
+
+export const redisNames = {
+  app: "redis",
+  statefulSet: "nx-redis",
+  service: "nx-redis",
+  headless: "nx-redis-headless",
+  clusterInitJob: "nx-redis-cluster-init",
+  secret: { name: "nx-redis-secret", key: "REDIS_PASSWORD" },
+} as const;
+
+export const kafkaNames = {
+  app: "kafka",
+  statefulSet: "nx-kafka",
+  service: "nx-kafka",
+  headless: "nx-kafka-headless",
+  config: "nx-kafka-config",
+  scramInitJob: "nx-kafka-scram-init",
+  jaasSecret: { name: "nx-kafka-jaas", key: "kafka_server_jaas.conf" },
+  /** Password of the SCRAM client user; the same Secret exists in nx-broker and nx-search. */
+  clientSecret: { name: "nx-kafka-client-secret", key: "KAFKA_SASL_PASSWORD" },
+} as const;
+
+export const typesenseNames = {
+  app: "typesense",
+  statefulSet: "nx-typesense",
+  service: "nx-typesense",
+  secret: { name: "nx-typesense-secret", key: "TYPESENSE_API_KEY" },
+} as const;
+
+export const debeziumNames = {
+  app: "debezium",
+  deployment: "nx-debezium",
+  service: "nx-debezium",
+  connector: "nx-debezium-connector",
+  initJob: "nx-debezium-init",
+} as const;
+
+/** `<service>.<namespace>.svc.<domain>` */
+export function serviceHost(service: string, namespace: string, clusterDomain: string): string {
+  return `${service}.${namespace}.svc.${clusterDomain}`;
+}
+
+/** Stable DNS name of one StatefulSet pod behind its headless Service. */
+export function podHost(
+  statefulSet: string,
+  ordinal: number,
+  headless: string,
+  namespace: string,
+  clusterDomain: string,
+): string {
+  return `${statefulSet}-${ordinal}.${serviceHost(headless, namespace, clusterDomain)}`;
+}
+
+/** Ordinals 0..count-1 of a StatefulSet. */
+export function ordinals(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => i);
+}
