@@ -1,5 +1,5 @@
 import type { Environment } from "../config/types.ts";
-import type { Role } from "../lib/labels.ts";
+import { role } from "../lib/labels.ts";
 import { dataVolume, initJob, type KubeObject, service, statefulSet } from "../lib/objects.ts";
 import {
   container,
@@ -10,13 +10,9 @@ import {
   resources,
   secretEnv,
 } from "../lib/pod.ts";
-import { ordinals, podHost, ports, redisNames, serviceHost } from "../lib/topology.ts";
+import { ordinals, podHost, podRoles, ports, redisNames, serviceHost } from "../lib/topology.ts";
 
 const uid = 999; // the redis user of the official image
-
-function redisRole(env: Environment, component: string, instance: string): Role {
-  return { app: redisNames.app, component, instance, image: env.common.images.redis };
-}
 
 /** Pod DNS names of the cluster nodes, the addresses backend services are configured with. */
 export function redisNodeHosts(env: Environment): string[] {
@@ -58,7 +54,7 @@ export function redisCluster(env: Environment) {
   return statefulSet(env, {
     name: redisNames.statefulSet,
     namespace: ns,
-    role: redisRole(env, "cluster", redisNames.statefulSet),
+    role: role(podRoles.redis, redisNames.statefulSet, env.common.images.redis),
     serviceName: redisNames.headless,
     replicas: cfg.masters,
     parallel: true,
@@ -120,7 +116,7 @@ export function redisCluster(env: Environment) {
 
 function redisServices(env: Environment) {
   const ns = env.common.namespaces.broker;
-  const role = redisRole(env, "cluster", redisNames.statefulSet);
+  const clusterRole = role(podRoles.redis, redisNames.statefulSet, env.common.images.redis);
   const servicePorts = [
     { name: "redis", port: ports.redis, targetPort: "redis" },
     { name: "cluster-bus", port: ports.redisBus, targetPort: "cluster-bus" },
@@ -129,12 +125,12 @@ function redisServices(env: Environment) {
     service(env, {
       name: redisNames.headless,
       namespace: ns,
-      role,
+      role: clusterRole,
       ports: servicePorts,
       headless: true,
       publishNotReadyAddresses: true,
     }),
-    service(env, { name: redisNames.service, namespace: ns, role, ports: servicePorts }),
+    service(env, { name: redisNames.service, namespace: ns, role: clusterRole, ports: servicePorts }),
   ];
 }
 
@@ -180,7 +176,7 @@ echo "cluster state ok"
   return initJob(env, {
     name: redisNames.clusterInitJob,
     namespace: env.common.namespaces.broker,
-    role: redisRole(env, "cluster-init", redisNames.clusterInitJob),
+    role: role(podRoles.redisClusterInit, redisNames.clusterInitJob, env.common.images.redis),
     uid,
     container: {
       name: "cluster-init",

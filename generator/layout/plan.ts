@@ -84,7 +84,7 @@ export function planLayout(environments: readonly RenderedEnvironment[]): YamlFi
     files.push({ path: `base/${folder}/kustomization.yaml`, documents: [{ ...kustomizationHeader, resources }] });
   }
   environments.forEach(({ environment }, i) => {
-    const folders = [...new Set(placed[i]!.values().map((p) => p.folder))].sort();
+    const folders = [...new Set([...placed[i]!.values()].map((p) => p.folder))].sort();
     for (const folder of folders) {
       const resources = [
         ...(baseResources.has(folder) ? [`../../../base/${folder}`] : []),

@@ -1,19 +1,22 @@
 import type { Environment } from "../config/types.ts";
+import type { PodRole } from "./topology.ts";
 
 /** What an object is part of: the app (`postgresql`), its role in it (`primary`) and its instance. */
-export interface Role {
-  readonly app: string;
-  readonly component: string;
+export interface Role extends PodRole {
   readonly instance: string;
   /** Image the role runs; its tag becomes `app.kubernetes.io/version`. Absent for layer-wide objects. */
   readonly image?: string;
+}
+
+export function role(pod: PodRole, instance: string, image?: string): Role {
+  return image === undefined ? { ...pod, instance } : { ...pod, instance, image };
 }
 
 /**
  * The minimal, stable label subset used in selectors. It never contains a version (selectors are
  * immutable) nor `app.kubernetes.io/instance` (Argo CD may use it for tracking).
  */
-export function selectorLabels(role: Role): Record<string, string> {
+export function selectorLabels(role: PodRole): Record<string, string> {
   return { "app.kubernetes.io/name": role.app, "app.kubernetes.io/component": role.component };
 }
 

@@ -40,6 +40,11 @@ export interface StatefulSetParts {
   readonly pod: PodParts;
   /** Parallel for clustered servers whose peers must all start before any becomes useful. */
   readonly parallel?: boolean;
+  readonly podAnnotations?: Record<string, string>;
+}
+
+function podMetadata(env: Environment, role: Role, annotations?: Record<string, string>) {
+  return { labels: recommendedLabels(env, role), ...(annotations ? { annotations } : {}) };
 }
 
 export function statefulSet(env: Environment, parts: StatefulSetParts): StatefulSet {
@@ -53,7 +58,7 @@ export function statefulSet(env: Environment, parts: StatefulSetParts): Stateful
       // Removing or scaling down a StatefulSet never deletes a database's volumes.
       persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
       template: {
-        metadata: { labels: recommendedLabels(env, parts.role) },
+        metadata: podMetadata(env, parts.role, parts.podAnnotations),
         spec: {
           ...parts.pod,
           nodeSelector: { "node.kubernetes.io/pool": env.common.nodePools.stateful },
@@ -84,6 +89,7 @@ export interface DeploymentParts {
   readonly replicas: number;
   readonly uid: number;
   readonly pod: PodParts;
+  readonly podAnnotations?: Record<string, string>;
 }
 
 export function deployment(env: Environment, parts: DeploymentParts): Deployment {
@@ -93,7 +99,7 @@ export function deployment(env: Environment, parts: DeploymentParts): Deployment
       replicas: parts.replicas,
       selector: { matchLabels: selectorLabels(parts.role) },
       template: {
-        metadata: { labels: recommendedLabels(env, parts.role) },
+        metadata: podMetadata(env, parts.role, parts.podAnnotations),
         spec: {
           ...parts.pod,
           nodeSelector: { "node.kubernetes.io/pool": env.common.nodePools.stateful },
@@ -125,7 +131,7 @@ export function initJob(env: Environment, parts: InitJobParts): Job {
       backoffLimit: env.common.jobs.backoffLimit,
       activeDeadlineSeconds: env.common.jobs.activeDeadlineSeconds,
       template: {
-        metadata: { labels: recommendedLabels(env, parts.role) },
+        metadata: podMetadata(env, parts.role),
         spec: {
           restartPolicy: "OnFailure",
           containers: [container({ ...parts.container, resources: resources(env.common.jobs.resources) })],

@@ -20,8 +20,26 @@ export const ports = {
   dns: 53,
 } as const;
 
+/** What a pod is (`app.kubernetes.io/name` and `/component`): the labels its selectors use. */
+export interface PodRole {
+  readonly app: string;
+  readonly component: string;
+}
+
+export const podRoles = {
+  postgresPrimary: { app: "postgresql", component: "primary" },
+  postgresReplica: { app: "postgresql", component: "replica" },
+  pgbouncer: { app: "pgbouncer", component: "pooler" },
+  redis: { app: "redis", component: "cluster" },
+  redisClusterInit: { app: "redis", component: "cluster-init" },
+  kafka: { app: "kafka", component: "broker" },
+  kafkaScramInit: { app: "kafka", component: "scram-init" },
+  typesense: { app: "typesense", component: "search" },
+  debezium: { app: "debezium", component: "connect" },
+  debeziumInit: { app: "debezium", component: "connector-init" },
+} as const satisfies Record<string, PodRole>;
+
 export const postgresNames = {
-  app: "postgresql",
   primary: "nx-postgresql-primary",
   primaryHeadless: "nx-postgresql-primary-headless",
   replica: "nx-postgresql-replica",
@@ -35,14 +53,12 @@ export const postgresNames = {
 } as const;
 
 export const pgbouncerNames = {
-  app: "pgbouncer",
   deployment: "nx-pgbouncer",
   service: "nx-pgbouncer",
   config: "nx-pgbouncer-config",
 } as const;
 
 export const redisNames = {
-  app: "redis",
   statefulSet: "nx-redis",
   service: "nx-redis",
   headless: "nx-redis-headless",
@@ -51,7 +67,6 @@ export const redisNames = {
 } as const;
 
 export const kafkaNames = {
-  app: "kafka",
   statefulSet: "nx-kafka",
   service: "nx-kafka",
   headless: "nx-kafka-headless",
@@ -63,14 +78,12 @@ export const kafkaNames = {
 } as const;
 
 export const typesenseNames = {
-  app: "typesense",
   statefulSet: "nx-typesense",
   service: "nx-typesense",
   secret: { name: "nx-typesense-secret", key: "TYPESENSE_API_KEY" },
 } as const;
 
 export const debeziumNames = {
-  app: "debezium",
   deployment: "nx-debezium",
   service: "nx-debezium",
   connector: "nx-debezium-connector",

@@ -1,0 +1,154 @@
+import type { Environment } from "../config/types.ts";
+import { role } from "../lib/labels.ts";
+import { configMap, deployment, initJob, type KubeObject, service } from "../lib/objects.ts";
+import { container, httpProbe, livenessTiming, plainEnv, readinessTiming, resources, secretEnv } from "../lib/pod.ts";
+import { debeziumNames, kafkaNames, podRoles, ports, postgresNames, serviceHost } from "../lib/topology.ts";
+import { kafkaBrokerAddresses, kafkaSetting } from "./kafka.ts";
+import { primaryHost } from "./postgres.ts";
+
+const uid = 1001; // the kafka user of the debezium/connect image
+const connectorDir = "/etc/debezium";
+// Read by the worker through its env config provider: the password never enters the REST config.
+const postgresPasswordEnv = "DEBEZIUM_POSTGRES_PASSWORD";
+
+/**
+ * The PostgreSQL source connector. It reads the primary directly: logical replication cannot go
+ * through PgBouncer's transaction pooling. The publication is created by the primary's init.
+ */
+export function debeziumConnectorConfig(env: Environment): Record<string, string> {
+  const pg = env.postgres;
+  const cfg = env.debezium;
+  const replication = kafkaSetting(env, "default.replication.factor") ?? "1";
+  return {
+    "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+    "database.dbname": pg.database,
+    "database.hostname": primaryHost(env),
+    "database.password": `\${env:${postgresPasswordEnv}}`,
+    "database.port": String(ports.postgres),
+    "database.user": pg.users.debezium,
+    "plugin.name": "pgoutput",
+    "publication.autocreate.mode": "disabled",
+    "publication.name": cfg.publicationName,
+    "schema.include.list": pg.schemas.join(","),
+    "slot.name": cfg.slotName,
+    "tasks.max": "1",
+    // Brokers do not auto-create topics: the connector creates its own.
+    "topic.creation.default.partitions": kafkaSetting(env, "num.partitions") ?? "1",
+    "topic.creation.default.replication.factor": replication,
+    "topic.prefix": cfg.topicPrefix,
+  };
+}
+
+// Kafka Connect reads CONNECT_* variables as worker properties; the worker, its producers and its
+// consumers each authenticate with SCRAM on the CLIENT listener.
+function saslEnv(env: Environment) {
+  const jaas = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${env.kafka.clientUser}" password="$(KAFKA_SASL_PASSWORD)";`;
+  return ["", "PRODUCER_", "CONSUMER_"].flatMap((prefix) => [
+    plainEnv(`CONNECT_${prefix}SECURITY_PROTOCOL`, "SASL_PLAINTEXT"),
+    plainEnv(`CONNECT_${prefix}SASL_MECHANISM`, "SCRAM-SHA-512"),
+    plainEnv(`CONNECT_${prefix}SASL_JAAS_CONFIG`, jaas),
+  ]);
+}
+
+function debeziumUrl(env: Environment): string {
+  return `http://${serviceHost(debeziumNames.service, env.common.namespaces.search, env.common.clusterDomain)}:${ports.debezium}`;
+}
+
+export function debeziumConnect(env: Environment) {
+  const cfg = env.debezium;
+  const replication = kafkaSetting(env, "default.replication.factor") ?? "1";
+  return deployment(env, {
+    name: debeziumNames.deployment,
+    namespace: env.common.namespaces.search,
+    role: role(podRoles.debezium, debeziumNames.deployment, env.common.images.debezium),
+    replicas: cfg.replicas,
+    uid,
+    pod: {
+      containers: [
+        container({
+          name: "debezium",
+          image: env.common.images.debezium,
+          ports: [{ containerPort: ports.debezium, name: "http" }],
+          env: [
+            secretEnv("KAFKA_SASL_PASSWORD", kafkaNames.clientSecret),
+            secretEnv(postgresPasswordEnv, postgresNames.secrets.debezium),
+            plainEnv("BOOTSTRAP_SERVERS", kafkaBrokerAddresses(env, ports.kafkaClient).join(",")),
+            plainEnv("GROUP_ID", debeziumNames.deployment),
+            plainEnv("CONFIG_STORAGE_TOPIC", `${debeziumNames.deployment}-configs`),
+            plainEnv("OFFSET_STORAGE_TOPIC", `${debeziumNames.deployment}-offsets`),
+            plainEnv("STATUS_STORAGE_TOPIC", `${debeziumNames.deployment}-statuses`),
+            plainEnv("CONNECT_CONFIG_STORAGE_REPLICATION_FACTOR", replication),
+            plainEnv("CONNECT_OFFSET_STORAGE_REPLICATION_FACTOR", replication),
+            plainEnv("CONNECT_STATUS_STORAGE_REPLICATION_FACTOR", replication),
+            plainEnv("CONNECT_CONFIG_PROVIDERS", "env"),
+            plainEnv("CONNECT_CONFIG_PROVIDERS_ENV_CLASS", "org.apache.kafka.common.config.provider.EnvVarConfigProvider"),
+            ...saslEnv(env),
+          ],
+          resources: resources(cfg.resources),
+          readinessProbe: httpProbe("/", "http", readinessTiming),
+          livenessProbe: httpProbe("/", "http", livenessTiming),
+        }),
+      ],
+    },
+  });
+}
+
+/**
+ * Registers the connector. `PUT /connectors/<name>/config` creates or updates, so running it again
+ * changes nothing; 409 (workers rebalancing) and 5xx (not ready) are retried within a bound.
+ */
+export function debeziumInitJob(env: Environment) {
+  const url = `${debeziumUrl(env)}/connectors/${env.debezium.connectorName}/config`;
+  const script = `set -eu
+attempt=0
+while :; do
+  code=$(curl -sS -o /tmp/response -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \\
+    --data @${connectorDir}/connector.json "${url}" || echo 000)
+  case "$code" in
+    200|201) break ;;
+    000|409|5??) ;;
+    *) cat /tmp/response >&2; echo "connector registration refused: HTTP $code" >&2; exit 1 ;;
+  esac
+  attempt=$((attempt + 1))
+  if [ "$attempt" -ge 120 ]; then echo "Kafka Connect not ready after $attempt attempts (last HTTP $code)" >&2; exit 1; fi
+  sleep 5
+done
+cat /tmp/response
+`;
+  return initJob(env, {
+    name: debeziumNames.initJob,
+    namespace: env.common.namespaces.search,
+    role: role(podRoles.debeziumInit, debeziumNames.initJob, env.common.images.debezium),
+    uid,
+    container: {
+      name: "register-connector",
+      image: env.common.images.debezium,
+      command: ["sh", "-c", script],
+      volumeMounts: [{ name: "connector", mountPath: connectorDir, readOnly: true }],
+    },
+    volumes: [{ name: "connector", configMap: { name: debeziumNames.connector } }],
+  });
+}
+
+/** Debezium on Kafka Connect: streams PostgreSQL changes into Kafka topics. */
+export function debezium(env: Environment): KubeObject[] {
+  const namespace = env.common.namespaces.search;
+  const init = role(podRoles.debeziumInit, debeziumNames.initJob, env.common.images.debezium);
+  const connect = role(podRoles.debezium, debeziumNames.deployment, env.common.images.debezium);
+  return [
+    configMap(env, {
+      name: debeziumNames.connector,
+      namespace,
+      role: init,
+      data: { "connector.json": `${JSON.stringify(debeziumConnectorConfig(env), null, 2)}\n` },
+    }),
+    service(env, {
+      name: debeziumNames.service,
+      namespace,
+      role: connect,
+      ports: [{ name: "http", port: ports.debezium, targetPort: "http" }],
+    }),
+    debeziumConnect(env),
+    debeziumInitJob(env),
+  ];
+}

@@ -1,0 +1,203 @@
+// Default-deny in every namespace of the layer, then one policy per allowed flow. A flow needs
+// both halves: egress allowed where it starts and ingress allowed where it ends. The rows of the
+// design document keep their names; where they would block a needed flow or open a forbidden one
+// the rule is corrected (see README "Fixes to the design document").
+import type { INetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import type { Environment } from "../config/types.ts";
+import { recommendedLabels, selectorLabels } from "../lib/labels.ts";
+import { type PodRole, podRoles, ports } from "../lib/topology.ts";
+
+/** Pods of one role, or every pod of an app (`{ app }`). */
+type Pods = PodRole | { readonly app: string };
+
+function podLabels(pods: Pods): Record<string, string> {
+  return "component" in pods ? selectorLabels(pods) : { "app.kubernetes.io/name": pods.app };
+}
+
+/** Who is on the other side of a flow: pods of a role, or any pod, in a namespace. */
+interface Peer {
+  readonly namespace: string;
+  readonly pods?: Pods;
+}
+
+interface Rule {
+  readonly peers: readonly Peer[];
+  readonly ports: readonly number[];
+  readonly protocols?: readonly ("TCP" | "UDP")[];
+}
+
+interface PolicySpec {
+  readonly name: string;
+  readonly namespace: string;
+  /** The pods the policy applies to; all pods of the namespace when absent. */
+  readonly pods?: Pods;
+  readonly ingress?: readonly Rule[];
+  readonly egress?: readonly Rule[];
+}
+
+function peer(policyNamespace: string, p: Peer): INetworkPolicyPeer {
+  const pods = p.pods ? { podSelector: { matchLabels: podLabels(p.pods) } } : {};
+  // A peer without namespaceSelector means "this namespace"; other namespaces are matched by the
+  // name label Kubernetes sets on every namespace.
+  if (p.namespace === policyNamespace) return p.pods ? pods : { podSelector: {} };
+  return { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": p.namespace } }, ...pods };
+}
+
+function rule(namespace: string, r: Rule) {
+  return {
+    peers: r.peers.map((p) => peer(namespace, p)),
+    ports: r.ports.flatMap((port) => (r.protocols ?? ["TCP"]).map((protocol) => ({ protocol, port }))),
+  };
+}
+
+function networkPolicy(env: Environment, spec: PolicySpec): NetworkPolicy {
+  const types: ("Ingress" | "Egress")[] = [...(spec.ingress ? ["Ingress" as const] : []), ...(spec.egress ? ["Egress" as const] : [])];
+  return new NetworkPolicy({
+    metadata: {
+      name: spec.name,
+      namespace: spec.namespace,
+      labels: recommendedLabels(env, { app: env.common.partOf, component: "network-policy", instance: spec.name }),
+    },
+    spec: {
+      podSelector: spec.pods ? { matchLabels: podLabels(spec.pods) } : {},
+      policyTypes: types,
+      // A policy type with no rules denies that direction (default-deny).
+      ...(spec.ingress?.length
+        ? { ingress: spec.ingress.map((r) => rule(spec.namespace, r)).map(({ peers, ports }) => ({ from: peers, ports })) }
+        : {}),
+      ...(spec.egress?.length
+        ? { egress: spec.egress.map((r) => rule(spec.namespace, r)).map(({ peers, ports }) => ({ to: peers, ports })) }
+        : {}),
+    },
+  });
+}
+
+/** The allowed flows of the layer, as NetworkPolicy specs. */
+export function networkPolicySpecs(env: Environment): PolicySpec[] {
+  const { persistent, broker, search } = env.common.namespaces;
+  const clients: Peer[] = env.common.clientNamespaces.map((namespace) => ({ namespace }));
+  const postgresPods = { app: podRoles.postgresPrimary.app };
+  const within = (namespace: string, pods?: Pods): Peer => (pods ? { namespace, pods } : { namespace });
+  const layerWide = (namespace: string): PolicySpec[] => [
+    { name: "default-deny-all", namespace, ingress: [], egress: [] },
+    {
+      name: "allow-dns",
+      namespace,
+      egress: [{ peers: [{ namespace: "kube-system" }], ports: [ports.dns], protocols: ["UDP", "TCP"] }],
+    },
+  ];
+  return [
+    ...layerWide(persistent),
+    {
+      name: "allow-pg-replication",
+      namespace: persistent,
+      pods: postgresPods,
+      ingress: [{ peers: [within(persistent, postgresPods)], ports: [ports.postgres] }],
+      egress: [{ peers: [within(persistent, postgresPods)], ports: [ports.postgres] }],
+    },
+    {
+      name: "allow-pgbouncer-to-primary",
+      namespace: persistent,
+      pods: podRoles.pgbouncer,
+      egress: [{ peers: [within(persistent, podRoles.postgresPrimary)], ports: [ports.postgres] }],
+    },
+    {
+      // Fix: the document allows PgBouncer's egress but not the primary's ingress from it.
+      name: "allow-primary-from-pgbouncer",
+      namespace: persistent,
+      pods: podRoles.postgresPrimary,
+      ingress: [{ peers: [within(persistent, podRoles.pgbouncer)], ports: [ports.postgres] }],
+    },
+    {
+      name: "allow-pgbouncer-from-backend",
+      namespace: persistent,
+      pods: podRoles.pgbouncer,
+      ingress: [{ peers: clients, ports: [ports.pgbouncer] }],
+    },
+    {
+      name: "allow-from-backend",
+      namespace: persistent,
+      ingress: [{ peers: clients, ports: [ports.postgres, ports.pgbouncer] }],
+    },
+    {
+      // Fix: Debezium (nx-search) reads the primary's logical replication stream.
+      name: "allow-primary-from-debezium",
+      namespace: persistent,
+      pods: podRoles.postgresPrimary,
+      ingress: [{ peers: [{ namespace: search, pods: podRoles.debezium }], ports: [ports.postgres] }],
+    },
+
+    ...layerWide(broker),
+    {
+      // Fix: clients get the Redis and Kafka CLIENT ports only; the cluster bus, INTERNAL and
+      // CONTROLLER listeners are for the servers themselves.
+      name: "allow-from-backend",
+      namespace: broker,
+      ingress: [{ peers: clients, ports: [ports.redis, ports.kafkaClient] }],
+    },
+    {
+      name: "allow-broker-internal",
+      namespace: broker,
+      egress: [
+        {
+          peers: [within(broker)],
+          ports: [ports.redis, ports.redisBus, ports.kafkaClient, ports.kafkaInternal, ports.kafkaController],
+        },
+      ],
+    },
+    {
+      // Fix: the document's namespace-wide rule let any pod reach the cluster bus.
+      name: "allow-redis-cluster",
+      namespace: broker,
+      pods: podRoles.redis,
+      ingress: [
+        { peers: [within(broker, podRoles.redis)], ports: [ports.redis, ports.redisBus] },
+        { peers: [within(broker, podRoles.redisClusterInit)], ports: [ports.redis] },
+      ],
+    },
+    {
+      // Fix: INTERNAL and CONTROLLER are PLAINTEXT: only the brokers and the SCRAM init Job reach them.
+      name: "allow-kafka-cluster",
+      namespace: broker,
+      pods: podRoles.kafka,
+      ingress: [
+        { peers: [within(broker, podRoles.kafka)], ports: [ports.kafkaInternal, ports.kafkaController] },
+        { peers: [within(broker, podRoles.kafkaScramInit)], ports: [ports.kafkaInternal] },
+      ],
+    },
+    {
+      // Fix: Debezium (nx-search) produces change events to Kafka.
+      name: "allow-kafka-from-debezium",
+      namespace: broker,
+      pods: podRoles.kafka,
+      ingress: [{ peers: [{ namespace: search, pods: podRoles.debezium }], ports: [ports.kafkaClient] }],
+    },
+
+    ...layerWide(search),
+    {
+      name: "allow-from-backend",
+      namespace: search,
+      ingress: [{ peers: clients, ports: [ports.typesense] }],
+    },
+    {
+      name: "allow-search-internal",
+      namespace: search,
+      ingress: [{ peers: [within(search)], ports: [ports.debezium, ports.typesense] }],
+      egress: [{ peers: [within(search)], ports: [ports.debezium, ports.typesense] }],
+    },
+    {
+      name: "egress-nx-search",
+      namespace: search,
+      pods: podRoles.debezium,
+      egress: [
+        { peers: [{ namespace: persistent, pods: podRoles.postgresPrimary }], ports: [ports.postgres] },
+        { peers: [{ namespace: broker, pods: podRoles.kafka }], ports: [ports.kafkaClient] },
+      ],
+    },
+  ];
+}
+
+export function networkPolicies(env: Environment): NetworkPolicy[] {
+  return networkPolicySpecs(env).map((spec) => networkPolicy(env, spec));
+}

@@ -1,0 +1,46 @@
+import type { Environment } from "../config/types.ts";
+import { role } from "../lib/labels.ts";
+import { dataVolume, type KubeObject, service, statefulSet } from "../lib/objects.ts";
+import { container, httpProbe, livenessTiming, readinessTiming, resources, secretEnv } from "../lib/pod.ts";
+import { podRoles, ports, typesenseNames } from "../lib/topology.ts";
+
+const uid = 1000;
+
+/** Typesense search engine, one node; its index can be rebuilt from PostgreSQL if lost. */
+export function typesense(env: Environment): KubeObject[] {
+  const namespace = env.common.namespaces.search;
+  const image = env.common.images.typesense;
+  const search = role(podRoles.typesense, typesenseNames.statefulSet, image);
+  return [
+    service(env, {
+      name: typesenseNames.service,
+      namespace,
+      role: search,
+      ports: [{ name: "http", port: ports.typesense, targetPort: "http" }],
+    }),
+    statefulSet(env, {
+      name: typesenseNames.statefulSet,
+      namespace,
+      role: search,
+      serviceName: typesenseNames.service,
+      replicas: env.typesense.replicas,
+      uid,
+      storage: env.typesense.storage,
+      pod: {
+        containers: [
+          container({
+            name: "typesense",
+            image,
+            args: ["--data-dir=/data", `--api-port=${ports.typesense}`, "--api-key=$(TYPESENSE_API_KEY)", "--enable-cors"],
+            ports: [{ containerPort: ports.typesense, name: "http" }],
+            env: [secretEnv("TYPESENSE_API_KEY", typesenseNames.secret)],
+            resources: resources(env.typesense.resources),
+            readinessProbe: httpProbe("/health", "http", readinessTiming),
+            livenessProbe: httpProbe("/health", "http", livenessTiming),
+            volumeMounts: [{ name: dataVolume, mountPath: "/data" }],
+          }),
+        ],
+      },
+    }),
+  ];
+}
