@@ -9,8 +9,11 @@ import { postgres } from "./postgres.ts";
 import { redis } from "./redis.ts";
 import { typesense } from "./typesense.ts";
 
-/** Every component of the layer, by name; each is a pure function of the environment's config. */
-export const components: Record<string, (env: Environment) => KubeObject[]> = {
+/** A component: a pure function from an environment's config to the typed objects it runs. */
+export type Component = (env: Environment) => KubeObject[];
+
+/** Every component of the layer, by name. */
+export const components: Readonly<Record<string, Component>> = {
   namespaces,
   "network-policies": networkPolicies,
   postgres,

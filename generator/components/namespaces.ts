@@ -1,10 +1,18 @@
 import { Namespace } from "kubernetes-models/v1/Namespace";
 import type { Environment } from "../config/types.ts";
+import { InvalidConfig } from "../lib/errors.ts";
 import { recommendedLabels } from "../lib/labels.ts";
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** The layer's namespaces, each enforcing the restricted Pod Security Standard. */
 export function namespaces(env: Environment): Namespace[] {
   const pssVersion = `v${env.common.kubernetesVersion}`;
+  for (const [key, name] of Object.entries(env.common.namespaces)) {
+    if (!dnsLabel.test(name)) {
+      throw new InvalidConfig(`Namespace ${name}`, `common.namespaces.${key}`, `${JSON.stringify(name)} is not a DNS label`);
+    }
+  }
   return Object.values(env.common.namespaces).map(
     (name) =>
       new Namespace({

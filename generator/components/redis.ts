@@ -1,4 +1,5 @@
 import type { Environment } from "../config/types.ts";
+import { InvalidConfig } from "../lib/errors.ts";
 import { role } from "../lib/labels.ts";
 import { dataVolume, initJob, type KubeObject, service, statefulSet } from "../lib/objects.ts";
 import {
@@ -49,6 +50,13 @@ exec "$@"
 export function redisCluster(env: Environment) {
   const ns = env.common.namespaces.broker;
   const cfg = env.redis;
+  if (!Number.isInteger(cfg.masters) || cfg.masters < 3) {
+    throw new InvalidConfig(
+      `StatefulSet ${ns}/${redisNames.statefulSet}`,
+      "spec.replicas",
+      `redis.masters is ${cfg.masters}; a Redis Cluster needs at least 3 masters`,
+    );
+  }
   const announceHost = `$(POD_NAME).${serviceHost(redisNames.headless, ns, env.common.clusterDomain)}`;
   const ping = 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG';
   return statefulSet(env, {

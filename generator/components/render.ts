@@ -1,6 +1,6 @@
 // Stage 2 of the pipeline: runs every component over one environment's config and checks the
 // typed objects they return. Either every object is valid or nothing leaves this stage.
-import { components } from "./index.ts";
+import { type Component, components } from "./index.ts";
 import type { Environment } from "../config/types.ts";
 import { GenerationFailed, InvalidConfig, objectId, type Problem } from "../lib/errors.ts";
 import type { KubeObject } from "../lib/objects.ts";
@@ -18,10 +18,13 @@ export interface RenderedEnvironment {
 const clusterScoped = new Set(["Namespace"]);
 
 /** Renders one environment; throws GenerationFailed listing every problem found. */
-export function renderEnvironment(env: Environment): RenderedEnvironment {
+export function renderEnvironment(
+  env: Environment,
+  registry: Readonly<Record<string, Component>> = components,
+): RenderedEnvironment {
   const problems: Problem[] = [];
   const objects: RenderedObject[] = [];
-  for (const [component, build] of Object.entries(components)) {
+  for (const [component, build] of Object.entries(registry)) {
     try {
       for (const object of build(env)) objects.push({ component, object });
     } catch (err) {

@@ -38,7 +38,9 @@ function secretUses(env: RenderedEnvironment): SecretUse[] {
       if (volume?.secretName) note(volume.secretName, (volume.items ?? []).map((i) => i.key));
     });
   }
-  return [...uses.values()].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`, "en"));
+  const id = (u: SecretUse) => `${u.namespace}/${u.name}`;
+  // Code-point order, not localeCompare: the output must not depend on the machine's locale.
+  return [...uses.values()].sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
 }
 
 const sorted = (s: Set<string>) => [...s].sort();

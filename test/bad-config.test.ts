@@ -1,0 +1,114 @@
+// Bad config fails with a message naming environment, component, object and field, and the CLI
+// then writes nothing at all.
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import fg from "fast-glob";
+import { afterAll, describe, expect, it } from "vitest";
+import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
+import { Service } from "kubernetes-models/v1/Service";
+import { components } from "../generator/components/index.ts";
+import { renderEnvironment } from "../generator/components/render.ts";
+import type { Environment } from "../generator/config/types.ts";
+import { GenerationFailed, formatProblem } from "../generator/lib/errors.ts";
+import { buildOutput } from "../generator/pipeline.ts";
+import { stagingWith } from "./support/config.ts";
+
+function failure(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof GenerationFailed) return err.problems.map(formatProblem);
+    throw err;
+  }
+  throw new Error("expected generation to fail");
+}
+
+const generate = (env: Environment) => failure(() => buildOutput([env]));
+
+describe("Bad config is rejected with its location", () => {
+  it("a memory quantity that is not a Kubernetes quantity (5Gb)", () => {
+    const env = stagingWith({ redis: { resources: { limits: { memory: "5Gb" } } } });
+    expect(generate(env)).toEqual([
+      'staging / redis / StatefulSet nx-broker/nx-redis / spec.template.spec.containers[0].resources.limits.memory: must be number or must match format "quantity"',
+    ]);
+  });
+
+  it("a volume size that is not a quantity", () => {
+    const [problem] = generate(stagingWith({ typesense: { storage: "five gigs" } }));
+    expect(problem).toContain("staging / typesense / StatefulSet nx-search/nx-typesense / spec.volumeClaimTemplates[0].spec.resources.requests.storage:");
+  });
+
+  it("Kafka with 0 brokers", () => {
+    expect(generate(stagingWith({ kafka: { brokers: 0 } }))).toEqual([
+      "staging / kafka / StatefulSet nx-broker/nx-kafka / spec.replicas: kafka.brokers is 0, but default.replication.factor=3 needs at least 3 brokers",
+    ]);
+  });
+
+  it("a Redis Cluster with fewer than 3 masters", () => {
+    expect(generate(stagingWith({ redis: { masters: 2 } }))).toEqual([
+      "staging / redis / StatefulSet nx-broker/nx-redis / spec.replicas: redis.masters is 2; a Redis Cluster needs at least 3 masters",
+    ]);
+  });
+
+  it("a namespace name that is not a DNS label", () => {
+    const [problem] = generate(stagingWith({ common: { namespaces: { search: "NX_Search" } } }));
+    expect(problem).toBe('staging / namespaces / Namespace NX_Search / common.namespaces.search: "NX_Search" is not a DNS label');
+  });
+
+  it("an object placed in a namespace that is not the layer's", () => {
+    const rogue = () => [new ConfigMap({ metadata: { name: "stray", namespace: "nx-unknown" }, data: {} })];
+    expect(failure(() => renderEnvironment(stagingWith({}), { ...components, rogue }))).toEqual([
+      'staging / rogue / ConfigMap nx-unknown/stray / metadata.namespace: namespace "nx-unknown" is not one of the layer\'s namespaces (nx-persistent, nx-broker, nx-search)',
+    ]);
+  });
+
+  it("two objects with the same kind, namespace and name", () => {
+    const twin = () => [new Service({ metadata: { name: "nx-redis", namespace: "nx-broker" }, spec: { ports: [{ port: 1 }] } })];
+    expect(failure(() => renderEnvironment(stagingWith({}), { ...components, twin }))).toEqual([
+      "staging / twin / Service nx-broker/nx-redis / metadata.name: Service nx-broker/nx-redis is already defined by component redis; kind/namespace/name must be unique",
+    ]);
+  });
+
+  it("reports every problem of a run at once", () => {
+    const env = stagingWith({ kafka: { brokers: 1 }, pgbouncer: { resources: { requests: { cpu: "lots" } } } });
+    expect(generate(env).map((p) => p.split(":")[0])).toEqual([
+      "staging / kafka / StatefulSet nx-broker/nx-kafka / spec.replicas",
+      // PgBouncer's init container and server share the configured resources: both are named.
+      "staging / pgbouncer / Deployment nx-persistent/nx-pgbouncer / spec.template.spec.containers[0].resources.requests.cpu",
+      "staging / pgbouncer / Deployment nx-persistent/nx-pgbouncer / spec.template.spec.initContainers[0].resources.requests.cpu",
+    ]);
+  });
+});
+
+describe("The CLI writes nothing when config is bad", () => {
+  const work = mkdtempSync(join(tmpdir(), "nx-bad-config-"));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it("exits 1, names the problem, and leaves every generated file as it was", () => {
+    const repo = join(import.meta.dirname, "..");
+    for (const dir of ["generator", "base", "overlays", "docs"]) cpSync(join(repo, dir), join(work, dir), { recursive: true });
+    cpSync(join(repo, "package.json"), join(work, "package.json"));
+    symlinkSync(join(repo, "node_modules"), join(work, "node_modules"));
+    const stagingFile = join(work, "generator/config/staging.ts");
+    const source = readFileSync(stagingFile, "utf8");
+    // An edit that is wrong in one place, plus one that is fine and would change files if written.
+    const broken = source.replace('storage: "5Gi",\n    maxmemory', 'storage: "5Gb",\n    maxmemory').replace('max_connections", "100"]', 'max_connections", "120"]');
+    expect(broken).not.toBe(source);
+    writeFileSync(stagingFile, broken);
+    const before = snapshotTree(work);
+
+    const run = spawnSync(process.execPath, ["generator/cli.ts", "generate"], { cwd: work, encoding: "utf8" });
+
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("staging / redis / StatefulSet nx-broker/nx-redis / spec.volumeClaimTemplates[0].spec.resources.requests.storage");
+    expect(run.stderr).toContain("nothing written");
+    expect(snapshotTree(work)).toEqual(before);
+  });
+});
+
+function snapshotTree(root: string): Record<string, string> {
+  const files = fg.sync(["base/**", "overlays/**", "docs/**"], { cwd: root }).sort();
+  return Object.fromEntries(files.map((f) => [f, readFileSync(join(root, f), "utf8")]));
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { networkPolicies } from "../generator/components/network-policies.ts";
+import { staging } from "../generator/config/staging.ts";
+import { plain } from "./support/config.ts";
+
+const policies = networkPolicies(staging).map((o) => plain<any>(o));
+const policy = (namespace: string, name: string) => {
+  const found = policies.find((p) => p.metadata.namespace === namespace && p.metadata.name === name);
+  if (!found) throw new Error(`no NetworkPolicy ${namespace}/${name}`);
+  return found;
+};
+const portsOf = (rules: any[] = []) => rules.flatMap((r) => r.ports.map((p: any) => `${p.port}/${p.protocol}`));
+const ns = (name: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
+
+describe("NetworkPolicies", () => {
+  it("renders the staging defaults", () => {
+    expect(policies).toMatchSnapshot();
+  });
+
+  it.each(["nx-persistent", "nx-broker", "nx-search"])("denies all ingress and egress in %s by default and allows DNS", (namespace) => {
+    expect(policy(namespace, "default-deny-all").spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    const dns = policy(namespace, "allow-dns").spec;
+    expect(dns.policyTypes).toEqual(["Egress"]);
+    expect(dns.egress[0].to).toEqual([ns("kube-system")]);
+    expect(portsOf(dns.egress)).toEqual(["53/UDP", "53/TCP"]);
+  });
+
+  it("gives backend clients the Redis and Kafka CLIENT ports only", () => {
+    const spec = policy("nx-broker", "allow-from-backend").spec;
+    expect(spec.ingress[0].from).toEqual([ns("nx-backend")]);
+    expect(portsOf(spec.ingress)).toEqual(["6379/TCP", "9092/TCP"]);
+  });
+
+  it("lets only brokers reach INTERNAL and CONTROLLER, and the SCRAM init Job reach INTERNAL", () => {
+    const spec = policy("nx-broker", "allow-kafka-cluster").spec;
+    expect(spec.podSelector.matchLabels).toEqual({ "app.kubernetes.io/name": "kafka", "app.kubernetes.io/component": "broker" });
+    expect(spec.ingress).toEqual([
+      {
+        from: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "kafka", "app.kubernetes.io/component": "broker" } } }],
+        ports: [{ protocol: "TCP", port: 29092 }, { protocol: "TCP", port: 9093 }],
+      },
+      {
+        from: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "kafka", "app.kubernetes.io/component": "scram-init" } } }],
+        ports: [{ protocol: "TCP", port: 29092 }],
+      },
+    ]);
+  });
+
+  it("lets Redis peers use the cluster bus and the init Job reach 6379", () => {
+    const spec = policy("nx-broker", "allow-redis-cluster").spec;
+    expect(portsOf([spec.ingress[0]])).toEqual(["6379/TCP", "16379/TCP"]);
+    expect(spec.ingress[1].from[0].podSelector.matchLabels["app.kubernetes.io/component"]).toBe("cluster-init");
+    expect(portsOf([spec.ingress[1]])).toEqual(["6379/TCP"]);
+  });
+
+  it("lets Debezium in nx-search reach the PostgreSQL primary and Kafka's CLIENT listener, on both sides", () => {
+    const debezium = { ...ns("nx-search"), podSelector: { matchLabels: { "app.kubernetes.io/name": "debezium", "app.kubernetes.io/component": "connect" } } };
+    expect(policy("nx-persistent", "allow-primary-from-debezium").spec.ingress).toEqual([
+      { from: [debezium], ports: [{ protocol: "TCP", port: 5432 }] },
+    ]);
+    expect(policy("nx-broker", "allow-kafka-from-debezium").spec.ingress).toEqual([
+      { from: [debezium], ports: [{ protocol: "TCP", port: 9092 }] },
+    ]);
+    const egress = policy("nx-search", "egress-nx-search").spec.egress;
+    expect(egress.map((r: any) => [r.to[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"], portsOf([r])])).toEqual([
+      ["nx-persistent", ["5432/TCP"]],
+      ["nx-broker", ["9092/TCP"]],
+    ]);
+  });
+
+  it("lets PgBouncer reach the primary: egress from PgBouncer and ingress on the primary", () => {
+    expect(portsOf(policy("nx-persistent", "allow-pgbouncer-to-primary").spec.egress)).toEqual(["5432/TCP"]);
+    const ingress = policy("nx-persistent", "allow-primary-from-pgbouncer").spec.ingress;
+    expect(ingress[0].from[0].podSelector.matchLabels["app.kubernetes.io/name"]).toBe("pgbouncer");
+  });
+
+  it("keeps the document's rows for nx-persistent and nx-search", () => {
+    expect(portsOf(policy("nx-persistent", "allow-from-backend").spec.ingress)).toEqual(["5432/TCP", "6432/TCP"]);
+    expect(portsOf(policy("nx-persistent", "allow-pgbouncer-from-backend").spec.ingress)).toEqual(["6432/TCP"]);
+    expect(policy("nx-persistent", "allow-pg-replication").spec.policyTypes).toEqual(["Ingress", "Egress"]);
+    expect(portsOf(policy("nx-search", "allow-from-backend").spec.ingress)).toEqual(["8108/TCP"]);
+    expect(portsOf(policy("nx-search", "allow-search-internal").spec.egress)).toEqual(["8083/TCP", "8108/TCP"]);
+  });
+});

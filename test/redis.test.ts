@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { redis, redisCluster, redisClusterInitJob, redisNodeHosts } from "../generator/components/redis.ts";
+import { staging } from "../generator/config/staging.ts";
+import { plain, stagingWith } from "./support/config.ts";
+
+const container = (env = staging) => plain<any>(redisCluster(env)).spec.template.spec.containers[0];
+const jobScript = (env = staging) => plain<any>(redisClusterInitJob(env)).spec.template.spec.containers[0].command[2];
+
+describe("Redis Cluster", () => {
+  it("renders the staging defaults", () => {
+    expect(redis(staging).map((o) => plain(o))).toMatchSnapshot();
+  });
+
+  it("runs redis-server with every flag of the design document, in order", () => {
+    const args: string[] = container().args;
+    expect(args.slice(0, 19)).toEqual([
+      "redis-server",
+      "--requirepass", "$(REDIS_PASSWORD)",
+      "--masterauth", "$(REDIS_PASSWORD)",
+      "--cluster-enabled", "yes",
+      "--cluster-config-file", "/data/nodes.conf",
+      "--cluster-node-timeout", "5000",
+      "--appendonly", "yes",
+      "--appendfsync", "everysec",
+      "--maxmemory", "256mb",
+      "--maxmemory-policy", "noeviction",
+    ]);
+  });
+
+  it("announces each node by its stable pod hostname so clients and peers survive IP changes", () => {
+    const args: string[] = container().args;
+    const at = args.indexOf("--cluster-announce-hostname");
+    expect(args[at + 1]).toBe("$(POD_NAME).nx-redis-headless.nx-broker.svc.cluster.local");
+    expect(args.slice(args.indexOf("--cluster-preferred-endpoint-type"), args.indexOf("--cluster-preferred-endpoint-type") + 2)).toEqual([
+      "--cluster-preferred-endpoint-type",
+      "hostname",
+    ]);
+    // The start script re-resolves peers' hostnames in nodes.conf before exec'ing redis-server.
+    expect(container().command[2]).toContain("getent hosts");
+    expect(container().command[2]).toContain('exec "$@"');
+  });
+
+  it("is ready when it answers PING, not when the cluster has formed", () => {
+    const probe = container().readinessProbe.exec.command[2];
+    expect(probe).toContain("redis-cli -h 127.0.0.1 -p 6379 ping");
+    expect(probe).not.toContain("cluster");
+  });
+
+  it("creates the cluster over every master and never twice", () => {
+    const script = jobScript();
+    expect(script).toContain(`for host in ${redisNodeHosts(staging).join(" ")}; do`);
+    expect(script).toContain("redis-cli --cluster create $addresses --cluster-replicas 0 --cluster-yes");
+    expect(script).toMatch(/cluster_known_nodes\)" -gt 1 \] \|\| \[ "\$\(info "\$host" cluster_slots_assigned\)" -gt 0/);
+    expect(script).toContain('echo "cluster already created; not creating it again"');
+  });
+
+  it("follows the configured number of masters", () => {
+    const env = stagingWith({ redis: { masters: 6 } });
+    expect(plain<any>(redisCluster(env)).spec.replicas).toBe(6);
+    expect(redisNodeHosts(env)).toHaveLength(6);
+    expect(jobScript(env)).toContain("nx-redis-5.nx-redis-headless.nx-broker.svc.cluster.local");
+  });
+
+  it("keeps the init Job on the default pool, restricted, with no TTL", () => {
+    const job = plain<any>(redisClusterInitJob(staging));
+    expect(job.spec.ttlSecondsAfterFinished).toBeUndefined();
+    expect(job.spec.backoffLimit).toBe(3);
+    expect(job.spec.template.spec.restartPolicy).toBe("OnFailure");
+    expect(job.spec.template.spec.nodeSelector).toEqual({ "node.kubernetes.io/pool": "default" });
+    expect(job.spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 999, seccompProfile: { type: "RuntimeDefault" } });
+    expect(job.spec.template.spec.containers[0].securityContext.capabilities.drop).toEqual(["ALL"]);
+  });
+});
