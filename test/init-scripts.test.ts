@@ -1,0 +1,199 @@
+// The shell scripts the pods run: every one parses, and the one-time init steps are idempotent.
+// No cluster runs here, so each script runs under the real sh against small stand-ins for its
+// server's CLI (redis-cli, pg_ctl, curl ...) that keep state in a folder between runs: running a
+// script twice must act once and leave that state as one run does.
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { debeziumInitJob } from "../generator/components/debezium.ts";
+import { postgresPrimary, postgresReplica } from "../generator/components/postgres.ts";
+import { renderEnvironment } from "../generator/components/render.ts";
+import { redisClusterInitJob } from "../generator/components/redis.ts";
+import { staging } from "../generator/config/staging.ts";
+import { plain } from "./support/config.ts";
+
+interface Container {
+  name: string;
+  command?: string[];
+  readinessProbe?: { exec?: { command: string[] } };
+  livenessProbe?: { exec?: { command: string[] } };
+}
+
+function shellScripts(): [string, string][] {
+  const found: [string, string][] = [];
+  for (const { object } of renderEnvironment(staging).objects) {
+    const o = plain<any>(object);
+    const pod = o.spec?.template?.spec;
+    if (!pod) continue;
+    for (const c of [...(pod.initContainers ?? []), ...pod.containers] as Container[]) {
+      const where = `${o.kind} ${o.metadata.name} ${c.name}`;
+      for (const [what, cmd] of [["command", c.command], ["readiness", c.readinessProbe?.exec?.command], ["liveness", c.livenessProbe?.exec?.command]] as const) {
+        if (cmd?.[0] === "sh" && cmd[1] === "-c") found.push([`${where} ${what}`, cmd[2]!]);
+      }
+    }
+  }
+  return found;
+}
+
+describe("Every shell script in the layer", () => {
+  const scripts = shellScripts();
+
+  it("is found (commands and probes of every workload and Job)", () => {
+    expect(scripts.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it.each(scripts)("%s parses as POSIX sh", (_where, script) => {
+    const check = spawnSync("sh", ["-n", "-c", script], { encoding: "utf8" });
+    expect(check.stderr).toBe("");
+    expect(check.status).toBe(0);
+  });
+});
+
+let work: string | undefined;
+afterEach(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+  work = undefined;
+});
+
+/** A folder with `bin/` stand-ins (sh scripts) and a `state/` folder they share between runs. */
+function sandbox(stubs: Record<string, string>): { bin: string; state: string } {
+  work = mkdtempSync(join(tmpdir(), "nx-init-"));
+  const bin = join(work, "bin");
+  const state = join(work, "state");
+  mkdirSync(bin);
+  mkdirSync(state);
+  for (const [name, body] of Object.entries({ sleep: "exit 0", ...stubs })) {
+    writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
+    chmodSync(join(bin, name), 0o755);
+  }
+  return { bin, state };
+}
+
+function run(script: string, box: { bin: string; state: string }, env: Record<string, string> = {}) {
+  return spawnSync("sh", ["-c", script], {
+    encoding: "utf8",
+    env: { PATH: `${box.bin}:/usr/bin:/bin`, STATE: box.state, ...env },
+  });
+}
+
+const jobScript = (job: { toJSON(): unknown }) => plain<any>(job).spec.template.spec.containers[0].command[2] as string;
+const initScript = (sts: { toJSON(): unknown }) => plain<any>(sts).spec.template.spec.initContainers[0].command[2] as string;
+const log = (state: string) => (existsSync(join(state, "log")) ? readFileSync(join(state, "log"), "utf8") : "");
+
+describe("Redis cluster-init Job", () => {
+  // A three-node cluster as redis-cli sees it: empty nodes until `--cluster create` has run.
+  const redisCli = `
+case "$*" in
+  *"--cluster create"*) echo "create $*" >> "$STATE/log"; touch "$STATE/created" ;;
+  *" ping") echo PONG ;;
+  *"cluster info")
+    if [ -f "$STATE/created" ]; then printf 'cluster_state:ok\\r\\ncluster_slots_assigned:16384\\r\\ncluster_known_nodes:3\\r\\n'
+    else printf 'cluster_state:fail\\r\\ncluster_slots_assigned:0\\r\\ncluster_known_nodes:1\\r\\n'; fi ;;
+  *) echo "unexpected redis-cli $*" >&2; exit 2 ;;
+esac`;
+  const getent = `n=$(echo "$2" | sed 's/^nx-redis-\\([0-9]*\\)\\..*/\\1/'); echo "10.1.0.$n $2"`;
+
+  it("creates the cluster on the first run and only checks it on the second", () => {
+    const box = sandbox({ "redis-cli": redisCli, getent });
+    const script = jobScript(redisClusterInitJob(staging));
+
+    const first = run(script, box, { REDIS_PASSWORD: "pw" });
+    expect(first.stderr).toBe("");
+    expect(first.status).toBe(0);
+    expect(log(box.state).trim().split("\n")).toEqual([
+      "create --cluster create 10.1.0.0:6379 10.1.0.1:6379 10.1.0.2:6379 --cluster-replicas 0 --cluster-yes",
+    ]);
+
+    const second = run(script, box, { REDIS_PASSWORD: "pw" });
+    expect(second.status).toBe(0);
+    expect(second.stdout).toContain("cluster already created; not creating it again");
+    expect(log(box.state).trim().split("\n")).toHaveLength(1);
+  });
+
+  it("gives up with an error when a node never answers", () => {
+    const box = sandbox({ "redis-cli": 'case "$*" in *" ping") echo LOADING ;; *) exit 2 ;; esac', getent });
+    const result = run(jobScript(redisClusterInitJob(staging)), box, { REDIS_PASSWORD: "pw" });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("timed out waiting for nx-redis-0.nx-redis-headless.nx-broker.svc.cluster.local");
+  });
+});
+
+describe("PostgreSQL init containers", () => {
+  const pgStubs = {
+    initdb: 'echo "initdb" >> "$STATE/log"; mkdir -p "$PGDATA"; echo 17 > "$PGDATA/PG_VERSION"',
+    pg_ctl: 'echo "pg_ctl $3 $4 $5 $6" | sed "s/ *$//" >> "$STATE/log"',
+    psql: 'cat > "$STATE/last.sql"; echo "psql" >> "$STATE/log"',
+    pg_isready: "exit 0",
+    pg_basebackup: `echo "pg_basebackup $*" >> "$STATE/log"
+while [ $# -gt 0 ]; do [ "$1" = "-D" ] && dir="$2"; shift; done
+mkdir -p "$dir" && echo 17 > "$dir/PG_VERSION"`,
+  };
+
+  it("runs initdb once on the primary and ensures roles and database on every start", () => {
+    const box = sandbox(pgStubs);
+    const script = initScript(postgresPrimary(staging));
+    const env = { PGDATA: join(box.state, "pgdata"), POSTGRES_PASSWORD: "super" };
+
+    expect(run(script, box, env).status).toBe(0);
+    expect(run(script, box, env).status).toBe(0);
+
+    const steps = log(box.state).trim().split("\n");
+    expect(steps.filter((s) => s === "initdb")).toHaveLength(1);
+    expect(steps.filter((s) => s === "psql")).toHaveLength(2);
+    // The temporary server is always stopped again, so the real one can start.
+    expect(steps.filter((s) => s.includes("start")).length).toBe(steps.filter((s) => s.includes("stop")).length);
+    expect(readFileSync(join(env.PGDATA, "pg_hba.conf"), "utf8")).toMatch(/host\s+replication\s+repl_user\s+all\s+scram-sha-256/);
+    expect(readFileSync(join(box.state, "last.sql"), "utf8")).toContain("\\getenv app_password APP_PASSWORD");
+  });
+
+  it("clones the primary once on the replica and always restarts as a standby", () => {
+    const box = sandbox(pgStubs);
+    const script = initScript(postgresReplica(staging));
+    const env = { PGDATA: join(box.state, "pgdata"), PRIMARY_HOST: "primary", POD_NAME: "nx-postgresql-replica-0", REPLICATION_PASSWORD: "r" };
+
+    expect(run(script, box, env).status).toBe(0);
+    rmSync(join(env.PGDATA, "standby.signal"));
+    expect(run(script, box, env).status).toBe(0);
+
+    expect(log(box.state).trim().split("\n")).toEqual([
+      `pg_basebackup -h primary -p 5432 -U repl_user -D ${env.PGDATA}.partial -X stream -R -S nx_postgresql_replica_0 --checkpoint=fast`,
+    ]);
+    expect(existsSync(join(env.PGDATA, "standby.signal"))).toBe(true);
+    expect(existsSync(`${env.PGDATA}.partial`)).toBe(false);
+  });
+});
+
+describe("Debezium connector registration Job", () => {
+  // Kafka Connect answers 503 while starting, 409 while rebalancing, then accepts the PUT.
+  const curl = `
+n=$(cat "$STATE/calls" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "$STATE/calls"
+case "$*" in *"-X PUT"*) echo "PUT" >> "$STATE/log" ;; esac
+for a in "$@"; do case "$a" in --data) ;; @*) cp "\${a#@}" "$STATE/sent.json" ;; esac; done
+echo '{"name":"nx-postgresql-source"}' > /tmp/response
+case "$n" in 1) printf 503 ;; 2) printf 409 ;; *) printf 200 ;; esac`;
+
+  it("retries while Connect starts or rebalances, then registers; a second run only updates", () => {
+    const box = sandbox({ curl });
+    mkdirSync(join(box.state, "etc"));
+    const script = jobScript(debeziumInitJob(staging)).replaceAll("/etc/debezium/", `${box.state}/etc/`);
+    writeFileSync(join(box.state, "etc", "connector.json"), '{"tasks.max":"1"}');
+
+    const first = run(script, box);
+    expect(first.status).toBe(0);
+    expect(readFileSync(join(box.state, "calls"), "utf8").trim()).toBe("3");
+
+    const second = run(script, box);
+    expect(second.status).toBe(0);
+    expect(log(box.state).trim().split("\n")).toEqual(["PUT", "PUT", "PUT", "PUT"]);
+    expect(readFileSync(join(box.state, "sent.json"), "utf8")).toBe('{"tasks.max":"1"}');
+  });
+
+  it("fails with the server's answer when Connect rejects the config", () => {
+    const box = sandbox({ curl: "echo 'bad config' > /tmp/response; printf 400" });
+    const result = run(jobScript(debeziumInitJob(staging)), box);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("connector registration refused: HTTP 400");
+  });
+});
