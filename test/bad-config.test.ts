@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import fg from "fast-glob";
 import { afterAll, describe, expect, it } from "vitest";
+import { HorizontalPodAutoscaler as HorizontalPodAutoscalerV1 } from "kubernetes-models/autoscaling/v1/HorizontalPodAutoscaler";
+import { HorizontalPodAutoscaler as HorizontalPodAutoscalerV2 } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Service } from "kubernetes-models/v1/Service";
 import { components } from "../generator/components/index.ts";
@@ -68,6 +70,18 @@ describe("Bad config is rejected with its location", () => {
     const twin = () => [new Service({ metadata: { name: "nx-redis", namespace: "nx-broker" }, spec: { ports: [{ port: 1 }] } })];
     expect(failure(() => renderEnvironment(stagingWith({}), { ...components, twin }))).toEqual([
       "staging / twin / Service nx-broker/nx-redis / metadata.name: Service nx-broker/nx-redis is already defined by component redis; kind/namespace/name must be unique",
+    ]);
+  });
+
+  it("the same kind, namespace and name in another version of its API group", () => {
+    const v2 = () => [
+      new HorizontalPodAutoscalerV2({ metadata: { name: "nx-debezium", namespace: "nx-search" }, spec: { scaleTargetRef: { kind: "Deployment", name: "nx-debezium" }, maxReplicas: 2 } }),
+    ];
+    const v1 = () => [
+      new HorizontalPodAutoscalerV1({ metadata: { name: "nx-debezium", namespace: "nx-search" }, spec: { scaleTargetRef: { kind: "Deployment", name: "nx-debezium" }, maxReplicas: 2 } }),
+    ];
+    expect(failure(() => renderEnvironment(stagingWith({}), { ...components, v1, v2 }))).toEqual([
+      "staging / v2 / HorizontalPodAutoscaler nx-search/nx-debezium / metadata.name: HorizontalPodAutoscaler nx-search/nx-debezium is already defined by component v1; kind/namespace/name must be unique",
     ]);
   });
 

@@ -45,7 +45,9 @@ export function renderEnvironment(
         message: `namespace ${JSON.stringify(ns)} is not one of the layer's namespaces (${[...namespaces].join(", ")})`,
       });
     }
-    const key = `${object.apiVersion} ${objectId(object)}`;
+    // Identity is group, kind, namespace and name: two versions of one kind are the same object.
+    const group = object.apiVersion.includes("/") ? object.apiVersion.split("/")[0] : "";
+    const key = `${group} ${objectId(object)}`;
     const first = seen.get(key);
     if (first !== undefined) {
       problems.push({

@@ -1,6 +1,6 @@
 // Stage 5: the files the generator owns, written all at once or not at all, and compared
 // against what is committed for the drift check.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import fg from "fast-glob";
 
@@ -57,6 +57,18 @@ export function writeTree(root: string, files: readonly OutputFile[]): FileChang
     throw err;
   }
   for (const target of staged) renameSync(`${target}.generating`, target);
-  for (const path of removed) rmSync(join(root, path));
+  for (const path of removed) {
+    rmSync(join(root, path));
+    removeEmptyParents(root, dirname(path));
+  }
   return { written, unchanged, removed };
+}
+
+/** A removed environment or namespace leaves no empty folder behind. */
+function removeEmptyParents(root: string, dir: string): void {
+  for (let d = dir; d !== "." && d !== ""; d = dirname(d)) {
+    const full = join(root, d);
+    if (!existsSync(full) || readdirSync(full).length > 0) return;
+    rmdirSync(full);
+  }
 }

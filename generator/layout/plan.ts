@@ -27,6 +27,7 @@ const kustomizationHeader = { apiVersion: "kustomize.config.k8s.io/v1beta1", kin
 function place(object: KubeObject): Placed {
   const name = object.metadata?.name ?? "";
   const folder = object.kind === "Namespace" ? name : (object.metadata?.namespace ?? "");
+  if (!folder) throw new Error(`layout: ${object.kind} ${name} has no namespace, so no folder to live in`);
   const [group, version] = object.apiVersion.includes("/") ? object.apiVersion.split("/") : ["", object.apiVersion];
   return {
     folder,
@@ -45,12 +46,16 @@ function place(object: KubeObject): Placed {
 const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 export function planLayout(environments: readonly RenderedEnvironment[]): YamlFile[] {
-  const placed = environments.map(
-    (env) => new Map(env.objects.map(({ object }) => {
+  const placed = environments.map((env) => {
+    const files = new Map<string, Placed>();
+    for (const { object } of env.objects) {
       const p = place(object);
-      return [`${p.folder}/${p.file}`, p] as const;
-    })),
-  );
+      const key = `${p.folder}/${p.file}`;
+      if (files.has(key)) throw new Error(`layout: two objects of ${env.environment.name} would both be written to ${key}`);
+      files.set(key, p);
+    }
+    return files;
+  });
   const keys = [...new Set(placed.flatMap((m) => [...m.keys()]))].sort();
   const files: YamlFile[] = [];
   const baseResources = new Map<string, string[]>();
@@ -75,7 +80,8 @@ export function planLayout(environments: readonly RenderedEnvironment[]): YamlFi
       } else if (!isDeepStrictEqual(copy.json, first.json)) {
         const path = `patches/${copy.file}`;
         files.push({ path: `overlays/${env}/${copy.folder}/${path}`, documents: [jsonPatch(first.json, copy.json) as Json] });
-        push(overlayPatches[i]!, copy.folder, { path, target: copy.target });
+        // The patch applies to the base copy, so it targets that copy's apiVersion.
+        push(overlayPatches[i]!, copy.folder, { path, target: first.target });
       }
     });
   }

@@ -1,0 +1,67 @@
+// The committed tree builds with the real kustomize, and what `kustomize build overlays/<env>`
+// renders is exactly the set of objects the generator produces for that environment.
+// Folders are discovered from disk, so new environments and namespaces are covered automatically.
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { renderEnvironment } from "../generator/components/render.ts";
+import { environments } from "../generator/config/environments.ts";
+import { byKey, kustomizeBuild, type PlainObject, repoRoot, subfolders } from "./support/repo.ts";
+
+const envFolders = subfolders(join(repoRoot, "overlays"));
+const baseFolders = subfolders(join(repoRoot, "base"));
+const namespaceOverlays = envFolders.flatMap((env) =>
+  subfolders(join(repoRoot, "overlays", env)).map((namespace) => ({ env, namespace })),
+);
+
+/** The only objects a namespace folder may render: its own, and the Namespace that creates it. */
+function outsideNamespace(objects: readonly PlainObject[], namespace: string): string[] {
+  return objects
+    .filter((o) => !(o.kind === "Namespace" ? o.metadata?.name === namespace : o.metadata?.namespace === namespace))
+    .map((o) => `${o.kind} ${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`);
+}
+
+describe("the committed overlays", () => {
+  it("exist for every configured environment, and only for those", () => {
+    expect(envFolders).toEqual(environments.map((e) => e.name).sort());
+  });
+
+  it.each(envFolders)("kustomize build overlays/%s renders exactly the generator's objects", (env) => {
+    const environment = environments.find((e) => e.name === env);
+    if (!environment) throw new Error(`overlays/${env} has no environment named ${env} in generator/config`);
+    const expected = byKey(renderEnvironment(environment).objects.map((o) => o.object));
+    const built = byKey(kustomizeBuild(join(repoRoot, "overlays", env)));
+
+    // Same objects first (a readable list of what is missing or extra), then every field.
+    expect([...built.keys()]).toEqual([...expected.keys()]);
+    for (const [key, object] of expected) expect(built.get(key), key).toStrictEqual(object);
+  });
+});
+
+describe("every per-namespace overlay", () => {
+  it("is discovered", () => {
+    expect(namespaceOverlays.length).toBeGreaterThan(0);
+  });
+
+  it.each(namespaceOverlays)("overlays/$env/$namespace builds and renders only namespace $namespace", ({ env, namespace }) => {
+    const objects = kustomizeBuild(join(repoRoot, "overlays", env, namespace));
+    expect(objects.length).toBeGreaterThan(0);
+    expect(outsideNamespace(objects, namespace)).toEqual([]);
+  });
+});
+
+describe("every base folder", () => {
+  it("is discovered", () => {
+    expect(baseFolders.length).toBeGreaterThan(0);
+  });
+
+  it.each(baseFolders)("base/%s builds, renders only that namespace, as the first environment has it", (namespace) => {
+    const objects = kustomizeBuild(join(repoRoot, "base", namespace));
+    expect(objects.length).toBeGreaterThan(0);
+    expect(outsideNamespace(objects, namespace)).toEqual([]);
+
+    const [first] = environments;
+    if (!first) throw new Error("no environments configured");
+    const firstObjects = byKey(renderEnvironment(first).objects.map((o) => o.object));
+    for (const [key, object] of byKey(objects)) expect(object, key).toStrictEqual(firstObjects.get(key));
+  });
+});

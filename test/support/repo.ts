@@ -1,0 +1,187 @@
+// Shared helpers for the tests: the real kustomize, the real CLI as a child process, and
+// throw-away copies of the generated tree. Nothing here ever writes into the repository.
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseAllDocuments } from "yaml";
+
+/** Absolute path of the repository (the folder holding generator/ and test/). */
+export const repoRoot = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
+
+/** The top-level folders the generator writes (argocd/ only once it exists). */
+export const generatedFolders = ["base", "overlays", "docs", "argocd"] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Temporary directories
+
+const created: string[] = [];
+
+/** A new empty directory under os.tmpdir(); removed by removeTempDirs(). */
+export function tempDir(label = "tmp"): string {
+  const dir = mkdtempSync(join(tmpdir(), `nx-data-layer-${label}-`));
+  created.push(dir);
+  return dir;
+}
+
+/** Removes every directory tempDir() created in this test file (use as `afterAll(removeTempDirs)`). */
+export function removeTempDirs(): void {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Copies the repository's generated tree (base/, overlays/, docs/ and argocd/ when present) into
+ * `to` (a fresh temp dir by default) and returns that directory, so tests can mutate it freely.
+ */
+export function copyGeneratedTree(to: string = tempDir("tree")): string {
+  for (const folder of generatedFolders) {
+    const from = join(repoRoot, folder);
+    if (existsSync(from)) cpSync(from, join(to, folder), { recursive: true });
+  }
+  return to;
+}
+
+/** Every file below `dir` as `relative/path -> bytes`, sorted by path. */
+export function readTree(dir: string): Map<string, Buffer> {
+  const files = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
+  return new Map(files.map((f) => [f, readFileSync(join(dir, f))]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The CLI
+
+export interface CliResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `node generator/cli.ts <args>` in a child process, from `cwd` (the repository by default).
+ * `env` is added to the current environment; a variable set to `undefined` is removed.
+ */
+export function runCli(
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string | undefined> } = {},
+): CliResult {
+  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
+  for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
+  const result = spawnSync(process.execPath, [join(repoRoot, "generator/cli.ts"), ...args], {
+    cwd: options.cwd ?? repoRoot,
+    env,
+    encoding: "utf8",
+  });
+  if (result.error) throw result.error;
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+// ---------------------------------------------------------------------------------------------
+// kustomize
+
+type KustomizeCommand = readonly [command: string, ...args: string[]];
+
+function majorVersion(text: string): number | undefined {
+  const match = /v(\d+)\.\d+/.exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
+let resolved: KustomizeCommand | undefined;
+
+/** `kustomize build` if a kustomize v5+ binary is on PATH, else `kubectl kustomize` (v5+). */
+function kustomizeCommand(): KustomizeCommand {
+  if (resolved) return resolved;
+  const tried: string[] = [];
+  const standalone = spawnSync("kustomize", ["version"], { encoding: "utf8" });
+  if (!standalone.error) {
+    const major = majorVersion(standalone.stdout);
+    if (major !== undefined && major >= 5) return (resolved = ["kustomize", "build"]);
+    tried.push(`kustomize on PATH is ${standalone.stdout.trim() || "of unknown version"}, v5+ is required`);
+  } else {
+    tried.push("no kustomize binary on PATH");
+  }
+  const kubectl = spawnSync("kubectl", ["version", "--client"], { encoding: "utf8" });
+  if (!kubectl.error) {
+    const line = /Kustomize Version:\s*(\S+)/.exec(kubectl.stdout)?.[1] ?? "";
+    const major = majorVersion(line);
+    if (major !== undefined && major >= 5) return (resolved = ["kubectl", "kustomize"]);
+    tried.push(`kubectl embeds kustomize ${line || "of unknown version"}, v5+ is required`);
+  } else {
+    tried.push("no kubectl on PATH");
+  }
+  throw new Error(`These tests need the real kustomize (v5+): ${tried.join("; ")}. Install kustomize or kubectl.`);
+}
+
+/** A Kubernetes object as kustomize renders it, read as plain JSON. */
+export type PlainObject = {
+  apiVersion: string;
+  kind: string;
+  metadata?: { name?: string; namespace?: string; [key: string]: unknown };
+  [key: string]: unknown;
+};
+
+/**
+ * Runs the real `kustomize build <dir>` and returns its documents, parsed with the `yaml` package.
+ * Throws with kustomize's own message when the build fails, and on any YAML parse error.
+ */
+export function kustomizeBuild(dir: string): PlainObject[] {
+  const [command, ...args] = kustomizeCommand();
+  const result = spawnSync(command, [...args, dir], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  if (result.error) throw result.error;
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(" ")} ${dir} failed (exit ${result.status}):\n${result.stderr}`);
+  }
+  return parseYaml(result.stdout, `kustomize output of ${dir}`) as PlainObject[];
+}
+
+/** Every non-empty document of a YAML stream, as plain JSON; throws on any parse error. */
+export function parseYaml(text: string, source: string): unknown[] {
+  return parseAllDocuments(text).flatMap((doc) => {
+    if (!("errors" in doc)) return []; // an empty stream
+    if (doc.errors.length > 0) {
+      throw new Error(`${source} is not valid YAML:\n${doc.errors.map((e) => e.message).join("\n")}`);
+    }
+    const value: unknown = doc.toJS();
+    return value === null ? [] : [value];
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Objects
+
+/** `apiVersion/kind/namespace/name`, the identity of an object in a rendered set. */
+export function objectKey(object: PlainObject): string {
+  return [object.apiVersion, object.kind, object.metadata?.namespace ?? "", object.metadata?.name ?? ""].join("/");
+}
+
+/** The objects keyed by objectKey(), each as plain JSON; throws on two objects with one key. */
+export function byKey(objects: readonly unknown[]): Map<string, PlainObject> {
+  const map = new Map<string, PlainObject>();
+  for (const object of objects) {
+    const plain = JSON.parse(JSON.stringify(object)) as PlainObject;
+    const key = objectKey(plain);
+    if (map.has(key)) throw new Error(`two objects are ${key}`);
+    map.set(key, plain);
+  }
+  return new Map([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * The sub-folders of `dir` that hold at least one file (anywhere below), sorted; none if `dir` does
+ * not exist. Empty folders are skipped: Git does not track them, and `generate` leaves them behind
+ * when it removes the last file of a folder.
+ */
+export function subfolders(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && hasFiles(join(dir, e.name)))
+    .map((e) => e.name)
+    .sort();
+}
+
+function hasFiles(dir: string): boolean {
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).some((e) => e.isFile());
+}
