@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { environments } from "./config/environments.ts";
 import { shortDiff } from "./emit/diff.ts";
 import { diffTree, writeTree } from "./emit/files.ts";
-import { generatedBy } from "./emit/yaml.ts";
+import { generatedBy } from "./lib/generated.ts";
 import { GenerationFailed } from "./lib/errors.ts";
 import { buildOutput } from "./pipeline.ts";
 
