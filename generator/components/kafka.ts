@@ -13,6 +13,7 @@ import {
   secretEnv,
   tcpProbe,
 } from "../lib/pod.ts";
+import { waitUntil } from "../lib/shell.ts";
 import { kafkaNames, ordinals, podHost, podRoles, ports, serviceHost } from "../lib/topology.ts";
 
 const uid = 1000; // appuser of the apache/kafka image
@@ -203,12 +204,11 @@ export function kafkaScramInitJob(env: Environment) {
   const user = env.kafka.clientUser;
   const script = `set -eu
 bootstrap="${bootstrap}"
-tries=0
-until ${kafkaBin}/kafka-broker-api-versions.sh --bootstrap-server "$bootstrap" > /dev/null 2>&1; do
-  tries=$((tries + 1))
-  if [ "$tries" -ge 120 ]; then echo "brokers not reachable at $bootstrap" >&2; exit 1; fi
-  sleep 5
-done
+${waitUntil(`${kafkaBin}/kafka-broker-api-versions.sh --bootstrap-server "$bootstrap" > /dev/null 2>&1`, {
+  attempts: 120,
+  seconds: 5,
+  failure: '"brokers not reachable at $bootstrap"',
+})}
 ${kafkaBin}/kafka-configs.sh --bootstrap-server "$bootstrap" --alter \\
   --add-config "SCRAM-SHA-512=[iterations=${env.kafka.scramIterations},password=$KAFKA_SASL_PASSWORD]" \\
   --entity-type users --entity-name ${user}

@@ -12,6 +12,7 @@ import {
   resources,
   secretEnv,
 } from "../lib/pod.ts";
+import { waitUntil } from "../lib/shell.ts";
 import { ordinals, podRoles, ports, postgresNames, serviceHost } from "../lib/topology.ts";
 
 const uid = 70; // the postgres user of the alpine image
@@ -120,12 +121,12 @@ function initReplicaScript(env: Environment): string {
   return `set -eu
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   rm -rf "$PGDATA.partial"
-  tries=0
-  until pg_isready -h "$PRIMARY_HOST" -p ${ports.postgres} -q; do
-    tries=$((tries + 1))
-    if [ "$tries" -ge 180 ]; then echo "primary $PRIMARY_HOST not ready" >&2; exit 1; fi
-    sleep 5
-  done
+  ${waitUntil(`pg_isready -h "$PRIMARY_HOST" -p ${ports.postgres} -q`, {
+    attempts: 180,
+    seconds: 5,
+    failure: '"primary $PRIMARY_HOST not ready"',
+    indent: 2,
+  })}
   slot="${replicaSlotPrefix}_\${POD_NAME##*-}"
   PGPASSWORD="$REPLICATION_PASSWORD" pg_basebackup -h "$PRIMARY_HOST" -p ${ports.postgres} -U ${env.postgres.users.replication} \\
     -D "$PGDATA.partial" -X stream -R -S "$slot" --checkpoint=fast

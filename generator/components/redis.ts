@@ -11,6 +11,7 @@ import {
   resources,
   secretEnv,
 } from "../lib/pod.ts";
+import { waitUntil } from "../lib/shell.ts";
 import { ordinals, podHost, podRoles, ports, redisNames, serviceHost } from "../lib/topology.ts";
 
 const uid = 999; // the redis user of the official image
@@ -154,12 +155,12 @@ info() { redis-cli -h "$1" -p ${ports.redis} cluster info | tr -d '\\r' | awk -F
 addresses=""
 existing=0
 for host in ${hosts}; do
-  tries=0
-  until [ "$(redis-cli -h "$host" -p ${ports.redis} ping 2>/dev/null)" = "PONG" ]; do
-    tries=$((tries + 1))
-    if [ "$tries" -ge 150 ]; then echo "timed out waiting for $host" >&2; exit 1; fi
-    sleep 2
-  done
+  ${waitUntil(`[ "$(redis-cli -h "$host" -p ${ports.redis} ping 2>/dev/null)" = "PONG" ]`, {
+    attempts: 150,
+    seconds: 2,
+    failure: '"timed out waiting for $host"',
+    indent: 2,
+  })}
   if [ "$(info "$host" cluster_known_nodes)" -gt 1 ] || [ "$(info "$host" cluster_slots_assigned)" -gt 0 ]; then
     existing=1
   fi
@@ -173,12 +174,7 @@ if [ "$existing" = 1 ]; then
 else
   redis-cli --cluster create $addresses --cluster-replicas 0 --cluster-yes
 fi
-tries=0
-until [ "$(info "$first" cluster_state)" = "ok" ]; do
-  tries=$((tries + 1))
-  if [ "$tries" -ge 60 ]; then echo "cluster did not reach state ok" >&2; exit 1; fi
-  sleep 2
-done
+${waitUntil('[ "$(info "$first" cluster_state)" = "ok" ]', { attempts: 60, seconds: 2, failure: '"cluster did not reach state ok"' })}
 echo "cluster state ok"
 `;
   return initJob(env, {
