@@ -1,6 +1,8 @@
-// The whole generator as one pure function: environments in, file contents out.
-// config -> components (render) -> layout (plan) -> emit (YAML text). Nothing here touches disk.
-import { renderEnvironment } from "./components/render.ts";
+// The whole generator as one pure function: environments in, file contents out. Nothing here
+// touches disk. config -> components (render) -> argocd (waves) -> layout -> argocd (apps) -> emit
+import { planArgocd } from "./argocd/applications.ts";
+import { withSyncWaves } from "./argocd/waves.ts";
+import { type RenderedEnvironment, renderEnvironment } from "./components/render.ts";
 import type { Environment } from "./config/types.ts";
 import { secretsDoc } from "./docs/secrets.ts";
 import type { OutputFile } from "./emit/files.ts";
@@ -8,20 +10,30 @@ import { toYaml } from "./emit/yaml.ts";
 import { planLayout } from "./layout/plan.ts";
 import { GenerationFailed, type Problem } from "./lib/errors.ts";
 
+/** An environment's objects exactly as they are deployed: rendered, with their sync waves. */
+export function environmentObjects(env: Environment): RenderedEnvironment {
+  return withSyncWaves(renderEnvironment(env));
+}
+
 export function buildOutput(environments: readonly Environment[]): OutputFile[] {
   const problems: Problem[] = [];
-  const rendered = environments.flatMap((env) => {
+  // Every environment is rendered even when one fails, so a run reports all problems at once.
+  const collect = <T>(run: () => T): T[] => {
     try {
-      return [renderEnvironment(env)];
+      return [run()];
     } catch (err) {
       if (!(err instanceof GenerationFailed)) throw err;
       problems.push(...err.problems);
       return [];
     }
-  });
+  };
+  const deployed = environments.flatMap((env) => collect(() => environmentObjects(env)));
   if (problems.length > 0) throw new GenerationFailed(problems);
-  const files = planLayout(rendered).map((f) => ({ path: f.path, content: toYaml(f.documents) }));
-  return [...files, { path: "docs/secrets.md", content: secretsDoc(rendered) }].sort((a, b) =>
+  const layout = planLayout(deployed);
+  const argocd = collect(() => planArgocd(environments, layout)).flat();
+  if (problems.length > 0) throw new GenerationFailed(problems);
+  const files = [...layout, ...argocd].map((f) => ({ path: f.path, content: toYaml(f.documents) }));
+  return [...files, { path: "docs/secrets.md", content: secretsDoc(deployed) }].sort((a, b) =>
     a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
   );
 }

@@ -35,7 +35,7 @@ const imports: Import[] = project.getSourceFiles().flatMap((file) => {
 });
 
 // Stages in data-flow order. A file may import its own stage and earlier ones, never a later one.
-const stages = ["config", "lib", "components", "layout", "docs", "emit", "pipeline.ts", "main.ts", "cli.ts"];
+const stages = ["config", "lib", "components", "layout", "argocd", "docs", "emit", "pipeline.ts", "main.ts", "cli.ts"];
 const stageOf = (path: string) => {
   const i = stages.indexOf(path.split("/")[0]!);
   if (i === -1) throw new Error(`generator/${path} is in no known stage; add its folder to the stage order`);

@@ -96,6 +96,34 @@ describe("Bad config is rejected with its location", () => {
   });
 });
 
+describe("Bad Argo CD delivery config is rejected with its location", () => {
+  const { applications } = stagingWith({}).common.delivery;
+
+  it("a child Application whose path does not exist", () => {
+    const env = stagingWith({ common: { delivery: { applications: [...applications, { namespace: "nx-serach", wave: 1 }] } } });
+    expect(generate(env)).toEqual([
+      "staging / argocd / Application argocd/staging-nx-serach / spec.source.path: overlays/staging/nx-serach does not exist: the generator puts no objects in namespace nx-serach",
+    ]);
+  });
+
+  it("a sync wave that is not an integer", () => {
+    expect(generate(stagingWith({ common: { delivery: { waves: { initJobs: 1.5 } } } }))).toEqual([
+      "staging / argocd / (config) / common.delivery.waves.initJobs: sync wave 1.5 is not an integer",
+    ]);
+    const [problem] = generate(stagingWith({ common: { delivery: { applications: [{ namespace: "nx-persistent", wave: 0.5 }] } } }));
+    expect(problem).toBe("staging / argocd / (config) / common.delivery.applications[0].wave: sync wave 0.5 is not an integer");
+  });
+
+  it("an init Job that would run in the same wave as its workload", () => {
+    const problems = generate(stagingWith({ common: { delivery: { waves: { initJobs: 0 } } } }));
+    expect(problems.map((p) => p.replace(/-[0-9a-f]{8} /, "-<hash> "))).toEqual([
+      'staging / redis / Job nx-broker/nx-redis-cluster-init-<hash> / metadata.annotations["argocd.argoproj.io/sync-wave"]: wave 0 would run the Job with or before StatefulSet nx-broker/nx-redis (wave 0), which it initializes; it must run strictly after it is healthy',
+      'staging / kafka / Job nx-broker/nx-kafka-scram-init-<hash> / metadata.annotations["argocd.argoproj.io/sync-wave"]: wave 0 would run the Job with or before StatefulSet nx-broker/nx-kafka (wave 0), which it initializes; it must run strictly after it is healthy',
+      'staging / debezium / Job nx-search/nx-debezium-init-<hash> / metadata.annotations["argocd.argoproj.io/sync-wave"]: wave 0 would run the Job with or before Deployment nx-search/nx-debezium (wave 0), which it initializes; it must run strictly after it is healthy',
+    ]);
+  });
+});
+
 describe("The CLI writes nothing when config is bad", () => {
   const work = mkdtempSync(join(tmpdir(), "nx-bad-config-"));
   afterAll(() => rmSync(work, { recursive: true, force: true }));

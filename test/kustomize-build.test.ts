@@ -3,7 +3,7 @@
 // Folders are discovered from disk, so new environments and namespaces are covered automatically.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { renderEnvironment } from "../generator/components/render.ts";
+import { environmentObjects } from "../generator/pipeline.ts";
 import { environments } from "../generator/config/environments.ts";
 import { byKey, kustomizeBuild, type PlainObject, repoRoot, subfolders } from "./support/repo.ts";
 
@@ -28,7 +28,7 @@ describe("the committed overlays", () => {
   it.each(envFolders)("kustomize build overlays/%s renders exactly the generator's objects", (env) => {
     const environment = environments.find((e) => e.name === env);
     if (!environment) throw new Error(`overlays/${env} has no environment named ${env} in generator/config`);
-    const expected = byKey(renderEnvironment(environment).objects.map((o) => o.object));
+    const expected = byKey(environmentObjects(environment).objects.map((o) => o.object));
     const built = byKey(kustomizeBuild(join(repoRoot, "overlays", env)));
 
     // Same objects first (a readable list of what is missing or extra), then every field.
@@ -61,7 +61,7 @@ describe("every base folder", () => {
 
     const [first] = environments;
     if (!first) throw new Error("no environments configured");
-    const firstObjects = byKey(renderEnvironment(first).objects.map((o) => o.object));
+    const firstObjects = byKey(environmentObjects(first).objects.map((o) => o.object));
     for (const [key, object] of byKey(objects)) expect(object, key).toStrictEqual(firstObjects.get(key));
   });
 });

@@ -1,4 +1,5 @@
 import type { Environment } from "../config/types.ts";
+import { contentHash } from "../lib/hash.ts";
 import { role } from "../lib/labels.ts";
 import { configMap, deployment, initJob, type KubeObject, service } from "../lib/objects.ts";
 import { container, httpProbe, livenessTiming, plainEnv, readinessTiming, resources, secretEnv } from "../lib/pod.ts";
@@ -97,6 +98,10 @@ export function debeziumConnect(env: Environment) {
  * Registers the connector. `PUT /connectors/<name>/config` creates or updates, so running it again
  * changes nothing; 409 (workers rebalancing) and 5xx (not ready) are retried within a bound.
  */
+function connectorJson(env: Environment): string {
+  return `${JSON.stringify(debeziumConnectorConfig(env), null, 2)}\n`;
+}
+
 export function debeziumInitJob(env: Environment) {
   const url = `${debeziumUrl(env)}/connectors/${env.debezium.connectorName}/config`;
   const script = `set -eu
@@ -127,6 +132,8 @@ cat /tmp/response
       volumeMounts: [{ name: "connector", mountPath: connectorDir, readOnly: true }],
     },
     volumes: [{ name: "connector", configMap: { name: debeziumNames.connector } }],
+    // A changed connector config makes a new Job (see initJob), which registers it again.
+    podAnnotations: { "checksum/config": contentHash(connectorJson(env)) },
   });
 }
 
@@ -140,7 +147,7 @@ export function debezium(env: Environment): KubeObject[] {
       name: debeziumNames.connector,
       namespace,
       role: init,
-      data: { "connector.json": `${JSON.stringify(debeziumConnectorConfig(env), null, 2)}\n` },
+      data: { "connector.json": connectorJson(env) },
     }),
     service(env, {
       name: debeziumNames.service,

@@ -19,6 +19,20 @@ export const common: Common = {
   },
   namespaces: { persistent: "nx-persistent", broker: "nx-broker", search: "nx-search" },
   clientNamespaces: ["nx-backend"],
+  delivery: {
+    source: { repoURL: "https://github.com/nx-platform/nx-data-layer.git", targetRevision: "main" },
+    argocdNamespace: "argocd",
+    destinationServer: "https://kubernetes.default.svc",
+    projects: { layer: "nx-data-layer", root: "nx-data-layer-root" },
+    waves: { setup: -1, workloads: 0, initJobs: 1 },
+    applications: [
+      { namespace: "nx-persistent", wave: 0 },
+      { namespace: "nx-broker", wave: 0 },
+      // Debezium registers a PostgreSQL connector into Kafka: both must be healthy first.
+      { namespace: "nx-search", wave: 1 },
+    ],
+    retry: { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "5m" } },
+  },
   jobs: {
     activeDeadlineSeconds: 900,
     backoffLimit: 3,

@@ -5,6 +5,7 @@ import type { Environment } from "./types.ts";
 export const staging: Environment = {
   name: "staging",
   common,
+  sync: "automated",
   postgres: {
     database: "nx_seller_core",
     schemas: ["public", "pricing", "allocation", "inventory", "finance", "payment", "sale"],

@@ -24,6 +24,29 @@ export interface Namespaces {
   readonly search: string;
 }
 
+/** How Argo CD delivers the layer. */
+export interface Delivery {
+  /** The Git repository Argo CD syncs from, and the revision it tracks: set here and nowhere else. */
+  readonly source: { readonly repoURL: string; readonly targetRevision: string };
+  readonly argocdNamespace: string;
+  /** The cluster the layer runs in (Argo CD's own cluster). */
+  readonly destinationServer: string;
+  /** AppProject of the per-namespace Applications, and of the admin-only root Applications. */
+  readonly projects: { readonly layer: string; readonly root: string };
+  /**
+   * Sync waves inside each Application: namespace-scoped setup (Namespace, NetworkPolicies,
+   * ConfigMaps), then Services and workloads, then the init Jobs once their workload is healthy.
+   */
+  readonly waves: { readonly setup: number; readonly workloads: number; readonly initJobs: number };
+  /** One Application per namespace; a later wave syncs only once the earlier ones are healthy. */
+  readonly applications: readonly { readonly namespace: string; readonly wave: number }[];
+  /** Retries of a failed sync, with exponential backoff. */
+  readonly retry: {
+    readonly limit: number;
+    readonly backoff: { readonly duration: string; readonly factor: number; readonly maxDuration: string };
+  };
+}
+
 export interface Common {
   /** `app.kubernetes.io/part-of` on every object. */
   readonly partOf: string;
@@ -41,6 +64,7 @@ export interface Common {
   readonly namespaces: Namespaces;
   /** Namespaces whose pods use the data layer (backend services). */
   readonly clientNamespaces: readonly string[];
+  readonly delivery: Delivery;
   /** Limits of the one-time init Jobs (sized for the JVM command-line tools of Kafka). */
   readonly jobs: {
     readonly activeDeadlineSeconds: number;
@@ -129,6 +153,11 @@ export interface DebeziumConfig {
 export interface Environment {
   readonly name: string;
   readonly common: Common;
+  /**
+   * `automated`: Argo CD syncs every commit, prunes what Git removed (except stateful objects)
+   * and reverts changes made in the cluster. `manual`: an operator starts every sync.
+   */
+  readonly sync: "automated" | "manual";
   readonly postgres: PostgresConfig;
   readonly pgbouncer: PgBouncerConfig;
   readonly redis: RedisConfig;

@@ -11,6 +11,7 @@ import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import { Service } from "kubernetes-models/v1/Service";
 import type { IServicePort } from "kubernetes-models/v1/ServicePort";
 import type { Environment, Quantity } from "../config/types.ts";
+import { contentHash } from "./hash.ts";
 import { objectMeta, type Role, recommendedLabels, selectorLabels } from "./labels.ts";
 import { container, resources, restrictedPodSecurity } from "./pod.ts";
 
@@ -118,28 +119,35 @@ export interface InitJobParts {
   /** The Job's one container; resources come from the common Job limits. */
   readonly container: Omit<IContainer, "resources" | "securityContext">;
   readonly volumes?: IPodSpec["volumes"];
+  /** A checksum of what the Job reads from ConfigMaps, so a change to it runs the Job again. */
+  readonly podAnnotations?: Record<string, string>;
 }
 
 /**
- * A one-time initialization Job. No `ttlSecondsAfterFinished`: under Argo CD a Job the TTL
- * controller deletes turns OutOfSync and is recreated, running again. Scripts are idempotent.
+ * A one-time initialization Job, named `<name>-<hash of its pod template>`. A Job's template is
+ * immutable: changing it in place would fail every sync, so a change makes a new Job instead (it
+ * runs again, which is safe: the scripts are idempotent) and the old one is pruned. No
+ * `ttlSecondsAfterFinished`: under Argo CD a Job deleted by the TTL controller turns OutOfSync and
+ * is recreated, running again.
  */
 export function initJob(env: Environment, parts: InitJobParts): Job {
+  const template = {
+    metadata: podMetadata(env, parts.role, parts.podAnnotations),
+    spec: {
+      restartPolicy: "OnFailure" as const,
+      containers: [container({ ...parts.container, resources: resources(env.common.jobs.resources) })],
+      ...(parts.volumes ? { volumes: parts.volumes } : {}),
+      nodeSelector: { "node.kubernetes.io/pool": env.common.nodePools.jobs },
+      securityContext: restrictedPodSecurity(parts.uid, { fsGroup: false }),
+    },
+  };
+  const name = `${parts.name}-${contentHash(JSON.stringify(template)).slice(0, 8)}`;
   return new Job({
-    metadata: objectMeta(env, parts.role, parts.name, parts.namespace),
+    metadata: objectMeta(env, parts.role, name, parts.namespace),
     spec: {
       backoffLimit: env.common.jobs.backoffLimit,
       activeDeadlineSeconds: env.common.jobs.activeDeadlineSeconds,
-      template: {
-        metadata: podMetadata(env, parts.role),
-        spec: {
-          restartPolicy: "OnFailure",
-          containers: [container({ ...parts.container, resources: resources(env.common.jobs.resources) })],
-          ...(parts.volumes ? { volumes: parts.volumes } : {}),
-          nodeSelector: { "node.kubernetes.io/pool": env.common.nodePools.jobs },
-          securityContext: restrictedPodSecurity(parts.uid, { fsGroup: false }),
-        },
-      },
+      template,
     },
   });
 }

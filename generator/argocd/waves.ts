@@ -1,0 +1,112 @@
+// How Argo CD syncs each object of an environment: its sync wave (one small function of kind),
+// which objects it must never prune or delete, and a marker that makes each sync wait for the
+// init Jobs. Runs on the rendered objects, before the layout.
+import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
+import type { RenderedEnvironment, RenderedObject } from "../components/render.ts";
+import type { Environment } from "../config/types.ts";
+import { GenerationFailed, objectId, type Problem } from "../lib/errors.ts";
+import { recommendedLabels } from "../lib/labels.ts";
+import type { KubeObject } from "../lib/objects.ts";
+
+export const syncWaveAnnotation = "argocd.argoproj.io/sync-wave";
+export const syncOptionsAnnotation = "argocd.argoproj.io/sync-options";
+
+/** Name of the ConfigMap that closes every namespace's sync (see `syncMarker`). */
+export const syncMarkerName = "nx-data-layer-synced";
+
+// Namespace-scoped setup first; then Services and the workloads; the init Jobs last.
+const setupKinds = new Set(["Namespace", "NetworkPolicy", "ConfigMap", "ServiceAccount"]);
+const workloadKinds = new Set(["StatefulSet", "Deployment"]);
+// What holds data, or deletes it when deleted: never pruned, never deleted with its Application.
+const statefulKinds = new Set(["Namespace", "StatefulSet", "PersistentVolumeClaim"]);
+
+export function syncWave(kind: string, waves: Environment["common"]["delivery"]["waves"]): number {
+  if (setupKinds.has(kind)) return waves.setup;
+  if (kind === "Job") return waves.initJobs;
+  return waves.workloads;
+}
+
+function folderOf(object: KubeObject): string {
+  return object.kind === "Namespace" ? (object.metadata?.name ?? "") : (object.metadata?.namespace ?? "");
+}
+
+/** A copy of a typed object with extra annotations (the rendered object stays as it was). */
+function annotated(object: KubeObject, annotations: Record<string, string>): KubeObject {
+  const data = JSON.parse(JSON.stringify(object)) as { metadata?: { annotations?: Record<string, string> } };
+  data.metadata = { ...data.metadata, annotations: { ...data.metadata?.annotations, ...annotations } };
+  const Model = object.constructor as new (data: unknown) => KubeObject;
+  return new Model(data);
+}
+
+/**
+ * Argo CD ends a sync operation once the last wave is applied, without waiting for it to become
+ * healthy. This marker, one wave after the init Jobs, keeps the Jobs out of the last wave, so a
+ * namespace's sync ends only when its Jobs have completed.
+ */
+function syncMarker(env: Environment, namespace: string, wave: number): KubeObject {
+  return new ConfigMap({
+    metadata: {
+      name: syncMarkerName,
+      namespace,
+      labels: recommendedLabels(env, { app: env.common.partOf, component: "sync-marker", instance: syncMarkerName }),
+      annotations: { [syncWaveAnnotation]: String(wave) },
+    },
+    data: { purpose: "Last sync wave: the sync of this namespace ends once its init Jobs have completed." },
+  });
+}
+
+function waveProblems(env: Environment): Problem[] {
+  const { waves, applications } = env.common.delivery;
+  const at = { environment: env.name, component: "argocd" };
+  const fields: [string, number][] = [
+    ...Object.entries(waves).map(([k, v]): [string, number] => [`common.delivery.waves.${k}`, v]),
+    ...applications.map((a, i): [string, number] => [`common.delivery.applications[${i}].wave`, a.wave]),
+  ];
+  return fields
+    .filter(([, wave]) => !Number.isInteger(wave))
+    .map(([field, wave]) => ({ ...at, object: "(config)", field, message: `sync wave ${wave} is not an integer` }));
+}
+
+/** Every init Job must run in a later wave than the workload it initializes (same app, same namespace). */
+function jobOrderProblems(env: Environment, objects: readonly RenderedObject[]): Problem[] {
+  const waveOf = (o: KubeObject) => Number(o.metadata?.annotations?.[syncWaveAnnotation]);
+  const appOf = (o: KubeObject) => o.metadata?.labels?.["app.kubernetes.io/name"];
+  return objects.flatMap(({ component, object: job }) => {
+    if (job.kind !== "Job") return [];
+    const workloads = objects
+      .map((o) => o.object)
+      .filter((w) => workloadKinds.has(w.kind) && folderOf(w) === folderOf(job) && appOf(w) === appOf(job));
+    return workloads
+      .filter((w) => waveOf(job) <= waveOf(w))
+      .map((w) => ({
+        environment: env.name,
+        component,
+        object: objectId(job),
+        field: `metadata.annotations["${syncWaveAnnotation}"]`,
+        message: `wave ${waveOf(job)} would run the Job with or before ${objectId(w)} (wave ${waveOf(w)}), which it initializes; it must run strictly after it is healthy`,
+      }));
+  });
+}
+
+/** The environment's objects as Argo CD should sync them; throws GenerationFailed on bad waves. */
+export function withSyncWaves(rendered: RenderedEnvironment): RenderedEnvironment {
+  const env = rendered.environment;
+  const invalid = waveProblems(env);
+  if (invalid.length > 0) throw new GenerationFailed(invalid);
+  const waves = env.common.delivery.waves;
+  const objects: RenderedObject[] = rendered.objects.map(({ component, object }) => ({
+    component,
+    object: annotated(object, {
+      [syncWaveAnnotation]: String(syncWave(object.kind, waves)),
+      ...(statefulKinds.has(object.kind) ? { [syncOptionsAnnotation]: "Prune=false,Delete=false" } : {}),
+    }),
+  }));
+  const problems = jobOrderProblems(env, objects);
+  if (problems.length > 0) throw new GenerationFailed(problems);
+  const lastWave = Math.max(...objects.map(({ object }) => Number(object.metadata?.annotations?.[syncWaveAnnotation])));
+  const namespaces = [...new Set(objects.map(({ object }) => folderOf(object)))].sort();
+  return {
+    environment: env,
+    objects: [...objects, ...namespaces.map((ns) => ({ component: "argocd", object: syncMarker(env, ns, lastWave + 1) }))],
+  };
+}
