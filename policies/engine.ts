@@ -1,0 +1,176 @@
+// Policy-as-code over rendered manifests: named rules, each with an id (`family/name`), a
+// severity, what it requires and how to fix a violation. Exceptions are data (policies/
+// exceptions.yaml: object, rule, reason), never a silent skip; an exception that no longer
+// matches anything is itself reported, so the list cannot rot.
+
+export type Severity = "error" | "warning";
+
+/** A rendered Kubernetes object, as parsed from YAML. */
+export interface Manifest {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata?: {
+    readonly name?: string;
+    readonly namespace?: string;
+    readonly labels?: Readonly<Record<string, string>>;
+    readonly annotations?: Readonly<Record<string, string>>;
+  };
+  readonly [field: string]: unknown;
+}
+
+/** A manifest and where it came from: a YAML file, or the path kustomize built it from. */
+export interface Source {
+  readonly manifest: Manifest;
+  readonly file: string;
+}
+
+/** One breach of a rule by one object, at one field (`spec.template.spec.containers[0].image`). */
+export interface Violation {
+  readonly path: string;
+  /** Specific to this breach; the rule's description when absent. */
+  readonly message?: string;
+}
+
+export interface RuleContext {
+  /** Every manifest being checked, for rules that look across objects. */
+  readonly all: readonly Source[];
+}
+
+export interface Rule {
+  /** `family/name`, e.g. `pod-security/run-as-non-root`. */
+  readonly id: string;
+  readonly severity: Severity;
+  /** What the rule requires, in one sentence. */
+  readonly description: string;
+  /** How to fix a violation. */
+  readonly fix: string;
+  /** Checks one manifest. */
+  readonly check?: (manifest: Manifest, context: RuleContext) => readonly Violation[];
+  /** Checks the whole set at once; each violation names the object it is about. */
+  readonly checkAll?: (context: RuleContext) => readonly (Violation & { readonly source: Source })[];
+}
+
+export interface Finding {
+  readonly rule: string;
+  readonly severity: Severity;
+  /** `Kind namespace/name` */
+  readonly object: string;
+  readonly file: string;
+  readonly path: string;
+  readonly message: string;
+  readonly fix: string;
+}
+
+export function familyOf(ruleId: string): string {
+  return ruleId.split("/")[0] ?? ruleId;
+}
+
+export function objectName(m: Manifest): string {
+  const ns = m.metadata?.namespace;
+  return `${m.kind} ${ns ? `${ns}/` : ""}${m.metadata?.name ?? "(unnamed)"}`;
+}
+
+/** A pod spec inside a manifest, with the path it sits at. */
+export interface PodSpecAt {
+  readonly spec: PodSpec;
+  /** `spec` for a Pod, `spec.template.spec` for a Deployment, ... */
+  readonly path: string;
+  /** The pod's own metadata (a template's), for annotations and labels. */
+  readonly metadata: Manifest["metadata"];
+}
+
+export interface Container {
+  readonly name?: string;
+  readonly image?: string;
+  readonly [field: string]: unknown;
+}
+
+export interface PodSpec {
+  readonly containers?: readonly Container[];
+  readonly initContainers?: readonly Container[];
+  readonly ephemeralContainers?: readonly Container[];
+  readonly [field: string]: unknown;
+}
+
+const templated = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "PodTemplate"]);
+
+/** The pod spec of any kind that runs pods, or undefined. */
+export function podSpecOf(m: Manifest): PodSpecAt | undefined {
+  const spec = m.spec as Record<string, any> | undefined;
+  if (m.kind === "Pod" && spec) return { spec, path: "spec", metadata: m.metadata };
+  if (m.kind === "PodTemplate") {
+    const template = (m as Record<string, any>).template;
+    return template?.spec ? { spec: template.spec, path: "template.spec", metadata: template.metadata } : undefined;
+  }
+  if (templated.has(m.kind) && spec?.template?.spec) {
+    return { spec: spec.template.spec, path: "spec.template.spec", metadata: spec.template.metadata };
+  }
+  if (m.kind === "CronJob" && spec?.jobTemplate?.spec?.template?.spec) {
+    const template = spec.jobTemplate.spec.template;
+    return { spec: template.spec, path: "spec.jobTemplate.spec.template.spec", metadata: template.metadata };
+  }
+  return undefined;
+}
+
+/** Every container of a pod (init, regular and ephemeral), with its path. */
+export function containersOf(pod: PodSpecAt): { container: Container; path: string; kind: "initContainers" | "containers" | "ephemeralContainers" }[] {
+  return (["initContainers", "containers", "ephemeralContainers"] as const).flatMap((kind) =>
+    (pod.spec[kind] ?? []).map((container, i) => ({ container, path: `${pod.path}.${kind}[${i}]`, kind })),
+  );
+}
+
+export interface Exception {
+  /** `Kind namespace/name`, as findings name objects. */
+  readonly object: string;
+  readonly rule: string;
+  readonly reason: string;
+}
+
+export interface PolicyReport {
+  readonly findings: readonly Finding[];
+  /** Findings an exception covers, with its reason: reported, but not failing. */
+  readonly excepted: readonly (Finding & { readonly reason: string })[];
+  /** Exceptions that matched nothing in this run. */
+  readonly unusedExceptions: readonly Exception[];
+}
+
+/** Runs every rule over every source; applies the exceptions. */
+export function runPolicies(rules: readonly Rule[], sources: readonly Source[], exceptions: readonly Exception[]): PolicyReport {
+  const context: RuleContext = { all: sources };
+  const raw: Finding[] = [];
+  const finding = (rule: Rule, source: Source, v: Violation): Finding => ({
+    rule: rule.id,
+    severity: rule.severity,
+    object: objectName(source.manifest),
+    file: source.file,
+    path: v.path,
+    message: v.message ?? rule.description,
+    fix: rule.fix,
+  });
+  for (const rule of rules) {
+    if (rule.check) {
+      for (const source of sources) for (const v of rule.check(source.manifest, context)) raw.push(finding(rule, source, v));
+    }
+    if (rule.checkAll) for (const v of rule.checkAll(context)) raw.push(finding(rule, v.source, v));
+  }
+  const used = new Set<Exception>();
+  const findings: Finding[] = [];
+  const excepted: (Finding & { reason: string })[] = [];
+  for (const f of raw) {
+    const exception = exceptions.find((e) => e.rule === f.rule && e.object === f.object);
+    if (exception) {
+      used.add(exception);
+      excepted.push({ ...f, reason: exception.reason });
+    } else {
+      findings.push(f);
+    }
+  }
+  // Only exceptions this run could have used count as unused: their rule ran and their object was checked.
+  const ruleIds = new Set(rules.map((r) => r.id));
+  const objects = new Set(sources.map((s) => objectName(s.manifest)));
+  return {
+    findings,
+    excepted,
+    unusedExceptions: exceptions.filter((e) => ruleIds.has(e.rule) && objects.has(e.object) && !used.has(e)),
+  };
+}
