@@ -4,6 +4,7 @@ import { planArgocd } from "./argocd/applications.ts";
 import { withSyncWaves } from "./argocd/waves.ts";
 import { type RenderedEnvironment, renderEnvironment } from "./components/render.ts";
 import type { Environment } from "./config/types.ts";
+import { networkDoc } from "./docs/network.ts";
 import { secretsDoc } from "./docs/secrets.ts";
 import type { OutputFile } from "./emit/files.ts";
 import { toYaml } from "./emit/yaml.ts";
@@ -33,7 +34,11 @@ export function buildOutput(environments: readonly Environment[]): OutputFile[] 
   const argocd = collect(() => planArgocd(environments, layout)).flat();
   if (problems.length > 0) throw new GenerationFailed(problems);
   const files = [...layout, ...argocd].map((f) => ({ path: f.path, content: toYaml(f.documents) }));
-  return [...files, { path: "docs/secrets.md", content: secretsDoc(deployed) }].sort((a, b) =>
+  const docs = [
+    { path: "docs/network.md", content: networkDoc(deployed) },
+    { path: "docs/secrets.md", content: secretsDoc(deployed) },
+  ];
+  return [...files, ...docs].sort((a, b) =>
     a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
   );
 }

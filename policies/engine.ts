@@ -18,10 +18,12 @@ export interface Manifest {
   readonly [field: string]: unknown;
 }
 
-/** A manifest and where it came from: a YAML file, or the path kustomize built it from. */
+/** A manifest and where it came from: the YAML file that defines it, and the kustomization built. */
 export interface Source {
   readonly manifest: Manifest;
   readonly file: string;
+  /** The kustomization folder it was rendered through (`overlays/staging`), when it was built. */
+  readonly via?: string;
 }
 
 /** One breach of a rule by one object, at one field (`spec.template.spec.containers[0].image`). */
@@ -56,6 +58,7 @@ export interface Finding {
   /** `Kind namespace/name` */
   readonly object: string;
   readonly file: string;
+  readonly via?: string;
   readonly path: string;
   readonly message: string;
   readonly fix: string;
@@ -143,6 +146,7 @@ export function runPolicies(rules: readonly Rule[], sources: readonly Source[], 
     severity: rule.severity,
     object: objectName(source.manifest),
     file: source.file,
+    ...(source.via ? { via: source.via } : {}),
     path: v.path,
     message: v.message ?? rule.description,
     fix: rule.fix,

@@ -47,6 +47,8 @@ interface TypeMeta {
 
 /** The schema file names kubeconform would try for an object, one per location. */
 export function schemaCandidates(object: TypeMeta, o: SchemaOptions): string[] {
+  // kubeconform spells its own Kubernetes location "default".
+  const locations = o.locations.map((l) => (l === "default" ? defaultSchemaLocations[0]! : l));
   const apiVersion = String(object.apiVersion ?? "");
   const kind = String(object.kind ?? "").toLowerCase();
   const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
@@ -58,7 +60,7 @@ export function schemaCandidates(object: TypeMeta, o: SchemaOptions): string[] {
     Group: group ?? "",
     ResourceAPIVersion: version ?? "",
   };
-  return o.locations.map((template) =>
+  return locations.map((template) =>
     template.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_, name: string) => {
       const value = vars[name];
       if (value === undefined) throw new Error(`unknown variable {{ .${name} }} in schema location ${template}`);

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
+import { kustomize } from "../../policies/kustomize.ts";
 
 /** Absolute path of the repository (the folder holding generator/ and test/). */
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
@@ -61,16 +62,17 @@ export interface CliResult {
 }
 
 /**
- * Runs `node generator/cli.ts <args>` in a child process, from `cwd` (the repository by default).
- * `env` is added to the current environment; a variable set to `undefined` is removed.
+ * Runs `node generator/cli.ts <args>` (or `entry`, e.g. policies/cli.ts) in a child process, from
+ * `cwd` (the repository by default). `env` is added to the current environment; a variable set to
+ * `undefined` is removed.
  */
 export function runCli(
   args: readonly string[],
-  options: { cwd?: string; env?: Record<string, string | undefined> } = {},
+  options: { cwd?: string; env?: Record<string, string | undefined>; entry?: "generator/cli.ts" | "policies/cli.ts" } = {},
 ): CliResult {
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
-  const result = spawnSync(process.execPath, [join(repoRoot, "generator/cli.ts"), ...args], {
+  const result = spawnSync(process.execPath, [join(repoRoot, options.entry ?? "generator/cli.ts"), ...args], {
     cwd: options.cwd ?? repoRoot,
     env,
     encoding: "utf8",
@@ -81,39 +83,6 @@ export function runCli(
 
 // ---------------------------------------------------------------------------------------------
 // kustomize
-
-type KustomizeCommand = readonly [command: string, ...args: string[]];
-
-function majorVersion(text: string): number | undefined {
-  const match = /v(\d+)\.\d+/.exec(text);
-  return match ? Number(match[1]) : undefined;
-}
-
-let resolved: KustomizeCommand | undefined;
-
-/** `kustomize build` if a kustomize v5+ binary is on PATH, else `kubectl kustomize` (v5+). */
-function kustomizeCommand(): KustomizeCommand {
-  if (resolved) return resolved;
-  const tried: string[] = [];
-  const standalone = spawnSync("kustomize", ["version"], { encoding: "utf8" });
-  if (!standalone.error) {
-    const major = majorVersion(standalone.stdout);
-    if (major !== undefined && major >= 5) return (resolved = ["kustomize", "build"]);
-    tried.push(`kustomize on PATH is ${standalone.stdout.trim() || "of unknown version"}, v5+ is required`);
-  } else {
-    tried.push("no kustomize binary on PATH");
-  }
-  const kubectl = spawnSync("kubectl", ["version", "--client"], { encoding: "utf8" });
-  if (!kubectl.error) {
-    const line = /Kustomize Version:\s*(\S+)/.exec(kubectl.stdout)?.[1] ?? "";
-    const major = majorVersion(line);
-    if (major !== undefined && major >= 5) return (resolved = ["kubectl", "kustomize"]);
-    tried.push(`kubectl embeds kustomize ${line || "of unknown version"}, v5+ is required`);
-  } else {
-    tried.push("no kubectl on PATH");
-  }
-  throw new Error(`These tests need the real kustomize (v5+): ${tried.join("; ")}. Install kustomize or kubectl.`);
-}
 
 /** A Kubernetes object as kustomize renders it, read as plain JSON. */
 export type PlainObject = {
@@ -128,13 +97,7 @@ export type PlainObject = {
  * Throws with kustomize's own message when the build fails, and on any YAML parse error.
  */
 export function kustomizeBuild(dir: string): PlainObject[] {
-  const [command, ...args] = kustomizeCommand();
-  const result = spawnSync(command, [...args, dir], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-  if (result.error) throw result.error;
-  if (result.status !== 0) {
-    throw new Error(`${command} ${args.join(" ")} ${dir} failed (exit ${result.status}):\n${result.stderr}`);
-  }
-  return parseYaml(result.stdout, `kustomize output of ${dir}`) as PlainObject[];
+  return parseYaml(kustomize().build(dir), `kustomize output of ${dir}`) as PlainObject[];
 }
 
 /** Every non-empty document of a YAML stream, as plain JSON; throws on any parse error. */

@@ -1,0 +1,20 @@
+import type { Rule } from "../engine.ts";
+import { jobRules } from "./jobs.ts";
+import { labelRules } from "./labels.ts";
+import { networkRules } from "./network.ts";
+import { podSecurityRules, restrictedRuleIds } from "./pod-security.ts";
+import { secretRules } from "./secrets.ts";
+import { storageRules } from "./storage.ts";
+import { workloadRules } from "./workload.ts";
+
+/** Every rule, grouped by family (the part of the id before `/`). */
+export const rules: readonly Rule[] = [
+  // The restricted level as upstream runs it: four baseline checks give way to stricter ones.
+  ...podSecurityRules.filter((r) => restrictedRuleIds.has(r.id)),
+  ...workloadRules,
+  ...jobRules,
+  ...networkRules,
+  ...secretRules,
+  ...storageRules,
+  ...labelRules,
+];

@@ -1,0 +1,162 @@
+// Who may talk to whom, judged on the rendered NetworkPolicies with Kubernetes' semantics (a flow
+// needs egress allowed where it starts and ingress allowed where it ends): every namespace
+// denies by default, every needed flow gets through, every closed flow stays closed.
+import { decide, type Endpoint, type NetworkPolicyLike } from "../../generator/lib/reachability.ts";
+import { containersOf, type Manifest, objectName, podSpecOf, type Rule, type RuleContext, type Source } from "../engine.ts";
+import { closedFlows, everyPodNeeds, type Flow, neededFlows, outsiders, type Pods } from "../flows.ts";
+
+interface Pod {
+  readonly endpoint: Endpoint;
+  readonly source: Source;
+}
+
+const namespaceOf = (m: Manifest) => (m.kind === "Namespace" ? m.metadata?.name : m.metadata?.namespace) ?? "";
+
+/** The pods the manifests run: one per pod template, with its labels and container ports. */
+function podsOf(context: RuleContext): Pod[] {
+  return context.all.flatMap((source) => {
+    const pod = podSpecOf(source.manifest);
+    if (!pod) return [];
+    const ports = containersOf(pod).flatMap(({ container }) => (container.ports as Endpoint["ports"]) ?? []);
+    return [
+      {
+        source,
+        endpoint: {
+          namespace: namespaceOf(source.manifest),
+          labels: { ...pod.metadata?.labels },
+          ports,
+          what: objectName(source.manifest),
+        },
+      },
+    ];
+  });
+}
+
+function world(context: RuleContext) {
+  const policies = context.all.filter((s) => s.manifest.kind === "NetworkPolicy").map((s) => s.manifest as unknown as NetworkPolicyLike);
+  const namespaces = context.all
+    .filter((s) => s.manifest.kind === "Namespace")
+    .map((s) => ({ name: s.manifest.metadata?.name ?? "", labels: { ...s.manifest.metadata?.labels } }));
+  const rendered = new Set(context.all.map((s) => namespaceOf(s.manifest)));
+  return { policies, namespaces, rendered, pods: podsOf(context) };
+}
+
+type World = ReturnType<typeof world>;
+
+/** The endpoints a declared `Pods` stands for: rendered pods it selects, or a stand-in outside the set. */
+function endpointsOf(w: World, pods: Pods): Pod[] | Endpoint[] {
+  if (!w.rendered.has(pods.namespace)) {
+    const ports = pods.labels?.["k8s-app"] === "kube-dns"
+      ? [{ name: "dns", containerPort: 53, protocol: "UDP" as const }, { name: "dns-tcp", containerPort: 53, protocol: "TCP" as const }]
+      : [];
+    return [{ namespace: pods.namespace, labels: { ...pods.labels }, ports, what: pods.what }];
+  }
+  return w.pods.filter(
+    (p) => p.endpoint.namespace === pods.namespace && Object.entries(pods.labels ?? {}).every(([k, v]) => p.endpoint.labels[k] === v),
+  );
+}
+
+const endpoint = (e: Pod | Endpoint): Endpoint => ("endpoint" in e ? e.endpoint : e);
+
+function explain(w: World, from: Endpoint, to: Endpoint, port: number, protocol: "TCP" | "UDP"): string {
+  const d = decide(w.policies, w.namespaces, from, to, port, protocol);
+  const side = (name: string, s: { isolated: boolean; allowedBy: string[] }) =>
+    !s.isolated ? `${name}: not isolated` : s.allowedBy.length ? `${name} allowed by ${s.allowedBy.join(", ")}` : `${name}: no policy allows it`;
+  return `${side("egress", d.egress)}; ${side("ingress", d.ingress)}`;
+}
+
+/** Where a finding about a flow is filed: the rendered pod at either end, else any object of the set. */
+function blame(context: RuleContext, ...ends: (Pod | Endpoint)[]): Source {
+  for (const e of ends) if ("source" in e) return e.source;
+  const first = context.all[0];
+  if (!first) throw new Error("no manifests to check");
+  return first;
+}
+
+function flowViolations(context: RuleContext, flows: readonly Flow[], wantAllowed: boolean) {
+  const w = world(context);
+  return flows.flatMap((flow) => {
+    const protocol = flow.protocol ?? "TCP";
+    const froms = endpointsOf(w, flow.from);
+    const tos = endpointsOf(w, flow.to);
+    const label = `${flow.from.what} -> ${flow.to.what}:${flow.port}/${protocol}`;
+    if (wantAllowed && (froms.length === 0 || tos.length === 0)) {
+      const missing = froms.length === 0 ? flow.from : flow.to;
+      return [{ source: blame(context, ...froms, ...tos), path: "(flow)", message: `${label} (${flow.why}): no pod in ${missing.namespace} matches ${JSON.stringify(missing.labels)}` }];
+    }
+    return froms.flatMap((f) =>
+      tos.flatMap((t) => {
+        const allowed = decide(w.policies, w.namespaces, endpoint(f), endpoint(t), flow.port, protocol).allowed;
+        if (allowed === wantAllowed) return [];
+        const state = wantAllowed ? "is blocked" : "is open";
+        return [
+          {
+            source: blame(context, t, f),
+            path: "(flow)",
+            message: `${endpoint(f).what} -> ${endpoint(t).what}:${flow.port}/${protocol} ${state} (${flow.why}); ${explain(w, endpoint(f), endpoint(t), flow.port, protocol)}`,
+          },
+        ];
+      }),
+    );
+  });
+}
+
+const isDefaultDeny = (p: NetworkPolicyLike, type: "Ingress" | "Egress") => {
+  const spec = p.spec ?? {};
+  const selectsAll = Object.keys(spec.podSelector?.matchLabels ?? {}).length === 0 && (spec.podSelector?.matchExpressions ?? []).length === 0;
+  const rules = type === "Ingress" ? spec.ingress : spec.egress;
+  return selectsAll && (spec.policyTypes ?? []).includes(type) && (rules ?? []).length === 0;
+};
+
+export const networkRules: Rule[] = [
+  {
+    id: "network/default-deny",
+    severity: "error",
+    description: "Every namespace denies ingress and egress by default (a policy selecting all pods, with no rules).",
+    fix: "keep default-deny-all (policyTypes Ingress and Egress, podSelector {}) in generator/components/network-policies.ts",
+    checkAll: (context) => {
+      const w = world(context);
+      return [...w.rendered].sort().flatMap((ns) => {
+        const inNamespace = w.policies.filter((p) => p.metadata?.namespace === ns);
+        const missing = (["Ingress", "Egress"] as const).filter((type) => !inNamespace.some((p) => isDefaultDeny(p, type)));
+        const source = context.all.find((s) => s.manifest.kind === "Namespace" && s.manifest.metadata?.name === ns) ??
+          context.all.find((s) => namespaceOf(s.manifest) === ns)!;
+        return missing.length ? [{ source, path: "(namespace)", message: `namespace ${ns} has no default-deny for ${missing.join(" and ")}` }] : [];
+      });
+    },
+  },
+  {
+    id: "network/needed-flow",
+    severity: "error",
+    description: "Every flow the data layer needs is allowed at both ends.",
+    fix: "allow it in generator/components/network-policies.ts: egress where the flow starts and ingress where it ends",
+    checkAll: (context) => {
+      const w = world(context);
+      const dns = w.pods.flatMap((pod) =>
+        everyPodNeeds.map((need) => ({ ...need, from: { namespace: pod.endpoint.namespace, labels: pod.endpoint.labels, what: pod.endpoint.what } })),
+      );
+      return flowViolations(context, [...neededFlows, ...dns], true);
+    },
+  },
+  {
+    id: "network/closed-flow",
+    severity: "error",
+    description: "Flows that must stay closed are not allowed: internal listeners, and the layer from namespaces that are not its clients.",
+    fix: "narrow the NetworkPolicy in generator/components/network-policies.ts that opens it (its name is in the message)",
+    checkAll: (context) => {
+      const w = world(context);
+      const fromOutside: Flow[] = outsiders.flatMap((from) =>
+        w.pods.flatMap((pod) =>
+          (pod.endpoint.ports ?? []).map((p) => ({
+            from,
+            to: { namespace: pod.endpoint.namespace, labels: pod.endpoint.labels, what: pod.endpoint.what },
+            port: p.containerPort,
+            protocol: (p.protocol ?? "TCP") as "TCP" | "UDP",
+            why: "not a client of the data layer",
+          })),
+        ),
+      );
+      return flowViolations(context, [...closedFlows, ...fromOutside], false);
+    },
+  },
+];

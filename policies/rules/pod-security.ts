@@ -1,0 +1,489 @@
+// The Pod Security Standards, restricted level (which includes baseline), as policy rules: one
+// rule per check of upstream pod-security-admission (k8s.io/pod-security-admission, policy/
+// check_*.go) at its newest policy version, v1.37. Where the published standard and the upstream
+// code differ, the code wins: test/pod-security.test.ts proves agreement with upstream's fixtures.
+//
+// Upstream's restricted level is not simply "all checks": a restricted check may override the
+// baseline check it tightens (OverrideCheckIDs, policy/registry.go), and the overridden one does
+// not run. `restrictedRuleIds` is that profile; `baselineRuleIds` the baseline one.
+
+import { containersOf, podSpecOf, type Manifest, type Rule, type Violation } from "../engine.ts";
+
+type Fields = Readonly<Record<string, unknown>>;
+
+/** An object, or undefined when absent, null (Go's nil) or of another type. */
+function fields(value: unknown): Fields | undefined {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Fields) : undefined;
+}
+
+function items(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** A string field as Go sees it: absent is "". */
+function text(value: unknown): string {
+  return typeof value === "string" ? value : "";
+}
+
+function isSet(value: unknown): boolean {
+  return value !== undefined && value !== null;
+}
+
+/** A securityContext (the pod's or a container's), where it sits, and who it belongs to, for messages. */
+interface Context {
+  readonly fields: Fields | undefined;
+  readonly path: string;
+  readonly who: string;
+}
+
+interface ContainerAt {
+  readonly spec: Fields;
+  readonly path: string;
+  readonly securityContext: Context;
+}
+
+interface Pod {
+  readonly spec: Fields;
+  readonly path: string;
+  readonly metadataPath: string;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly securityContext: Context;
+  /** Init, regular and ephemeral containers, the order upstream visits them in. */
+  readonly containers: readonly ContainerAt[];
+  /** `spec.os.name: windows`: exempt from the Linux-only restricted checks (v1.25+). */
+  readonly windows: boolean;
+  /** `hostUsers: false`: root in the pod is not root on the node, which relaxes some checks (v1.35+). */
+  readonly userNamespace: boolean;
+}
+
+const containerKind = { initContainers: "init container", containers: "container", ephemeralContainers: "ephemeral container" } as const;
+
+function podOf(manifest: Manifest): Pod | undefined {
+  const at = podSpecOf(manifest);
+  if (!at) return undefined;
+  const spec = at.spec as Fields;
+  return {
+    spec,
+    path: at.path,
+    // The pod's metadata sits beside its spec: `spec` -> `metadata`, `spec.template.spec` -> `spec.template.metadata`.
+    metadataPath: at.path.replace(/spec$/, "metadata"),
+    annotations: at.metadata?.annotations ?? {},
+    securityContext: { fields: fields(spec.securityContext), path: `${at.path}.securityContext`, who: "the pod" },
+    containers: containersOf(at).map(({ container, path, kind }) => ({
+      spec: container as Fields,
+      path,
+      securityContext: {
+        fields: fields(container.securityContext),
+        path: `${path}.securityContext`,
+        who: `${containerKind[kind]} "${container.name ?? "(unnamed)"}"`,
+      },
+    })),
+    windows: fields(spec.os)?.name === "windows",
+    userNamespace: spec.hostUsers === false,
+  };
+}
+
+/** The pod's securityContext, then every container's: for settings allowed at both levels. */
+function contexts(pod: Pod): Context[] {
+  return [pod.securityContext, ...pod.containers.map((c) => c.securityContext)];
+}
+
+function volumes(pod: Pod): { volume: Fields; path: string; name: string }[] {
+  return items(pod.spec.volumes).map((v, i) => {
+    const volume = fields(v) ?? {};
+    return { volume, path: `${pod.path}.volumes[${i}]`, name: text(volume.name) };
+  });
+}
+
+const violation = (path: string, message: string): Violation => ({ path, message });
+
+// --- allow-lists, as of policy version v1.37 ---
+
+/** check_capabilities_baseline.go; case-sensitive and without a CAP_ prefix, as the kernel names are not. */
+const baselineCapabilities = new Set([
+  "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
+  "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+]);
+
+/** check_sysctls.go: namespaced sysctls isolated from other pods; grown at v1.27, v1.29, v1.32 and v1.37. */
+const safeSysctls = new Set([
+  "kernel.shm_rmid_forced",
+  "net.ipv4.ip_local_port_range",
+  "net.ipv4.tcp_syncookies",
+  "net.ipv4.ping_group_range",
+  "net.ipv4.ip_unprivileged_port_start",
+  "net.ipv4.ip_local_reserved_ports",
+  "net.ipv4.tcp_keepalive_time",
+  "net.ipv4.tcp_fin_timeout",
+  "net.ipv4.tcp_keepalive_intvl",
+  "net.ipv4.tcp_keepalive_probes",
+  "net.ipv4.tcp_rmem",
+  "net.ipv4.tcp_wmem",
+  "net.ipv4.tcp_slow_start_after_idle",
+  "net.ipv4.tcp_notsent_lowat",
+]);
+
+/** check_seLinuxOptions.go; "" is the runtime's default type, container_engine_t is allowed since v1.31. */
+const selinuxTypes = new Set(["", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"]);
+
+/** Seccomp and AppArmor profile types that keep a profile applied. */
+const confinedProfiles = new Set(["RuntimeDefault", "Localhost"]);
+
+/** check_restrictedVolumes.go: inline sources that cannot reach node or network storage (image since v1.33). */
+const restrictedVolumeSources = new Set([
+  "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image", "persistentVolumeClaim", "projected", "secret",
+]);
+
+/** The deprecated AppArmor annotation is still checked (check_appArmorProfile.go). */
+const appArmorAnnotation = "container.apparmor.security.beta.kubernetes.io/";
+const allowedAppArmorAnnotation = (value: string) => value === "" || value === "runtime/default" || value.startsWith("localhost/");
+
+// --- checks shared by two rules ---
+
+/** Containers setting a procMount other than Default, i.e. an unmasked /proc. */
+function unmaskedProc(pod: Pod): Violation[] {
+  return pod.containers.flatMap(({ securityContext: sc }) => {
+    const procMount = sc.fields?.procMount;
+    return isSet(procMount) && procMount !== "Default"
+      ? [violation(`${sc.path}.procMount`, `${sc.who} sets procMount "${text(procMount)}"; only Default is allowed`)]
+      : [];
+  });
+}
+
+/** Pod or containers explicitly setting a seccomp profile type other than RuntimeDefault or Localhost. */
+function unconfinedSeccomp(pod: Pod): Violation[] {
+  return contexts(pod).flatMap(({ fields: sc, path, who }) => {
+    const profile = fields(sc?.seccompProfile);
+    return profile && !confinedProfiles.has(text(profile.type))
+      ? [violation(`${path}.seccompProfile.type`, `${who} sets seccompProfile.type "${text(profile.type)}"; only RuntimeDefault or Localhost are allowed`)]
+      : [];
+  });
+}
+
+/**
+ * Containers leaving a required field unset while the pod does not set it either: one violation, at
+ * the pod's field, since containers inherit it and one line there fixes them all. (Upstream words it
+ * "pod or containers ... must set".) A pod-level bad value is reported by the caller instead.
+ */
+function unsetInPodAndContainers(pod: Pod, field: string, required: string): Violation[] {
+  if (isSet(pod.securityContext.fields?.[field])) return [];
+  const unset = pod.containers.map((c) => c.securityContext).filter((sc) => !isSet(sc.fields?.[field]));
+  return unset.length === 0
+    ? []
+    : [violation(`${pod.securityContext.path}.${field}`, `${required} is set neither on the pod nor on ${unset.map((sc) => sc.who).join(", ")}`)];
+}
+
+// --- the checks ---
+
+type Level = "baseline" | "restricted";
+
+interface Check {
+  /** Upstream check ID; lower-cased, it prefixes upstream's fixture file names. */
+  readonly check: string;
+  readonly id: string;
+  readonly level: Level;
+  /** The baseline rule this one replaces at restricted (upstream OverrideCheckIDs). */
+  readonly overrides?: string;
+  readonly description: string;
+  readonly fix: string;
+  readonly evaluate: (pod: Pod) => Violation[];
+}
+
+const checks: readonly Check[] = [
+  // baseline
+  {
+    check: "appArmorProfile",
+    id: "pod-security/app-armor-profile",
+    level: "baseline",
+    description: "AppArmor profiles, set by field or by the beta annotation, must not be Unconfined.",
+    fix: "remove appArmorProfile or set its type to RuntimeDefault or Localhost; annotation values must be runtime/default or localhost/<profile>",
+    evaluate: (pod) => [
+      ...contexts(pod).flatMap(({ fields: sc, path, who }) => {
+        const profile = fields(sc?.appArmorProfile);
+        return profile && !confinedProfiles.has(text(profile.type))
+          ? [violation(`${path}.appArmorProfile.type`, `${who} sets AppArmor profile type "${text(profile.type)}"; only RuntimeDefault or Localhost are allowed`)]
+          : [];
+      }),
+      ...Object.entries(pod.annotations)
+        .filter(([key, value]) => key.startsWith(appArmorAnnotation) && !allowedAppArmorAnnotation(value))
+        .map(([key, value]) =>
+          violation(
+            `${pod.metadataPath}.annotations["${key}"]`,
+            `annotation ${key} gives container "${key.slice(appArmorAnnotation.length)}" the AppArmor profile "${value}"; only runtime/default or localhost/* are allowed`,
+          ),
+        ),
+    ],
+  },
+  {
+    check: "capabilities_baseline",
+    id: "pod-security/capabilities-baseline",
+    level: "baseline",
+    description: "Containers may add only capabilities from the container runtime's default set (never NET_RAW).",
+    fix: "remove the capability from securityContext.capabilities.add, or use one of AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT",
+    evaluate: (pod) =>
+      pod.containers.flatMap(({ securityContext: sc }) =>
+        items(fields(sc.fields?.capabilities)?.add).flatMap((capability, i) =>
+          typeof capability === "string" && baselineCapabilities.has(capability)
+            ? []
+            : [violation(`${sc.path}.capabilities.add[${i}]`, `${sc.who} adds capability "${String(capability)}", which is not in the baseline default set`)],
+        ),
+      ),
+  },
+  {
+    check: "hostNamespaces",
+    id: "pod-security/host-namespaces",
+    level: "baseline",
+    description: "Pods must not share the node's network, PID or IPC namespace.",
+    fix: "remove hostNetwork, hostPID and hostIPC from the pod spec (or set them to false)",
+    evaluate: (pod) =>
+      (["hostNetwork", "hostPID", "hostIPC"] as const)
+        .filter((field) => pod.spec[field] === true)
+        .map((field) => violation(`${pod.path}.${field}`, `the pod sets ${field}: true, sharing the node's namespace`)),
+  },
+  {
+    check: "hostPathVolumes",
+    id: "pod-security/host-path-volumes",
+    level: "baseline",
+    description: "Pods must not mount hostPath volumes.",
+    fix: "replace the hostPath volume with an emptyDir, configMap, secret or persistentVolumeClaim volume",
+    evaluate: (pod) =>
+      volumes(pod)
+        .filter(({ volume }) => isSet(volume.hostPath))
+        .map(({ path, name }) => violation(`${path}.hostPath`, `volume "${name}" mounts a hostPath`)),
+  },
+  {
+    check: "hostPorts",
+    id: "pod-security/host-ports",
+    level: "baseline",
+    description: "Containers must not bind host ports.",
+    fix: "remove hostPort from the container's ports and expose the port through a Service",
+    evaluate: (pod) =>
+      pod.containers.flatMap(({ spec, path, securityContext: { who } }) =>
+        items(spec.ports).flatMap((port, i) => {
+          const hostPort = fields(port)?.hostPort;
+          return isSet(hostPort) && hostPort !== 0 ? [violation(`${path}.ports[${i}].hostPort`, `${who} binds host port ${String(hostPort)}`)] : [];
+        }),
+      ),
+  },
+  {
+    check: "hostProbesAndHostLifecycle",
+    id: "pod-security/host-probes-and-host-lifecycle",
+    level: "baseline",
+    description: "Probes and lifecycle hooks must not send their HTTP or TCP requests to another host.",
+    fix: "remove host from the probe's or hook's httpGet/tcpSocket, so it targets the pod's own IP",
+    evaluate: (pod) =>
+      pod.containers.flatMap(({ spec, path, securityContext: { who } }) => {
+        const lifecycle = fields(spec.lifecycle);
+        const handlers = [
+          ...["livenessProbe", "readinessProbe", "startupProbe"].map((name) => ({ name, handler: spec[name], at: `${path}.${name}` })),
+          ...["postStart", "preStop"].map((name) => ({ name, handler: lifecycle?.[name], at: `${path}.lifecycle.${name}` })),
+        ];
+        return handlers.flatMap(({ name, handler, at }) =>
+          ["httpGet", "tcpSocket"].flatMap((action) => {
+            const host = text(fields(fields(handler)?.[action])?.host);
+            return host ? [violation(`${at}.${action}.host`, `${who} sends its ${name} ${action} to host "${host}"`)] : [];
+          }),
+        );
+      }),
+  },
+  {
+    check: "privileged",
+    id: "pod-security/privileged",
+    level: "baseline",
+    description: "Containers must not run privileged.",
+    fix: "remove securityContext.privileged (or set it to false) on every container",
+    evaluate: (pod) =>
+      pod.containers
+        .map((c) => c.securityContext)
+        .filter((sc) => sc.fields?.privileged === true)
+        .map((sc) => violation(`${sc.path}.privileged`, `${sc.who} runs privileged`)),
+  },
+  {
+    check: "procMount",
+    id: "pod-security/proc-mount",
+    level: "baseline",
+    description: "Containers must keep the default masked /proc, unless the pod runs in a user namespace.",
+    fix: "remove securityContext.procMount (or set it to Default), or run the pod with hostUsers: false",
+    // v1.35+: an unmasked /proc in a user namespace does not expose the node (check_procMount_baseline.go).
+    evaluate: (pod) => (pod.userNamespace ? [] : unmaskedProc(pod)),
+  },
+  {
+    check: "seLinuxOptions",
+    id: "pod-security/selinux-options",
+    level: "baseline",
+    description: "SELinux options may set only a container type (container_t, container_init_t, container_kvm_t, container_engine_t), never a user or role.",
+    fix: "remove seLinuxOptions.user and .role, and use one of the container SELinux types or none",
+    evaluate: (pod) =>
+      contexts(pod).flatMap(({ fields: sc, path, who }) => {
+        const options = fields(sc?.seLinuxOptions);
+        if (!options) return [];
+        const type = text(options.type);
+        return [
+          ...(selinuxTypes.has(type) ? [] : [violation(`${path}.seLinuxOptions.type`, `${who} sets SELinux type "${type}"`)]),
+          ...(["user", "role"] as const)
+            .filter((field) => text(options[field]) !== "")
+            .map((field) => violation(`${path}.seLinuxOptions.${field}`, `${who} sets a custom SELinux ${field}`)),
+        ];
+      }),
+  },
+  {
+    check: "seccompProfile_baseline",
+    id: "pod-security/seccomp-profile-baseline",
+    level: "baseline",
+    description: "A seccomp profile, where set, must be RuntimeDefault or Localhost, not Unconfined.",
+    fix: "set securityContext.seccompProfile.type to RuntimeDefault (or Localhost), or remove it",
+    evaluate: unconfinedSeccomp,
+  },
+  {
+    check: "sysctls",
+    id: "pod-security/sysctls",
+    level: "baseline",
+    description: "Pods may set only the safe, namespaced sysctls.",
+    fix: `remove the sysctl from spec.securityContext.sysctls; allowed are ${[...safeSysctls].join(", ")}`,
+    evaluate: (pod) =>
+      items(pod.securityContext.fields?.sysctls).flatMap((sysctl, i) => {
+        const name = text(fields(sysctl)?.name);
+        return safeSysctls.has(name) ? [] : [violation(`${pod.securityContext.path}.sysctls[${i}].name`, `the pod sets sysctl "${name}", which is not in the safe set`)];
+      }),
+  },
+  {
+    check: "windowsHostProcess",
+    id: "pod-security/windows-host-process",
+    level: "baseline",
+    description: "Pods and containers must not run as Windows HostProcess containers.",
+    fix: "remove securityContext.windowsOptions.hostProcess (or set it to false) on the pod and every container",
+    evaluate: (pod) =>
+      contexts(pod)
+        .filter(({ fields: sc }) => fields(sc?.windowsOptions)?.hostProcess === true)
+        .map(({ path, who }) => violation(`${path}.windowsOptions.hostProcess`, `${who} runs as a Windows HostProcess`)),
+  },
+
+  // restricted
+  {
+    check: "allowPrivilegeEscalation",
+    id: "pod-security/allow-privilege-escalation",
+    level: "restricted",
+    description: "Every container must set allowPrivilegeEscalation: false (Windows pods excepted).",
+    fix: "set securityContext.allowPrivilegeEscalation: false on every container",
+    // Unset means allowed (the kernel's no_new_privs stays off), so it must be explicit.
+    evaluate: (pod) =>
+      pod.windows
+        ? []
+        : pod.containers
+            .map((c) => c.securityContext)
+            .filter((sc) => sc.fields?.allowPrivilegeEscalation !== false)
+            .map((sc) => violation(`${sc.path}.allowPrivilegeEscalation`, `${sc.who} must set securityContext.allowPrivilegeEscalation: false`)),
+  },
+  {
+    check: "capabilities_restricted",
+    id: "pod-security/capabilities-restricted",
+    level: "restricted",
+    overrides: "pod-security/capabilities-baseline",
+    description: "Every container must drop ALL capabilities and may add back only NET_BIND_SERVICE (Windows pods excepted).",
+    fix: 'set securityContext.capabilities.drop: ["ALL"] on every container and add nothing but NET_BIND_SERVICE',
+    evaluate: (pod) =>
+      pod.windows
+        ? []
+        : pod.containers.flatMap(({ securityContext: sc }) => {
+            const capabilities = fields(sc.fields?.capabilities);
+            return [
+              // Dropping every capability by name is not enough: only ALL covers capabilities added to future kernels.
+              ...(items(capabilities?.drop).includes("ALL") ? [] : [violation(`${sc.path}.capabilities.drop`, `${sc.who} must drop ALL capabilities`)]),
+              ...items(capabilities?.add).flatMap((capability, i) =>
+                capability === "NET_BIND_SERVICE"
+                  ? []
+                  : [violation(`${sc.path}.capabilities.add[${i}]`, `${sc.who} adds capability "${String(capability)}"; only NET_BIND_SERVICE may be added`)],
+              ),
+            ];
+          }),
+  },
+  {
+    check: "procMount_restricted",
+    id: "pod-security/proc-mount-restricted",
+    level: "restricted",
+    overrides: "pod-security/proc-mount",
+    description: "Containers must keep the default masked /proc, even in a user namespace.",
+    fix: "remove securityContext.procMount (or set it to Default) on every container",
+    evaluate: unmaskedProc,
+  },
+  {
+    check: "restrictedVolumes",
+    id: "pod-security/restricted-volumes",
+    level: "restricted",
+    overrides: "pod-security/host-path-volumes",
+    description: "Volumes must be configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected or secret.",
+    fix: "replace the volume with one of the allowed types, e.g. a persistentVolumeClaim for node or network storage",
+    // A volume with no source at all is defaulted to emptyDir by the API server, so it passes.
+    evaluate: (pod) =>
+      volumes(pod).flatMap(({ volume, path, name }) =>
+        Object.entries(volume)
+          .filter(([source, value]) => source !== "name" && isSet(value) && !restrictedVolumeSources.has(source))
+          .map(([source]) => violation(`${path}.${source}`, `volume "${name}" uses the restricted volume type ${source}`)),
+      ),
+  },
+  {
+    check: "runAsNonRoot",
+    id: "pod-security/run-as-non-root",
+    level: "restricted",
+    description: "The pod or every container must set runAsNonRoot: true, and none may set it to false (unless hostUsers: false).",
+    fix: "set securityContext.runAsNonRoot: true on the pod (containers inherit it) and remove runAsNonRoot: false from containers",
+    evaluate: (pod) => {
+      // v1.35+: in a user namespace, root in the container is not root on the node.
+      if (pod.userNamespace) return [];
+      return [
+        ...contexts(pod)
+          .filter(({ fields: sc }) => sc?.runAsNonRoot === false)
+          .map(({ path, who }) => violation(`${path}.runAsNonRoot`, `${who} sets runAsNonRoot: false`)),
+        ...unsetInPodAndContainers(pod, "runAsNonRoot", "runAsNonRoot: true"),
+      ];
+    },
+  },
+  {
+    check: "runAsUser",
+    id: "pod-security/run-as-user",
+    level: "restricted",
+    description: "Neither the pod nor a container may set runAsUser: 0 (unless hostUsers: false).",
+    fix: "set securityContext.runAsUser to a non-zero UID, or remove it and rely on the image's non-root user",
+    // v1.35+: in a user namespace, UID 0 in the container is not root on the node.
+    evaluate: (pod) =>
+      pod.userNamespace
+        ? []
+        : contexts(pod)
+            .filter(({ fields: sc }) => sc?.runAsUser === 0)
+            .map(({ path, who }) => violation(`${path}.runAsUser`, `${who} sets runAsUser: 0 (root)`)),
+  },
+  {
+    check: "seccompProfile_restricted",
+    id: "pod-security/seccomp-profile-restricted",
+    level: "restricted",
+    overrides: "pod-security/seccomp-profile-baseline",
+    description: "The pod or every container must set seccompProfile.type RuntimeDefault or Localhost (Windows pods excepted).",
+    fix: "set spec.securityContext.seccompProfile.type: RuntimeDefault on the pod (containers inherit it)",
+    evaluate: (pod) => {
+      if (pod.windows) return [];
+      return [...unconfinedSeccomp(pod), ...unsetInPodAndContainers(pod, "seccompProfile", "seccompProfile.type: RuntimeDefault or Localhost")];
+    },
+  },
+];
+
+export const podSecurityRules: Rule[] = checks.map(({ id, description, fix, evaluate }) => ({
+  id,
+  severity: "error",
+  description,
+  fix,
+  check: (manifest: Manifest) => {
+    const pod = podOf(manifest);
+    return pod ? evaluate(pod) : [];
+  },
+}));
+
+/** Upstream fixture name prefix (the lower-cased check ID, e.g. `runasnonroot`) -> rule id. */
+export const pssCheckRule: Record<string, string> = Object.fromEntries(checks.map((c) => [c.check.toLowerCase(), c.id]));
+
+/** The baseline level. */
+export const baselineRuleIds: ReadonlySet<string> = new Set(checks.filter((c) => c.level === "baseline").map((c) => c.id));
+
+/** The restricted level: every check, less the baseline checks a restricted check overrides. */
+export const restrictedRuleIds: ReadonlySet<string> = new Set(
+  checks.filter((c) => !checks.some((other) => other.overrides === c.id)).map((c) => c.id),
+);

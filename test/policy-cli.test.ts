@@ -1,0 +1,113 @@
+// `npm run policy`: deliberately broken manifests make it exit non-zero, naming the object, the
+// rule and the fix; `--only FAMILY` judges by one family alone; the committed overlays pass.
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { copyGeneratedTree, removeTempDirs, runCli, tempDir } from "./support/repo.ts";
+
+afterAll(removeTempDirs);
+
+const repo = join(import.meta.dirname, "..");
+const policy = (args: string[], root?: string) => runCli(["policy", ...(root ? ["--root", root] : []), ...args], { entry: "policies/cli.ts" });
+
+function edit(root: string, file: string, from: string, to: string): void {
+  const path = join(root, file);
+  const text = readFileSync(path, "utf8");
+  expect(text, `${file} contains ${from}`).toContain(from);
+  writeFileSync(path, text.replace(from, to));
+}
+
+/** Drops one generated file and its kustomization entry, as if the generator had lost it. */
+function dropFromBase(root: string, namespace: string, file: string): void {
+  rmSync(join(root, "base", namespace, file));
+  edit(root, `base/${namespace}/kustomization.yaml`, `- ${file}\n`, "");
+}
+
+const fixtures = process.env.NX_PSS_FIXTURES ?? join(repo, "../shared/pss-fixtures/testdata");
+
+describe("npm run policy", () => {
+  it("passes on every committed overlay", () => {
+    const run = policy([]);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/policy: 0 error\(s\), 0 warning\(s\), 0 excepted; \d+ objects, \d+ rules/);
+  });
+
+  it("fails on a privileged container, naming the object, the file, the rule and the fix", () => {
+    const root = copyGeneratedTree();
+    edit(root, "base/nx-search/nx-debezium-deployment.yaml", "          allowPrivilegeEscalation: false\n", "          allowPrivilegeEscalation: false\n          privileged: true\n");
+    const run = policy([], root);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("error   pod-security/privileged  Deployment nx-search/nx-debezium  base/nx-search/nx-debezium-deployment.yaml (built from overlays/staging, environment staging)");
+    expect(run.stderr).toContain("spec.template.spec.containers[0].securityContext.privileged");
+    expect(run.stderr).toMatch(/fix: .*privileged/);
+  });
+
+  it("fails on an image tagged latest", () => {
+    const root = copyGeneratedTree();
+    edit(root, "base/nx-search/nx-typesense-statefulset.yaml", "image: typesense/typesense:27.1", "image: typesense/typesense:latest");
+    const run = policy([], root);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("workload/image-pinned  StatefulSet nx-search/nx-typesense");
+    expect(run.stderr).toContain("fix: pin the image to a release tag");
+  });
+
+  it("fails on a Secret with data, given as a file", () => {
+    const dir = tempDir("secret");
+    writeFileSync(
+      join(dir, "secret.yaml"),
+      "apiVersion: v1\nkind: Secret\nmetadata:\n  name: nx-redis-secret\n  namespace: nx-broker\ndata:\n  REDIS_PASSWORD: c2VjcmV0\n",
+    );
+    const run = policy(["--only", "secrets", join(dir, "secret.yaml")]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("secrets/no-data-in-git  Secret nx-broker/nx-redis-secret");
+    expect(run.stderr).toContain("docs/secrets.md");
+  });
+
+  it("fails when a NetworkPolicy change blocks Debezium from PostgreSQL", () => {
+    const root = copyGeneratedTree();
+    dropFromBase(root, "nx-persistent", "allow-primary-from-debezium-networkpolicy.yaml");
+    const run = policy(["--only", "network"], root);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("network/needed-flow");
+    expect(run.stderr).toContain(
+      "nx-debezium -> StatefulSet nx-persistent/nx-postgresql-primary:5432/TCP is blocked (Debezium reads the logical replication stream); egress allowed by nx-search/egress-nx-search; ingress: no policy allows it",
+    );
+    expect(run.stderr).toContain("fix: allow it in generator/components/network-policies.ts");
+  });
+
+  it("fails when a NetworkPolicy opens Kafka's PLAINTEXT listener to the backend", () => {
+    const root = copyGeneratedTree();
+    edit(root, "base/nx-broker/allow-from-backend-networkpolicy.yaml", "    - port: 9092\n      protocol: TCP\n", "    - port: 9092\n      protocol: TCP\n    - port: 29092\n      protocol: TCP\n");
+    const run = policy(["--only", "network"], root);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("network/closed-flow");
+    expect(run.stderr).toMatch(/a backend service \(nx-backend\) -> StatefulSet nx-broker\/nx-kafka:29092\/TCP is open .*ingress allowed by nx-broker\/allow-from-backend/);
+  });
+
+  it("fails when a namespace loses its default-deny", () => {
+    const root = copyGeneratedTree();
+    dropFromBase(root, "nx-search", "default-deny-all-networkpolicy.yaml");
+    const run = policy(["--only", "network"], root);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("network/default-deny  Namespace nx-search");
+  });
+
+  it("judges a pod by the Pod Security Standard alone with --only pod-security", () => {
+    expect(existsSync(fixtures), `PSS fixtures at ${fixtures}`).toBe(true);
+    const base = join(fixtures, "restricted/v1.37/pass/base.yaml");
+    expect(policy(["--only", "pod-security", base]).status).toBe(0);
+    // The same pod fails the layer's other rules (no labels, no resources, an untagged image).
+    expect(policy([base]).status).toBe(1);
+    const privileged = policy(["--only", "pod-security", join(fixtures, "restricted/v1.37/fail/privileged0.yaml")]);
+    expect(privileged.status).toBe(1);
+    expect(privileged.stderr).toContain("pod-security/privileged  Pod privileged0");
+    expect(privileged.stderr).not.toMatch(/workload\/|labels\//);
+  });
+
+  it("refuses an unknown family", () => {
+    const run = policy(["--only", "pod-securty"]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("unknown family pod-securty");
+  });
+});

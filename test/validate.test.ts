@@ -1,0 +1,67 @@
+// `npm run validate`: every kustomization rendered with the real kustomize, every object checked
+// strictly (unknown fields are errors) against the Kubernetes version the config pins and the CRDs
+// in use; a failure names the environment, the file, the object and the JSON path.
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { copyGeneratedTree, removeTempDirs, runCli } from "./support/repo.ts";
+import { schemaLocations } from "./support/schemas.ts";
+
+afterAll(removeTempDirs);
+
+const locationArgs = schemaLocations().flatMap((l) => ["--schema-location", l]);
+const validate = (args: string[], root?: string) =>
+  runCli(["validate", ...(root ? ["--root", root] : []), ...locationArgs, ...args], { entry: "policies/cli.ts", env: { NX_SCHEMA_DIR: undefined } });
+
+describe("npm run validate", () => {
+  it("accepts every overlay, namespace overlay and Argo CD folder of the committed tree", () => {
+    const run = validate([]);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/validate: \d+ path\(s\) with (kubectl )?kustomize v5\.[\d.]+, Kubernetes 1\.36\.0, strict/);
+    expect(run.stdout).toMatch(/validate: \d{3,} objects valid/);
+  });
+
+  it("rejects an unknown field, naming environment, file, object and JSON path, and the fix", () => {
+    const root = copyGeneratedTree();
+    const file = join(root, "base/nx-broker/nx-redis-statefulset.yaml");
+    writeFileSync(file, readFileSync(file, "utf8").replace("  serviceName: nx-redis-headless\n", "  serviceName: nx-redis-headless\n  servicename: typo\n"));
+    const run = validate([], root);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("StatefulSet nx-broker/nx-redis in base/nx-broker/nx-redis-statefulset.yaml (built from overlays/staging");
+    expect(run.stderr).toContain("environment staging");
+    expect(run.stderr).toContain("spec.servicename: unknown field");
+    expect(run.stderr).toContain("run `npm run generate`");
+  });
+
+  it("rejects a wrong type deep inside a pod template", () => {
+    const root = copyGeneratedTree();
+    const file = join(root, "base/nx-search/nx-typesense-statefulset.yaml");
+    writeFileSync(file, readFileSync(file, "utf8").replace("containerPort: 8108", "containerPort: http-api"));
+    const run = validate(["overlays/staging/nx-search"], root);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("spec.template.spec.containers[0].ports[0].containerPort: must be integer");
+  });
+
+  it("rejects a kind no schema location covers, instead of passing it", () => {
+    const root = copyGeneratedTree();
+    appendFileSync(
+      join(root, "base/nx-search/nx-typesense-service.yaml"),
+      "---\napiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: nx-search\n",
+    );
+    const run = validate(["overlays/staging/nx-search"], root);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("Widget nx-search/w");
+    expect(run.stderr).toContain("no schema for example.com/v1 Widget");
+  });
+
+  it("takes schema locations as options, like kubeconform's -schema-location", () => {
+    // Only the Kubernetes location: enough for nx-persistent, not for the Argo CD Applications.
+    const kubernetesOnly = ["--schema-location", schemaLocations()[0]!];
+    const run = (path: string) => runCli(["validate", ...kubernetesOnly, path], { entry: "policies/cli.ts", env: { NX_SCHEMA_DIR: undefined } });
+    expect(run("overlays/staging/nx-persistent").status).toBe(0);
+    const apps = run("argocd/staging/apps");
+    expect(apps.status).toBe(1);
+    expect(apps.stderr).toContain("no schema for argoproj.io/v1alpha1 Application");
+  });
+});
