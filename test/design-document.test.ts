@@ -22,6 +22,7 @@ import type { INamespace } from "kubernetes-models/v1/Namespace";
 import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import type { IService } from "kubernetes-models/v1/Service";
 import { describe, expect, it } from "vitest";
+import { decide, type Endpoint, type NetworkPolicyLike, policyTypes as typesOf, selectsPod } from "../generator/lib/reachability.ts";
 import { kustomizeBuild, type PlainObject } from "./support/repo.ts";
 
 // =============================================================================================
@@ -228,20 +229,7 @@ function parseIni(text: string): Map<string, Map<string, string>> {
 }
 
 function selectorMatches(selector: ILabelSelector | undefined, labels: Labels): boolean {
-  if (!selector) return true;
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const has = Object.hasOwn(labels, e.key);
-    const value = labels[e.key];
-    const ok =
-      e.operator === "In" ? has && (e.values ?? []).includes(value as string)
-      : e.operator === "NotIn" ? !has || !(e.values ?? []).includes(value as string)
-      : e.operator === "Exists" ? has
-      : e.operator === "DoesNotExist" ? !has
-      : false;
-    if (!ok) return false;
-  }
-  return true;
+  return selector === undefined || selectsPod(selector, labels);
 }
 
 /** The workloads (in the Service's namespace) whose pods a Service selects. */
@@ -308,9 +296,9 @@ function secretReferences(namespace: string): { secret: string; key?: string; by
 }
 
 // ---------------------------------------------------------------------------------------------
-// NetworkPolicy evaluation: whether a TCP/UDP connection from one pod to another is allowed by
-// the rendered policies (egress where it starts AND ingress where it ends, as Kubernetes does).
-// Namespaces outside the layer are not governed by this repository and are taken as open.
+// NetworkPolicy evaluation with the product's evaluator (generator/lib/reachability.ts, tested on
+// its own in test/reachability.test.ts): egress where a flow starts AND ingress where it ends.
+// Namespaces outside the layer have no policies here, so they are open.
 
 interface Pod {
   readonly namespace: string;
@@ -338,72 +326,25 @@ const kubeDnsPod: Pod = {
   what: "CoreDNS in kube-system",
 };
 
+const policies = () => ofKind<INetworkPolicy>("NetworkPolicy") as unknown as NetworkPolicyLike[];
+const namespaces = () =>
+  ofKind<INamespace>("Namespace").map((n) => ({ name: n.metadata?.name ?? "", labels: (n.metadata?.labels ?? {}) as Labels }));
+type Direction = "Ingress" | "Egress";
+const policyTypes = (p: INetworkPolicy): readonly Direction[] => typesOf(p as unknown as NetworkPolicyLike);
+const endpointOf = (pod: Pod) => ({ namespace: pod.namespace, labels: pod.labels, ports: pod.ports as Endpoint["ports"], what: pod.what });
+
+/** "allowed", or why the NetworkPolicies block the connection (the product's evaluator). */
+function flow(src: Pod, dst: Pod, port: number, protocol: "TCP" | "UDP" = "TCP"): string {
+  const d = decide(policies(), namespaces(), endpointOf(src), endpointOf(dst), port, protocol);
+  const blocked: string[] = [];
+  if (d.egress.isolated && d.egress.allowedBy.length === 0) blocked.push(`no egress rule in ${src.namespace} lets ${src.what} out`);
+  if (d.ingress.isolated && d.ingress.allowedBy.length === 0) blocked.push(`no ingress rule in ${dst.namespace} lets it into ${dst.what}`);
+  return blocked.length === 0 ? "allowed" : `blocked on ${port}/${protocol}: ${blocked.join("; ")}`;
+}
+
 function namespaceLabels(namespace: string): Labels {
   const ns = ofKind<INamespace>("Namespace").find((n) => n.metadata?.name === namespace);
   return { ...((ns?.metadata?.labels ?? {}) as Labels), "kubernetes.io/metadata.name": namespace };
-}
-
-const policies = () => ofKind<INetworkPolicy>("NetworkPolicy");
-
-function policyTypes(p: INetworkPolicy): string[] {
-  if (p.spec?.policyTypes) return p.spec.policyTypes;
-  return ["Ingress", ...(p.spec?.egress ? ["Egress"] : [])];
-}
-
-function peerMatches(policyNamespace: string, peer: INetworkPolicyPeer, pod: Pod): boolean {
-  if (peer.ipBlock) return false;
-  const namespaceOk = peer.namespaceSelector
-    ? selectorMatches(peer.namespaceSelector, namespaceLabels(pod.namespace))
-    : pod.namespace === policyNamespace;
-  return namespaceOk && selectorMatches(peer.podSelector, pod.labels);
-}
-
-function portMatches(ports: readonly INetworkPolicyPort[] | undefined, port: number, protocol: string, dst: Pod): boolean {
-  if (!ports || ports.length === 0) return true;
-  return ports.some((p) => {
-    if ((p.protocol ?? "TCP") !== protocol) return false;
-    if (p.port === undefined) return true;
-    if (typeof p.port === "number") return p.endPort ? port >= p.port && port <= p.endPort : port === p.port;
-    return dst.ports.some((cp) => cp.name === p.port && cp.containerPort === port);
-  });
-}
-
-type Direction = "Ingress" | "Egress";
-
-/** The policies that let the flow through on one side; undefined when that side is not isolated. */
-function allowingPolicies(direction: Direction, src: Pod, dst: Pod, port: number, protocol: string): string[] | undefined {
-  const subject = direction === "Ingress" ? dst : src;
-  const other = direction === "Ingress" ? src : dst;
-  if (!(layerNamespaces as readonly string[]).includes(subject.namespace)) return undefined;
-  const selecting = policies().filter(
-    (p) =>
-      p.metadata?.namespace === subject.namespace &&
-      policyTypes(p).includes(direction) &&
-      selectorMatches(p.spec?.podSelector, subject.labels),
-  );
-  if (selecting.length === 0) return undefined;
-  return selecting
-    .filter((p) => {
-      const ns = p.metadata?.namespace ?? "";
-      const rules = direction === "Ingress" ? (p.spec?.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports }))
-        : (p.spec?.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }));
-      return rules.some(
-        (r) =>
-          (!r.peers || r.peers.length === 0 || r.peers.some((peer) => peerMatches(ns, peer, other))) &&
-          portMatches(r.ports, port, protocol, dst),
-      );
-    })
-    .map((p) => p.metadata?.name ?? "");
-}
-
-/** "allowed", or why the NetworkPolicies block the connection. */
-function flow(src: Pod, dst: Pod, port: number, protocol: "TCP" | "UDP" = "TCP"): string {
-  const egress = allowingPolicies("Egress", src, dst, port, protocol);
-  const ingress = allowingPolicies("Ingress", src, dst, port, protocol);
-  const blocked: string[] = [];
-  if (egress !== undefined && egress.length === 0) blocked.push(`no egress rule in ${src.namespace} lets ${src.what} out`);
-  if (ingress !== undefined && ingress.length === 0) blocked.push(`no ingress rule in ${dst.namespace} lets it into ${dst.what}`);
-  return blocked.length === 0 ? "allowed" : `blocked on ${port}/${protocol}: ${blocked.join("; ")}`;
 }
 
 /** The pod behind a Service port, and the container port the connection really arrives on. */
