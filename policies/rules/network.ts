@@ -1,6 +1,7 @@
 // Who may talk to whom, judged on the rendered NetworkPolicies with Kubernetes' semantics (a flow
 // needs egress allowed where it starts and ingress allowed where it ends): every namespace
 // denies by default, every needed flow gets through, every closed flow stays closed.
+import { common } from "../../generator/config/common.ts";
 import { decide, type Endpoint, type NetworkPolicyLike } from "../../generator/lib/reachability.ts";
 import { containersOf, type Manifest, objectName, podSpecOf, type Rule, type RuleContext, type Source } from "../engine.ts";
 import { closedFlows, everyPodNeeds, type Flow, neededFlows, outsiders, type Pods } from "../flows.ts";
@@ -43,9 +44,16 @@ function world(context: RuleContext) {
 
 type World = ReturnType<typeof world>;
 
-/** The endpoints a declared `Pods` stands for: rendered pods it selects, or a stand-in outside the set. */
-function endpointsOf(w: World, pods: Pods): Pod[] | Endpoint[] {
+const layerNamespaces = new Set(Object.values(common.namespaces));
+
+/**
+ * The endpoints a declared `Pods` stands for: the rendered pods it selects, or a stand-in for a
+ * namespace outside the layer. Undefined when it is in a layer namespace this run does not check
+ * (one namespace overlay alone): such a flow cannot be judged from the manifests at hand.
+ */
+function endpointsOf(w: World, pods: Pods): Pod[] | Endpoint[] | undefined {
   if (!w.rendered.has(pods.namespace)) {
+    if (layerNamespaces.has(pods.namespace)) return undefined;
     const ports = pods.labels?.["k8s-app"] === "kube-dns"
       ? [{ name: "dns", containerPort: 53, protocol: "UDP" as const }, { name: "dns-tcp", containerPort: 53, protocol: "TCP" as const }]
       : [];
@@ -79,6 +87,7 @@ function flowViolations(context: RuleContext, flows: readonly Flow[], wantAllowe
     const protocol = flow.protocol ?? "TCP";
     const froms = endpointsOf(w, flow.from);
     const tos = endpointsOf(w, flow.to);
+    if (!froms || !tos) return [];
     const label = `${flow.from.what} -> ${flow.to.what}:${flow.port}/${protocol}`;
     if (wantAllowed && (froms.length === 0 || tos.length === 0)) {
       const missing = froms.length === 0 ? flow.from : flow.to;
@@ -114,15 +123,17 @@ export const networkRules: Rule[] = [
     severity: "error",
     description: "Every namespace denies ingress and egress by default (a policy selecting all pods, with no rules).",
     fix: "keep default-deny-all (policyTypes Ingress and Egress, podSelector {}) in generator/components/network-policies.ts",
+    // Judged for the namespaces the checked manifests create (not, say, argocd, which they only use).
     checkAll: (context) => {
       const w = world(context);
-      return [...w.rendered].sort().flatMap((ns) => {
-        const inNamespace = w.policies.filter((p) => p.metadata?.namespace === ns);
-        const missing = (["Ingress", "Egress"] as const).filter((type) => !inNamespace.some((p) => isDefaultDeny(p, type)));
-        const source = context.all.find((s) => s.manifest.kind === "Namespace" && s.manifest.metadata?.name === ns) ??
-          context.all.find((s) => namespaceOf(s.manifest) === ns)!;
-        return missing.length ? [{ source, path: "(namespace)", message: `namespace ${ns} has no default-deny for ${missing.join(" and ")}` }] : [];
-      });
+      return context.all
+        .filter((s) => s.manifest.kind === "Namespace")
+        .flatMap((source) => {
+          const ns = source.manifest.metadata?.name ?? "";
+          const inNamespace = w.policies.filter((p) => p.metadata?.namespace === ns);
+          const missing = (["Ingress", "Egress"] as const).filter((type) => !inNamespace.some((p) => isDefaultDeny(p, type)));
+          return missing.length ? [{ source, path: "(namespace)", message: `namespace ${ns} has no default-deny for ${missing.join(" and ")}` }] : [];
+        });
     },
   },
   {
