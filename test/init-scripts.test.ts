@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { debeziumInitJob } from "../generator/components/debezium.ts";
+import { kafkaBrokers, kafkaScramInitJob } from "../generator/components/kafka.ts";
 import { postgresPrimary, postgresReplica } from "../generator/components/postgres.ts";
 import { renderEnvironment } from "../generator/components/render.ts";
 import { redisClusterInitJob } from "../generator/components/redis.ts";
@@ -87,9 +88,11 @@ describe("Redis cluster-init Job", () => {
   const redisCli = `
 case "$*" in
   *"--cluster create"*) echo "create $*" >> "$STATE/log"; touch "$STATE/created" ;;
+  *"--cluster fix"*) echo "fix $*" >> "$STATE/log"; rm -f "$STATE/half"; touch "$STATE/created" ;;
   *" ping") echo PONG ;;
   *"cluster info")
     if [ -f "$STATE/created" ]; then printf 'cluster_state:ok\\r\\ncluster_slots_assigned:16384\\r\\ncluster_known_nodes:3\\r\\n'
+    elif [ -f "$STATE/half" ]; then printf 'cluster_state:fail\\r\\ncluster_slots_assigned:5461\\r\\ncluster_known_nodes:3\\r\\n'
     else printf 'cluster_state:fail\\r\\ncluster_slots_assigned:0\\r\\ncluster_known_nodes:1\\r\\n'; fi ;;
   *) echo "unexpected redis-cli $*" >&2; exit 2 ;;
 esac`;
@@ -110,6 +113,15 @@ esac`;
     expect(second.status).toBe(0);
     expect(second.stdout).toContain("cluster already created; not creating it again");
     expect(log(box.state).trim().split("\n")).toHaveLength(1);
+  });
+
+  it("finishes a create that was interrupted half-way instead of failing forever", () => {
+    const box = sandbox({ "redis-cli": redisCli, getent });
+    writeFileSync(join(box.state, "half"), "");
+    const run1 = run(jobScript(redisClusterInitJob(staging)), box, { REDIS_PASSWORD: "pw" });
+    expect(run1.stderr).toBe("");
+    expect(run1.status).toBe(0);
+    expect(log(box.state).trim().split("\n")).toEqual(["fix --cluster fix 10.1.0.0:6379 --cluster-yes"]);
   });
 
   it("gives up with an error when a node never answers", () => {
@@ -190,10 +202,62 @@ case "$n" in 1) printf 503 ;; 2) printf 409 ;; *) printf 200 ;; esac`;
     expect(readFileSync(join(box.state, "sent.json"), "utf8")).toBe('{"tasks.max":"1"}');
   });
 
+  it("keeps retrying while Connect refuses connections (curl prints 000 and fails)", () => {
+    const refusing = `
+n=$(cat "$STATE/calls" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "$STATE/calls"
+if [ "$n" -le 2 ]; then printf 000; echo "curl: (7) Failed to connect" >&2; exit 7; fi
+echo '{}' > /tmp/response; printf 201`;
+    const box = sandbox({ curl: refusing });
+    const result = run(jobScript(debeziumInitJob(staging)), box);
+    expect(result.status).toBe(0);
+    expect(readFileSync(join(box.state, "calls"), "utf8").trim()).toBe("3");
+  });
+
   it("fails with the server's answer when Connect rejects the config", () => {
     const box = sandbox({ curl: "echo 'bad config' > /tmp/response; printf 400" });
     const result = run(jobScript(debeziumInitJob(staging)), box);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("connector registration refused: HTTP 400");
+  });
+});
+
+describe("Kafka init steps", () => {
+  it("creates the SCRAM user once the brokers answer, and upserts the same credential on a second run", () => {
+    const box = sandbox({
+      "kafka-broker-api-versions.sh": 'n=$(cat "$STATE/tries" 2>/dev/null || echo 0); echo $((n + 1)) > "$STATE/tries"; [ "$n" -ge 2 ]',
+      "kafka-configs.sh": 'echo "kafka-configs $*" >> "$STATE/log"',
+    });
+    const script = jobScript(kafkaScramInitJob(staging)).replaceAll("/opt/kafka/bin/", `${box.bin}/`);
+    expect(run(script, box, { KAFKA_SASL_PASSWORD: "s3cret" }).status).toBe(0);
+    expect(run(script, box, { KAFKA_SASL_PASSWORD: "s3cret" }).status).toBe(0);
+    const calls = log(box.state).trim().split("\n");
+    const alter = calls.filter((c) => c.includes("--alter"));
+    expect(alter).toHaveLength(2);
+    expect(alter[0]).toBe(alter[1]);
+    expect(alter[0]).toContain("--add-config SCRAM-SHA-512=[iterations=8192,password=s3cret] --entity-type users --entity-name nx.staging");
+  });
+
+  it("writes the pod's own server.properties, removes lost+found and formats storage only once", () => {
+    const box = sandbox({ "kafka-storage.sh": 'echo "format $*" >> "$STATE/log"; touch "$DATA/meta.properties"' });
+    for (const dir of ["config", "data/lost+found", "template"]) mkdirSync(join(box.state, dir), { recursive: true });
+    writeFileSync(join(box.state, "template", "server.properties"), "process.roles=broker,controller\n");
+    const script = initScript(kafkaBrokers(staging))
+      .replaceAll("/opt/kafka/bin/", `${box.bin}/`)
+      .replaceAll("/var/lib/kafka/data", join(box.state, "data"))
+      .replaceAll("/etc/kafka-template", join(box.state, "template"))
+      .replaceAll("/config/", `${join(box.state, "config")}/`);
+    const env = { POD_NAME: "nx-kafka-2", CLUSTER_ID: staging.kafka.clusterId, DATA: join(box.state, "data") };
+
+    expect(run(script, box, env).status).toBe(0);
+    expect(run(script, box, env).status).toBe(0);
+
+    expect(log(box.state).trim().split("\n")).toHaveLength(1);
+    expect(log(box.state)).toContain(`format --cluster-id ${staging.kafka.clusterId} --config`);
+    expect(existsSync(join(box.state, "data", "lost+found"))).toBe(false);
+    const properties = readFileSync(join(box.state, "config", "server.properties"), "utf8");
+    expect(properties).toContain("node.id=2\n");
+    expect(properties).toContain(
+      "advertised.listeners=INTERNAL://nx-kafka-2.nx-kafka-headless.nx-broker.svc.cluster.local:29092,CLIENT://nx-kafka-2.nx-kafka-headless.nx-broker.svc.cluster.local:9092",
+    );
   });
 });

@@ -85,6 +85,20 @@ describe("npm run policy", () => {
     expect(run.stderr).toMatch(/a backend service \(nx-backend\) -> StatefulSet nx-broker\/nx-kafka:29092\/TCP is open .*ingress allowed by nx-broker\/allow-from-backend/);
   });
 
+  it.each([
+    ["a namespace selected by another label (any namespace could carry it)", "    - namespaceSelector:\n        matchLabels:\n          team: monitoring\n", "does not pin kubernetes.io/metadata.name"],
+    ["a namespace that is not a client", "    - namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: monitoring\n", "admits monitoring, which is neither the layer nor a client"],
+    ["an ipBlock", "    - ipBlock:\n        cidr: 0.0.0.0/0\n", "ipBlock 0.0.0.0/0 admits addresses from anywhere"],
+  ])("fails when a NetworkPolicy admits %s", (_what, peer, message) => {
+    const root = copyGeneratedTree();
+    edit(root, "base/nx-broker/allow-from-backend-networkpolicy.yaml", "  - from:\n", `  - from:\n${peer}`);
+    const run = policy(["--only", "network"], root);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("network/ingress-sources  NetworkPolicy nx-broker/allow-from-backend");
+    expect(run.stderr).toContain("spec.ingress[0].from[0]: ");
+    expect(run.stderr).toContain(message);
+  });
+
   it("fails when a namespace loses its default-deny", () => {
     const root = copyGeneratedTree();
     dropFromBase(root, "nx-search", "default-deny-all-networkpolicy.yaml");

@@ -107,12 +107,14 @@ export function debeziumInitJob(env: Environment) {
   const script = `set -eu
 attempt=0
 while :; do
+  rm -f /tmp/response
+  # curl prints 000 itself when it cannot connect; its exit status must not end the script.
   code=$(curl -sS -o /tmp/response -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \\
-    --data @${connectorDir}/connector.json "${url}" || echo 000)
+    --data @${connectorDir}/connector.json "${url}") || code=000
   case "$code" in
     200|201) break ;;
     000|409|5??) ;;
-    *) cat /tmp/response >&2; echo "connector registration refused: HTTP $code" >&2; exit 1 ;;
+    *) cat /tmp/response >&2 2>/dev/null || true; echo "connector registration refused: HTTP $code" >&2; exit 1 ;;
   esac
   attempt=$((attempt + 1))
   if [ "$attempt" -ge 120 ]; then echo "Kafka Connect not ready after $attempt attempts (last HTTP $code)" >&2; exit 1; fi

@@ -77,6 +77,9 @@ export function kafkaServerProperties(env: Environment): string {
     "inter.broker.listener.name=INTERNAL",
     "sasl.enabled.mechanisms=SCRAM-SHA-512",
     "listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-512",
+    // The listener's login module, here rather than only in the mounted JAAS file: a JAAS Secret
+    // without a KafkaServer section would otherwise keep every broker from starting.
+    "listener.name.client.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;",
     `log.dirs=${dataDir}`,
     ...env.kafka.serverProperties.map(([k, v]) => `${k}=${v}`),
   ];
@@ -205,7 +208,8 @@ export function kafkaScramInitJob(env: Environment) {
   const script = `set -eu
 bootstrap="${bootstrap}"
 ${waitUntil(`${kafkaBin}/kafka-broker-api-versions.sh --bootstrap-server "$bootstrap" > /dev/null 2>&1`, {
-  attempts: 120,
+  // Each try starts a JVM (a few seconds): 80 tries stay inside the Job's activeDeadlineSeconds.
+  attempts: 80,
   seconds: 5,
   failure: '"brokers not reachable at $bootstrap"',
 })}

@@ -59,7 +59,7 @@ export function redisCluster(env: Environment) {
     );
   }
   const announceHost = `$(POD_NAME).${serviceHost(redisNames.headless, ns, env.common.clusterDomain)}`;
-  const ping = 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG';
+  const ping = `REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 -p ${ports.redis} ping | grep -q PONG`;
   return statefulSet(env, {
     name: redisNames.statefulSet,
     namespace: ns,
@@ -167,14 +167,18 @@ for host in ${hosts}; do
   # redis-cli --cluster create needs IP addresses; the nodes announce their hostnames themselves.
   ip=$(getent hosts "$host" | awk '{ print $1; exit }')
   addresses="$addresses $ip:${ports.redis}"
-  first="$host"
+  seed="\${seed:-$ip}"
 done
 if [ "$existing" = 1 ]; then
   echo "cluster already created; not creating it again"
+  # A create interrupted half-way leaves slots unassigned: let redis-cli finish the job.
+  if [ "$(info "$seed" cluster_state)" != "ok" ]; then
+    redis-cli --cluster fix "$seed:${ports.redis}" --cluster-yes || true
+  fi
 else
   redis-cli --cluster create $addresses --cluster-replicas 0 --cluster-yes
 fi
-${waitUntil('[ "$(info "$first" cluster_state)" = "ok" ]', { attempts: 60, seconds: 2, failure: '"cluster did not reach state ok"' })}
+${waitUntil('[ "$(info "$seed" cluster_state)" = "ok" ]', { attempts: 60, seconds: 2, failure: '"cluster did not reach state ok"' })}
 echo "cluster state ok"
 `;
   return initJob(env, {

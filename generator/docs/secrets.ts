@@ -1,7 +1,9 @@
-// docs/secrets.md (a stage beside layout/: rendered objects in, markdown out): every Secret the layer reads, found in the rendered pods themselves (env
-// secretKeyRefs and secret volumes), so the list cannot drift from what the pods expect.
+// docs/secrets.md: every Secret the layer reads, found in the rendered pods themselves (env
+// secretKeyRefs and secret volumes), so the list cannot drift from what the pods expect; what each
+// key holds comes from lib/topology.ts.
 import type { RenderedEnvironment } from "../components/render.ts";
 import { generatedNotice } from "../lib/generated.ts";
+import { secretRefs } from "../lib/topology.ts";
 import { objectId } from "../lib/errors.ts";
 
 interface SecretUse {
@@ -45,6 +47,10 @@ function secretUses(env: RenderedEnvironment): SecretUse[] {
 
 const sorted = (s: Set<string>) => [...s].sort();
 
+function holds(name: string, key: string): string {
+  return secretRefs.find((r) => r.name === name && r.key === key)?.holds ?? "(undocumented)";
+}
+
 export function secretsDoc(environments: readonly RenderedEnvironment[]): string {
   const lines = [
     `<!-- ${generatedNotice} -->`,
@@ -55,11 +61,16 @@ export function secretsDoc(environments: readonly RenderedEnvironment[]): string
     "",
   ];
   for (const env of environments) {
-    lines.push(`## ${env.environment.name}`, "", "| Namespace | Secret | Keys | Read by |", "|---|---|---|---|");
+    lines.push(`## ${env.environment.name}`, "", "| Namespace | Secret | Key: what it holds | Read by |", "|---|---|---|---|");
     const uses = secretUses(env);
     for (const u of uses) {
-      const keys = sorted(u.keys).map((k) => `\`${k}\``).join(", ");
+      const keys = sorted(u.keys).map((k) => `\`${k}\`: ${holds(u.name, k)}`).join("<br>");
       lines.push(`| ${u.namespace} | \`${u.name}\` | ${keys} | ${sorted(u.readers).join("<br>")} |`);
+    }
+    const shared = [...new Set(uses.map((u) => u.name))].filter((name) => uses.filter((u) => u.name === name).length > 1);
+    for (const name of shared) {
+      const where = uses.filter((u) => u.name === name).map((u) => u.namespace);
+      lines.push("", `\`${name}\` is read in ${where.join(" and ")}: create it in each, with the same values.`);
     }
     lines.push("", "Create them with, for example:", "", "```sh");
     for (const u of uses) {

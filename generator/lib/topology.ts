@@ -5,6 +5,8 @@
 export interface SecretRef {
   readonly name: string;
   readonly key: string;
+  /** What the key must hold, for docs/secrets.md. */
+  readonly holds: string;
 }
 
 export const ports = {
@@ -45,10 +47,10 @@ export const postgresNames = {
   replica: "nx-postgresql-replica",
   replicaHeadless: "nx-postgresql-replica-headless",
   secrets: {
-    superuser: { name: "nx-postgresql-superuser-secret", key: "password" },
-    app: { name: "nx-postgresql-app-secret", key: "password" },
-    replication: { name: "nx-postgresql-replication-secret", key: "password" },
-    debezium: { name: "nx-postgresql-debezium-secret", key: "password" },
+    superuser: { name: "nx-postgresql-superuser-secret", key: "password", holds: "password of the postgres superuser" },
+    app: { name: "nx-postgresql-app-secret", key: "password", holds: "password of the application user nx_seller_operator" },
+    replication: { name: "nx-postgresql-replication-secret", key: "password", holds: "password of the streaming replication user repl_user" },
+    debezium: { name: "nx-postgresql-debezium-secret", key: "password", holds: "password of the Debezium user nx_debezium" },
   },
 } as const;
 
@@ -63,7 +65,7 @@ export const redisNames = {
   service: "nx-redis",
   headless: "nx-redis-headless",
   clusterInitJob: "nx-redis-cluster-init",
-  secret: { name: "nx-redis-secret", key: "REDIS_PASSWORD" },
+  secret: { name: "nx-redis-secret", key: "REDIS_PASSWORD", holds: "password of every Redis node (requirepass and masterauth)" },
 } as const;
 
 export const kafkaNames = {
@@ -72,15 +74,20 @@ export const kafkaNames = {
   headless: "nx-kafka-headless",
   config: "nx-kafka-config",
   scramInitJob: "nx-kafka-scram-init",
-  jaasSecret: { name: "nx-kafka-jaas", key: "kafka_server_jaas.conf" },
+  jaasSecret: {
+    name: "nx-kafka-jaas",
+    key: "kafka_server_jaas.conf",
+    holds:
+      "the brokers' JAAS file: `KafkaServer { org.apache.kafka.common.security.scram.ScramLoginModule required; };` (no credentials; users live in the KRaft metadata)",
+  },
   /** Password of the SCRAM client user; the same Secret exists in nx-broker and nx-search. */
-  clientSecret: { name: "nx-kafka-client-secret", key: "KAFKA_SASL_PASSWORD" },
+  clientSecret: { name: "nx-kafka-client-secret", key: "KAFKA_SASL_PASSWORD", holds: "password of the SCRAM user of the backend services" },
 } as const;
 
 export const typesenseNames = {
   statefulSet: "nx-typesense",
   service: "nx-typesense",
-  secret: { name: "nx-typesense-secret", key: "TYPESENSE_API_KEY" },
+  secret: { name: "nx-typesense-secret", key: "TYPESENSE_API_KEY", holds: "the Typesense admin API key" },
 } as const;
 
 export const debeziumNames = {
@@ -110,3 +117,12 @@ export function podHost(
 export function ordinals(count: number): number[] {
   return Array.from({ length: count }, (_, i) => i);
 }
+
+/** Every Secret key the layer reads, for the documentation of what each must hold. */
+export const secretRefs: readonly SecretRef[] = [
+  ...Object.values(postgresNames.secrets),
+  redisNames.secret,
+  kafkaNames.jaasSecret,
+  kafkaNames.clientSecret,
+  typesenseNames.secret,
+];

@@ -110,6 +110,22 @@ function flowViolations(context: RuleContext, flows: readonly Flow[], wantAllowe
   });
 }
 
+const trusted = new Set([...layerNamespaces, ...common.clientNamespaces]);
+const nameLabel = "kubernetes.io/metadata.name";
+
+/** Why an ingress peer may admit pods of namespaces outside the layer and its clients, if it may. */
+function untrustedPeer(peer: NonNullable<NonNullable<NonNullable<NetworkPolicyLike["spec"]>["ingress"]>[number]["from"]>[number]): string | undefined {
+  if (peer.ipBlock) return `ipBlock ${peer.ipBlock.cidr} admits addresses from anywhere`;
+  const selector = peer.namespaceSelector;
+  if (!selector) return undefined; // a podSelector alone: the policy's own namespace
+  const pinned = selector.matchLabels?.[nameLabel];
+  const listed = selector.matchExpressions?.find((e) => e.key === nameLabel && e.operator === "In")?.values;
+  const names = pinned !== undefined ? [pinned] : listed;
+  if (!names) return `namespaceSelector ${JSON.stringify(selector)} does not pin ${nameLabel}, so it can match any namespace`;
+  const outside = names.filter((n) => !trusted.has(n));
+  return outside.length ? `namespaceSelector admits ${outside.join(", ")}, which is neither the layer nor a client` : undefined;
+}
+
 const isDefaultDeny = (p: NetworkPolicyLike, type: "Ingress" | "Egress") => {
   const spec = p.spec ?? {};
   const selectsAll = Object.keys(spec.podSelector?.matchLabels ?? {}).length === 0 && (spec.podSelector?.matchExpressions ?? []).length === 0;
@@ -169,5 +185,26 @@ export const networkRules: Rule[] = [
       );
       return flowViolations(context, [...closedFlows, ...fromOutside], false);
     },
+  },
+  {
+    id: "network/ingress-sources",
+    severity: "error",
+    description: `Pods of the layer admit traffic only from the layer's namespaces and its clients (${[...common.clientNamespaces].join(", ")}).`,
+    fix: "pin every ingress peer's namespaceSelector to kubernetes.io/metadata.name of a layer or client namespace; no ipBlock, no rule without from",
+    // Symbolic, for every namespace at once: the sample outsiders of closed-flow cannot cover them all.
+    checkAll: (context) =>
+      context.all.flatMap((source) => {
+        const p = source.manifest as unknown as NetworkPolicyLike;
+        if (source.manifest.kind !== "NetworkPolicy" || !layerNamespaces.has(p.metadata?.namespace ?? "")) return [];
+        return (p.spec?.ingress ?? []).flatMap((rule, i) => {
+          if (!rule.from || rule.from.length === 0) {
+            return [{ source, path: `spec.ingress[${i}].from`, message: "admits every source, in any namespace" }];
+          }
+          return rule.from.flatMap((peer, j) => {
+            const why = untrustedPeer(peer);
+            return why ? [{ source, path: `spec.ingress[${i}].from[${j}]`, message: why }] : [];
+          });
+        });
+      }),
   },
 ];
