@@ -1,7 +1,7 @@
 // The whole generator as one pure function: environments in, file contents out. Nothing here
-// touches disk. config -> components (render) -> argocd (waves) -> layout -> argocd (apps) -> emit
+// touches disk. config -> components (render) -> delivery (sync waves) -> layout -> argocd -> emit
 import { planArgocd } from "./argocd/applications.ts";
-import { withSyncWaves } from "./argocd/waves.ts";
+import { withSyncWaves } from "./delivery/waves.ts";
 import { type RenderedEnvironment, renderEnvironment } from "./components/render.ts";
 import type { Environment } from "./config/types.ts";
 import { networkDoc } from "./docs/network.ts";

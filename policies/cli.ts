@@ -35,9 +35,10 @@ async function validate(root: string, paths: string[], options: { locations: str
   const targets = paths.length ? paths : allKustomizations(root);
   console.log(`validate: ${targets.length} path(s) with ${kustomize().description}, Kubernetes ${options.kubernetesVersion}, strict`);
   const failures = new Map<string, { source: Source; lines: string[] }>();
+  const built = new Map(targets.map((path) => [path, loadSources(root, [path])] as const));
   let checked = 0;
-  for (const path of targets) {
-    for (const source of loadSources(root, [path])) {
+  for (const sources of built.values()) {
+    for (const source of sources) {
       checked++;
       const result = await validator.validate(source.manifest);
       if (result.status === "valid") continue;
@@ -49,7 +50,7 @@ async function validate(root: string, paths: string[], options: { locations: str
       failures.set(`${objectName(source.manifest)} ${source.file} ${lines.join("|")}`, { source, lines });
     }
   }
-  const kubeconformFailures = runKubeconform(root, targets, locations, options.kubernetesVersion);
+  const kubeconformFailures = runKubeconform(root, built, locations, options.kubernetesVersion);
   for (const { source, lines } of failures.values()) {
     console.error(`\n${objectName(source.manifest)} in ${where(source)}`);
     for (const line of lines) console.error(`  ${line}`);
@@ -65,19 +66,24 @@ async function validate(root: string, paths: string[], options: { locations: str
 }
 
 /** kubeconform -strict over the same builds, when it is installed; its findings, one line each. */
-function runKubeconform(root: string, targets: string[], locations: string[], version: string): string[] {
+function runKubeconform(root: string, built: ReadonlyMap<string, readonly Source[]>, locations: string[], version: string): string[] {
   if (!which.sync("kubeconform", { nothrow: true })) {
     console.log("validate: kubeconform is not on the PATH; the in-process strict check ran alone");
     return [];
   }
   const flags = ["-strict", "-summary", "-output", "json", "-kubernetes-version", version, ...locations.flatMap((l) => ["-schema-location", l])];
-  return targets.flatMap((path) => {
+  return [...built].flatMap(([path, sources]) => {
     const rendered = kustomize().build(resolve(root, path));
     const result = $.sync({ quiet: true, nothrow: true, input: rendered })`kubeconform ${flags} -`;
     if (result.exitCode === 0) return [];
     const report = JSON.parse(result.stdout || "{}") as { resources?: { kind: string; name: string; status: string; msg: string }[] };
     const bad = (report.resources ?? []).filter((r) => r.status !== "statusValid");
-    return bad.length ? bad.map((r) => `${path}: ${r.kind} ${r.name}: ${r.status}: ${r.msg}`) : [`${path}: ${result.stderr.trim()}`];
+    // kubeconform names kind and name only; the build says which namespace and file they are.
+    const describe = (r: { kind: string; name: string }) => {
+      const source = sources.find((s) => s.manifest.kind === r.kind && s.manifest.metadata?.name === r.name);
+      return source ? `${objectName(source.manifest)} in ${where(source)}` : `${r.kind} ${r.name} in ${path}`;
+    };
+    return bad.length ? bad.map((r) => `${describe(r)}: ${r.status}: ${r.msg}`) : [`${path}: ${result.stderr.trim()}`];
   });
 }
 

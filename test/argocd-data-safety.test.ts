@@ -76,8 +76,10 @@ describe("What Argo CD syncs for staging", () => {
 describe("A changed init Job is a new Job, never an in-place change of an immutable template", () => {
   const name = (job: { toJSON(): unknown }) => plain<any>(job).metadata.name as string;
 
-  it("keeps the name while the Job stays the same", () => {
-    expect(name(kafkaScramInitJob(stagingWith({})))).toBe(name(kafkaScramInitJob(staging)));
+  it("keeps the name when the change does not touch the Job (so it never runs again)", () => {
+    const unrelated = stagingWith({ kafka: { storage: "50Gi", resources: { limits: { memory: "3Gi" } } }, typesense: { replicas: 3 } });
+    expect(name(kafkaScramInitJob(unrelated))).toBe(name(kafkaScramInitJob(staging)));
+    expect(name(debeziumInitJob(unrelated))).toBe(name(debeziumInitJob(staging)));
   });
 
   it("gets a new name when its pod template changes", () => {

@@ -9,11 +9,14 @@ import { afterAll, describe, expect, it } from "vitest";
 import { HorizontalPodAutoscaler as HorizontalPodAutoscalerV1 } from "kubernetes-models/autoscaling/v1/HorizontalPodAutoscaler";
 import { HorizontalPodAutoscaler as HorizontalPodAutoscalerV2 } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
+import { Namespace } from "kubernetes-models/v1/Namespace";
 import { Service } from "kubernetes-models/v1/Service";
 import { components } from "../generator/components/index.ts";
 import { renderEnvironment } from "../generator/components/render.ts";
 import type { Environment } from "../generator/config/types.ts";
 import { GenerationFailed, formatProblem } from "../generator/lib/errors.ts";
+import { withSyncWaves } from "../generator/delivery/waves.ts";
+import { initJob } from "../generator/lib/objects.ts";
 import { buildOutput } from "../generator/pipeline.ts";
 import { stagingWith } from "./support/config.ts";
 
@@ -28,6 +31,8 @@ function failure(run: () => unknown): string[] {
 }
 
 const generate = (env: Environment) => failure(() => buildOutput([env]));
+// The delivery stage over a render with an extra component, as buildOutput runs it.
+const buildOutputWith = (registry: Parameters<typeof renderEnvironment>[1]) => withSyncWaves(renderEnvironment(stagingWith({}), registry));
 
 describe("Bad config is rejected with its location", () => {
   it("a memory quantity that is not a Kubernetes quantity (5Gb)", () => {
@@ -57,6 +62,13 @@ describe("Bad config is rejected with its location", () => {
   it("a namespace name that is not a DNS label", () => {
     const [problem] = generate(stagingWith({ common: { namespaces: { search: "NX_Search" } } }));
     expect(problem).toBe('staging / namespaces / Namespace NX_Search / common.namespaces.search: "NX_Search" is not a DNS label');
+  });
+
+  it("a Namespace object that is not one of the layer's namespaces", () => {
+    const stray = () => [new Namespace({ metadata: { name: "nx-stray" } })];
+    expect(failure(() => renderEnvironment(stagingWith({}), { ...components, stray }))).toEqual([
+      'staging / stray / Namespace nx-stray / metadata.name: namespace "nx-stray" is not one of the layer\'s namespaces (nx-persistent, nx-broker, nx-search)',
+    ]);
   });
 
   it("an object placed in a namespace that is not the layer's", () => {
@@ -120,6 +132,24 @@ describe("Bad Argo CD delivery config is rejected with its location", () => {
       'staging / redis / Job nx-broker/nx-redis-cluster-init-<hash> / metadata.annotations["argocd.argoproj.io/sync-wave"]: wave 0 would run the Job with or before StatefulSet nx-broker/nx-redis (wave 0), which it initializes; it must run strictly after it is healthy',
       'staging / kafka / Job nx-broker/nx-kafka-scram-init-<hash> / metadata.annotations["argocd.argoproj.io/sync-wave"]: wave 0 would run the Job with or before StatefulSet nx-broker/nx-kafka (wave 0), which it initializes; it must run strictly after it is healthy',
       'staging / debezium / Job nx-search/nx-debezium-init-<hash> / metadata.annotations["argocd.argoproj.io/sync-wave"]: wave 0 would run the Job with or before Deployment nx-search/nx-debezium (wave 0), which it initializes; it must run strictly after it is healthy',
+    ]);
+  });
+});
+
+describe("An init Job must name the workload it initializes", () => {
+  it("fails when no StatefulSet or Deployment of the Job's app is in its namespace", () => {
+    const orphan = () => [
+      initJob(stagingWith({}), {
+        name: "nx-orphan-init",
+        namespace: "nx-search",
+        role: { app: "orphan", component: "init", instance: "nx-orphan-init" },
+        uid: 1000,
+        container: { name: "init", image: "busybox:1.36", command: ["true"] },
+      }),
+    ];
+    const problems = failure(() => buildOutputWith({ ...components, orphan }));
+    expect(problems.map((p) => p.replace(/-[0-9a-f]{8} /, "-<hash> "))).toEqual([
+      'staging / orphan / Job nx-search/nx-orphan-init-<hash> / metadata.labels["app.kubernetes.io/name"]: no StatefulSet or Deployment of app orphan in nx-search: an init Job must name the workload it initializes',
     ]);
   });
 });

@@ -1,6 +1,7 @@
 // The generated tree is the same bytes on every machine: time zone and locale change nothing,
 // every file is LF-only with a final newline and a "generated, do not edit" header, and the
 // committed tree is exactly what a fresh `npm run generate` writes.
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,6 +30,15 @@ beforeAll(() => {
 const text = (bytes: Buffer) => bytes.toString("utf8");
 
 describe("npm run generate", () => {
+  it("really runs the second generation in another zone and locale", () => {
+    // Node brings its own ICU data, so the Turkish locale applies even where the OS lacks it.
+    const probe = spawnSync(process.execPath, ["-e", "console.log(Intl.DateTimeFormat().resolvedOptions().locale, new Date(0).getTimezoneOffset())"], {
+      env: { ...process.env, TZ: "Pacific/Chatham", LC_ALL: "tr_TR.UTF-8", LANG: "tr_TR.UTF-8" },
+      encoding: "utf8",
+    });
+    expect(probe.stdout.trim()).toBe("tr-TR -765");
+  });
+
   it("writes byte-identical trees whatever the time zone and locale", () => {
     expect(utc.size).toBeGreaterThan(0);
     expect([...chatham.keys()]).toEqual([...utc.keys()]);

@@ -1,10 +1,10 @@
 // `npm run validate`: every kustomization rendered with the real kustomize, every object checked
 // strictly (unknown fields are errors) against the Kubernetes version the config pins and the CRDs
 // in use; a failure names the environment, the file, the object and the JSON path.
-import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { copyGeneratedTree, removeTempDirs, runCli } from "./support/repo.ts";
+import { copyGeneratedTree, removeTempDirs, runCli, tempDir } from "./support/repo.ts";
 import { schemaLocations } from "./support/schemas.ts";
 
 afterAll(removeTempDirs);
@@ -63,5 +63,32 @@ describe("npm run validate", () => {
     const apps = run("argocd/staging/apps");
     expect(apps.status).toBe(1);
     expect(apps.stderr).toContain("no schema for argoproj.io/v1alpha1 Application");
+  });
+
+  it("also runs kubeconform -strict when it is on the PATH, naming what it rejects like the rest", () => {
+    // kubeconform is not installable here (the GitHub workflow runs the real one): a stand-in that
+    // records its flags and answers in kubeconform's JSON report format.
+    const bin = tempDir("kubeconform");
+    writeFileSync(
+      join(bin, "kubeconform"),
+      `#!/bin/sh
+echo "$*" >> "${bin}/calls"
+cat > /dev/null
+echo '{"resources":[{"filename":"stdin","kind":"StatefulSet","name":"nx-redis","version":"apps/v1","status":"statusInvalid","msg":"problem validating schema"}]}'
+exit 1
+`,
+    );
+    chmodSync(join(bin, "kubeconform"), 0o755);
+    const run = runCli(["validate", ...locationArgs, "overlays/staging/nx-broker"], {
+      entry: "policies/cli.ts",
+      env: { NX_SCHEMA_DIR: undefined, PATH: `${bin}:${process.env.PATH}` },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      "kubeconform: StatefulSet nx-broker/nx-redis in base/nx-broker/nx-redis-statefulset.yaml (built from overlays/staging/nx-broker, environment staging): statusInvalid: problem validating schema",
+    );
+    const flags = readFileSync(join(bin, "calls"), "utf8");
+    expect(flags).toContain("-strict -summary -output json -kubernetes-version 1.36.0 -schema-location ");
+    expect(flags.trim().endsWith(" -")).toBe(true);
   });
 });

@@ -18,7 +18,7 @@ import type { YamlFile } from "../layout/plan.ts";
 import { GenerationFailed, objectId, type Problem } from "../lib/errors.ts";
 import { recommendedLabels } from "../lib/labels.ts";
 import { applicationHealthKey, applicationHealthLua } from "./health.ts";
-import { syncWaveAnnotation } from "./waves.ts";
+import { syncWaveAnnotation } from "../delivery/waves.ts";
 
 const projectFinalizer = "resources-finalizer.argocd.argoproj.io";
 
@@ -31,10 +31,10 @@ function meta(env: Environment, name: string, annotations?: Record<string, strin
   };
 }
 
-export const rootApplicationName = (env: Environment) => `${env.common.partOf}-${env.name}`;
-export const childApplicationName = (env: Environment, namespace: string) => `${env.name}-${namespace}`;
-export const appsPath = (env: Environment) => `argocd/${env.name}/apps`;
-export const bootstrapPath = (env: Environment) => `argocd/${env.name}/bootstrap`;
+const rootApplicationName = (env: Environment) => `${env.common.partOf}-${env.name}`;
+const childApplicationName = (env: Environment, namespace: string) => `${env.name}-${namespace}`;
+const appsPath = (env: Environment) => `argocd/${env.name}/apps`;
+const bootstrapPath = (env: Environment) => `argocd/${env.name}/bootstrap`;
 
 function syncPolicy(env: Environment, syncOptions: string[]) {
   return {

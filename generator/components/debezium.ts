@@ -12,6 +12,9 @@ const connectorDir = "/etc/debezium";
 // Read by the worker through its env config provider: the password never enters the REST config.
 const postgresPasswordEnv = "DEBEZIUM_POSTGRES_PASSWORD";
 
+/** Topics Connect and the connector create get the brokers' default replication. */
+const topicReplication = (env: Environment) => kafkaSetting(env, "default.replication.factor") ?? "1";
+
 /**
  * The PostgreSQL source connector. It reads the primary directly: logical replication cannot go
  * through PgBouncer's transaction pooling. The publication is created by the primary's init.
@@ -19,7 +22,6 @@ const postgresPasswordEnv = "DEBEZIUM_POSTGRES_PASSWORD";
 export function debeziumConnectorConfig(env: Environment): Record<string, string> {
   const pg = env.postgres;
   const cfg = env.debezium;
-  const replication = kafkaSetting(env, "default.replication.factor") ?? "1";
   return {
     "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
     "database.dbname": pg.database,
@@ -35,7 +37,7 @@ export function debeziumConnectorConfig(env: Environment): Record<string, string
     "tasks.max": "1",
     // Brokers do not auto-create topics: the connector creates its own.
     "topic.creation.default.partitions": kafkaSetting(env, "num.partitions") ?? "1",
-    "topic.creation.default.replication.factor": replication,
+    "topic.creation.default.replication.factor": topicReplication(env),
     "topic.prefix": cfg.topicPrefix,
   };
 }
@@ -57,7 +59,7 @@ function debeziumUrl(env: Environment): string {
 
 export function debeziumConnect(env: Environment) {
   const cfg = env.debezium;
-  const replication = kafkaSetting(env, "default.replication.factor") ?? "1";
+  const replication = topicReplication(env);
   return deployment(env, {
     name: debeziumNames.deployment,
     namespace: env.common.namespaces.search,
@@ -94,14 +96,14 @@ export function debeziumConnect(env: Environment) {
   });
 }
 
-/**
- * Registers the connector. `PUT /connectors/<name>/config` creates or updates, so running it again
- * changes nothing; 409 (workers rebalancing) and 5xx (not ready) are retried within a bound.
- */
 function connectorJson(env: Environment): string {
   return `${JSON.stringify(debeziumConnectorConfig(env), null, 2)}\n`;
 }
 
+/**
+ * Registers the connector. `PUT /connectors/<name>/config` creates or updates, so running it again
+ * changes nothing; 409 (workers rebalancing) and 5xx (not ready) are retried within a bound.
+ */
 export function debeziumInitJob(env: Environment) {
   const url = `${debeziumUrl(env)}/connectors/${env.debezium.connectorName}/config`;
   const script = `set -eu

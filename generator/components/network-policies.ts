@@ -74,7 +74,7 @@ function networkPolicy(env: Environment, spec: PolicySpec): NetworkPolicy {
 }
 
 /** The allowed flows of the layer, as NetworkPolicy specs. */
-export function networkPolicySpecs(env: Environment): PolicySpec[] {
+function networkPolicySpecs(env: Environment): PolicySpec[] {
   const { persistent, broker, search } = env.common.namespaces;
   const clients: Peer[] = env.common.clientNamespaces.map((namespace) => ({ namespace }));
   const postgresPods = { app: podRoles.postgresPrimary.app };

@@ -28,6 +28,9 @@ default_pool_size = ${cfg.defaultPoolSize}
 min_pool_size = ${cfg.minPoolSize}
 reserve_pool_size = ${cfg.reservePoolSize}
 max_db_connections = ${cfg.maxDbConnections}
+; Drivers send these at connect time; transaction pooling must accept them (search_path: 7 schemas).
+ignore_startup_parameters = extra_float_digits
+track_extra_parameters = IntervalStyle, search_path
 `;
 }
 

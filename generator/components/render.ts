@@ -16,8 +16,6 @@ export interface RenderedEnvironment {
   readonly objects: readonly RenderedObject[];
 }
 
-const clusterScoped = new Set(["Namespace"]);
-
 /** Renders one environment; throws GenerationFailed listing every problem found. */
 export function renderEnvironment(
   env: Environment,
@@ -38,11 +36,12 @@ export function renderEnvironment(
   for (const { component, object } of objects) {
     const at = { environment: env.name, component, object: objectId(object) };
     problems.push(...schemaProblems(object).map((p) => ({ ...at, ...p })));
-    const ns = object.metadata?.namespace;
-    if (!clusterScoped.has(object.kind) && (ns === undefined || !namespaces.has(ns))) {
+    // A Namespace object is checked by the name it creates, every other object by the one it is in.
+    const ns = object.kind === "Namespace" ? object.metadata?.name : object.metadata?.namespace;
+    if (ns === undefined || !namespaces.has(ns)) {
       problems.push({
         ...at,
-        field: "metadata.namespace",
+        field: object.kind === "Namespace" ? "metadata.name" : "metadata.namespace",
         message: `namespace ${JSON.stringify(ns)} is not one of the layer's namespaces (${[...namespaces].join(", ")})`,
       });
     }

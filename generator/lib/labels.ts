@@ -31,9 +31,11 @@ export function recommendedLabels(env: Environment, role: Role): Record<string, 
   };
 }
 
-export function imageTag(image: string): string {
-  const tag = image.slice(image.lastIndexOf(":") + 1);
-  return tag === image ? "" : tag;
+/** The tag of `registry:port/name:tag@digest`; a colon before the last slash is a registry port. */
+function imageTag(image: string): string {
+  const ref = image.split("@")[0] ?? "";
+  const colon = ref.lastIndexOf(":");
+  return colon > ref.lastIndexOf("/") ? ref.slice(colon + 1) : "";
 }
 
 export function objectMeta(env: Environment, role: Role, name: string, namespace: string) {

@@ -20,7 +20,7 @@ export function restrictedPodSecurity(uid: number, opts: { fsGroup: boolean }): 
 }
 
 /** Container-level half of the restricted Pod Security Standard. */
-export const restrictedContainerSecurity: ISecurityContext = {
+const restrictedContainerSecurity: ISecurityContext = {
   allowPrivilegeEscalation: false,
   capabilities: { drop: ["ALL"] },
 };

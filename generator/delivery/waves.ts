@@ -1,6 +1,6 @@
 // How Argo CD syncs each object of an environment: its sync wave (one small function of kind),
 // which objects it must never prune or delete, and a marker that makes each sync wait for the
-// init Jobs. Runs on the rendered objects, before the layout.
+// init Jobs. The stage between the components and the layout.
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { RenderedEnvironment, RenderedObject } from "../components/render.ts";
 import type { Environment } from "../config/types.ts";
@@ -9,10 +9,10 @@ import { recommendedLabels } from "../lib/labels.ts";
 import type { KubeObject } from "../lib/objects.ts";
 
 export const syncWaveAnnotation = "argocd.argoproj.io/sync-wave";
-export const syncOptionsAnnotation = "argocd.argoproj.io/sync-options";
+const syncOptionsAnnotation = "argocd.argoproj.io/sync-options";
 
 /** Name of the ConfigMap that closes every namespace's sync (see `syncMarker`). */
-export const syncMarkerName = "nx-data-layer-synced";
+const syncMarkerName = "nx-data-layer-synced";
 
 // Namespace-scoped setup first; then Services and the workloads; the init Jobs last.
 const setupKinds = new Set(["Namespace", "NetworkPolicy", "ConfigMap", "ServiceAccount"]);
@@ -20,7 +20,7 @@ const workloadKinds = new Set(["StatefulSet", "Deployment"]);
 // What holds data, or deletes it when deleted: never pruned, never deleted with its Application.
 const statefulKinds = new Set(["Namespace", "StatefulSet", "PersistentVolumeClaim"]);
 
-export function syncWave(kind: string, waves: Environment["common"]["delivery"]["waves"]): number {
+function syncWave(kind: string, waves: Environment["common"]["delivery"]["waves"]): number {
   if (setupKinds.has(kind)) return waves.setup;
   if (kind === "Job") return waves.initJobs;
   return waves.workloads;
@@ -76,6 +76,15 @@ function jobOrderProblems(env: Environment, objects: readonly RenderedObject[]):
     const workloads = objects
       .map((o) => o.object)
       .filter((w) => workloadKinds.has(w.kind) && folderOf(w) === folderOf(job) && appOf(w) === appOf(job));
+    if (workloads.length === 0) {
+      return [{
+        environment: env.name,
+        component,
+        object: objectId(job),
+        field: 'metadata.labels["app.kubernetes.io/name"]',
+        message: `no StatefulSet or Deployment of app ${appOf(job)} in ${folderOf(job)}: an init Job must name the workload it initializes`,
+      }];
+    }
     return workloads
       .filter((w) => waveOf(job) <= waveOf(w))
       .map((w) => ({
