@@ -122,6 +122,12 @@ export function containersOf(pod: PodSpecAt): { container: Container; path: stri
   );
 }
 
+/** The containers of a manifest's pods (none when it runs no pods), each with its path. */
+export function containersOfManifest(m: Manifest): ReturnType<typeof containersOf> {
+  const pod = podSpecOf(m);
+  return pod ? containersOf(pod) : [];
+}
+
 export interface Exception {
   /** `Kind namespace/name`, as findings name objects. */
   readonly object: string;

@@ -1,6 +1,6 @@
 // What every container of the layer must declare: resources, a pinned image, and (when it runs
 // for good) the probes Kubernetes needs to route to it and restart it.
-import { type Container, containersOf, type Manifest, podSpecOf, type Rule } from "../engine.ts";
+import { type Container, containersOfManifest, type Manifest, type Rule } from "../engine.ts";
 
 const longRunning = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"]);
 
@@ -28,33 +28,27 @@ export const workloadRules: Rule[] = [
     severity: "error",
     description: "Every container declares CPU and memory requests and limits.",
     fix: "set resources.requests.cpu/memory and resources.limits.cpu/memory (generator/config: the component's resources)",
-    check: (m: Manifest) => {
-      const pod = podSpecOf(m);
-      if (!pod) return [];
-      return containersOf(pod)
+    check: (m: Manifest) =>
+      containersOfManifest(m)
         .filter(({ kind }) => kind !== "ephemeralContainers")
         .flatMap(({ container, path }) => {
           const missing = missingResources(container);
           return missing.length ? [{ path: `${path}.resources`, message: `container ${container.name} has no ${missing.join(", ")}` }] : [];
-        });
-    },
+        }),
   },
   {
     id: "workload/image-pinned",
     severity: "error",
     description: "Every image is pinned to a version: a tag other than latest, or a digest.",
     fix: "pin the image to a release tag (generator/config/common.ts: images)",
-    check: (m: Manifest) => {
-      const pod = podSpecOf(m);
-      if (!pod) return [];
-      return containersOf(pod).flatMap(({ container, path }) => {
+    check: (m: Manifest) =>
+      containersOfManifest(m).flatMap(({ container, path }) => {
         const { tag, digest } = imageReference(String(container.image ?? ""));
         if (digest) return [];
         if (tag === undefined) return [{ path: `${path}.image`, message: `container ${container.name} runs ${container.image} with no tag` }];
         if (tag === "latest") return [{ path: `${path}.image`, message: `container ${container.name} runs ${container.image}: latest is not a version` }];
         return [];
-      });
-    },
+      }),
   },
   {
     id: "workload/probes",
@@ -62,10 +56,9 @@ export const workloadRules: Rule[] = [
     description: "Every long-running container has a readiness and a liveness probe.",
     fix: "add readinessProbe and livenessProbe suited to the server (generator/lib/pod.ts has the builders)",
     check: (m: Manifest) => {
-      const pod = podSpecOf(m);
-      if (!pod || !longRunning.has(m.kind)) return [];
+      if (!longRunning.has(m.kind)) return [];
       // Regular containers, and init containers that run as sidecars (restartPolicy: Always).
-      return containersOf(pod)
+      return containersOfManifest(m)
         .filter(({ kind, container }) => kind === "containers" || (kind === "initContainers" && container.restartPolicy === "Always"))
         .flatMap(({ container, path }) =>
           (["readinessProbe", "livenessProbe"] as const)
