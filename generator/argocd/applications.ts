@@ -45,41 +45,39 @@ function syncPolicy(env: Environment, syncOptions: string[]) {
   };
 }
 
-/** The layer's project: one repository, the three namespaces here, Namespaces as the only cluster kind. */
-function layerProject(env: Environment): IAppProject {
-  const d = env.common.delivery;
+/** An AppProject sourcing only the layer's repository; its finalizer blocks deletion while in use. */
+function appProject(env: Environment, name: string, spec: Omit<NonNullable<IAppProject["spec"]>, "sourceRepos">): IAppProject {
   return {
     apiVersion: "argoproj.io/v1alpha1",
     kind: "AppProject",
-    metadata: { ...meta(env, d.projects.layer), finalizers: [projectFinalizer] },
-    spec: {
-      description: "The nx data layer: PostgreSQL, PgBouncer, Redis, Kafka, Typesense, Debezium.",
-      sourceRepos: [d.source.repoURL],
-      destinations: Object.values(env.common.namespaces).map((namespace) => ({ server: d.destinationServer, namespace })),
-      clusterResourceWhitelist: Object.values(env.common.namespaces).map((name) => ({ group: "", kind: "Namespace", name })),
-      // Secrets never come from Git; RBAC, quotas and limits belong to the platform, not the layer.
-      namespaceResourceBlacklist: ["Secret", "ResourceQuota", "LimitRange"]
-        .map((kind) => ({ group: "", kind }))
-        .concat(["Role", "RoleBinding"].map((kind) => ({ group: "rbac.authorization.k8s.io", kind }))),
-    },
+    metadata: { ...meta(env, name), finalizers: [projectFinalizer] },
+    spec: { ...spec, sourceRepos: [env.common.delivery.source.repoURL] },
   };
+}
+
+/** The layer's project: one repository, the three namespaces here, Namespaces as the only cluster kind. */
+function layerProject(env: Environment): IAppProject {
+  const d = env.common.delivery;
+  return appProject(env, d.projects.layer, {
+    description: "The nx data layer: PostgreSQL, PgBouncer, Redis, Kafka, Typesense, Debezium.",
+    destinations: Object.values(env.common.namespaces).map((namespace) => ({ server: d.destinationServer, namespace })),
+    clusterResourceWhitelist: Object.values(env.common.namespaces).map((name) => ({ group: "", kind: "Namespace", name })),
+    // Secrets never come from Git; RBAC, quotas and limits belong to the platform, not the layer.
+    namespaceResourceBlacklist: ["Secret", "ResourceQuota", "LimitRange"]
+      .map((kind) => ({ group: "", kind }))
+      .concat(["Role", "RoleBinding"].map((kind) => ({ group: "rbac.authorization.k8s.io", kind }))),
+  });
 }
 
 /** The root apps' project: admin-only, it may only create Applications in Argo CD's namespace. */
 function rootProject(env: Environment): IAppProject {
   const d = env.common.delivery;
-  return {
-    apiVersion: "argoproj.io/v1alpha1",
-    kind: "AppProject",
-    metadata: { ...meta(env, d.projects.root), finalizers: [projectFinalizer] },
-    spec: {
-      description: "Root (app-of-apps) Applications of the nx data layer. Admin only.",
-      sourceRepos: [d.source.repoURL],
-      destinations: [{ server: d.destinationServer, namespace: d.argocdNamespace }],
-      clusterResourceWhitelist: [],
-      namespaceResourceWhitelist: [{ group: "argoproj.io", kind: "Application" }],
-    },
-  };
+  return appProject(env, d.projects.root, {
+    description: "Root (app-of-apps) Applications of the nx data layer. Admin only.",
+    destinations: [{ server: d.destinationServer, namespace: d.argocdNamespace }],
+    clusterResourceWhitelist: [],
+    namespaceResourceWhitelist: [{ group: "argoproj.io", kind: "Application" }],
+  });
 }
 
 function healthCheckConfig(env: Environment): ConfigMap {
