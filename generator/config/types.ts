@@ -158,6 +158,11 @@ export interface Environment {
    * and reverts changes made in the cluster. `manual`: an operator starts every sync.
    */
   readonly sync: "automated" | "manual";
+  /**
+   * Raise by one after rotating a credential in the cluster's Secrets: the Jobs that apply
+   * passwords run again and the pods that read them at start restart (see docs/operations.md).
+   */
+  readonly secretsRevision: number;
   readonly postgres: PostgresConfig;
   readonly pgbouncer: PgBouncerConfig;
   readonly redis: RedisConfig;

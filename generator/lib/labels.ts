@@ -41,3 +41,11 @@ function imageTag(image: string): string {
 export function objectMeta(env: Environment, role: Role, name: string, namespace: string) {
   return { name, namespace, labels: recommendedLabels(env, role) };
 }
+
+/**
+ * Pod annotation carrying the environment's `secretsRevision`: on the pods and Jobs that must read
+ * a rotated credential again (they restart, or run again under a new name), and nowhere else.
+ */
+export function secretsRevision(env: Environment): Record<string, string> {
+  return { "nx-data-layer/secrets-revision": String(env.secretsRevision) };
+}

@@ -5,14 +5,17 @@ import type { IObjectMeta } from "@kubernetes-models/apimachinery/apis/meta/v1/O
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
 import { Job } from "kubernetes-models/batch/v1/Job";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
+import type { ITopologySpreadConstraint } from "kubernetes-models/v1/TopologySpreadConstraint";
 import { Service } from "kubernetes-models/v1/Service";
 import type { IServicePort } from "kubernetes-models/v1/ServicePort";
 import type { Environment, Quantity } from "../config/types.ts";
 import { contentHash } from "./hash.ts";
 import { objectMeta, type Role, recommendedLabels, selectorLabels } from "./labels.ts";
+import type { PodRole } from "./topology.ts";
 import { container, resources, restrictedPodSecurity } from "./pod.ts";
 
 /** What every component returns: typed objects that can validate and serialize themselves. */
@@ -41,7 +44,22 @@ export interface StatefulSetParts {
   readonly pod: PodParts;
   /** Parallel for clustered servers whose peers must all start before any becomes useful. */
   readonly parallel?: boolean;
+  /** Replicated servers spread their pods over nodes and zones (see `spreadOverNodes`). */
+  readonly spread?: boolean;
   readonly podAnnotations?: Record<string, string>;
+}
+
+/**
+ * At most one pod more on any node than on another, so one node lost (or drained) takes at most
+ * one member of a three-node cluster; zones are spread when the cluster has them, but a cluster
+ * with fewer zones than pods still schedules.
+ */
+export function spreadOverNodes(role: PodRole): ITopologySpreadConstraint[] {
+  const labelSelector = { matchLabels: selectorLabels(role) };
+  return [
+    { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector },
+    { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector },
+  ];
 }
 
 function podMetadata(env: Environment, role: Role, annotations?: Record<string, string>) {
@@ -62,6 +80,7 @@ export function statefulSet(env: Environment, parts: StatefulSetParts): Stateful
         metadata: podMetadata(env, parts.role, parts.podAnnotations),
         spec: {
           ...parts.pod,
+          ...(parts.spread ? { topologySpreadConstraints: spreadOverNodes(parts.role) } : {}),
           nodeSelector: { "node.kubernetes.io/pool": env.common.nodePools.stateful },
           securityContext: restrictedPodSecurity(parts.uid, { fsGroup: true }),
         },
@@ -183,5 +202,19 @@ export function configMap(
   return new ConfigMap({
     metadata: objectMeta(env, parts.role, parts.name, parts.namespace),
     data: parts.data,
+  });
+}
+
+/**
+ * Voluntary disruptions (node drains, cluster upgrades) evict at most `maxUnavailable` pods of the
+ * role at a time; an eviction that would exceed it waits.
+ */
+export function podDisruptionBudget(
+  env: Environment,
+  parts: { name: string; namespace: string; role: Role; maxUnavailable: number },
+): PodDisruptionBudget {
+  return new PodDisruptionBudget({
+    metadata: objectMeta(env, parts.role, parts.name, parts.namespace),
+    spec: { maxUnavailable: parts.maxUnavailable, selector: { matchLabels: selectorLabels(parts.role) } },
   });
 }

@@ -83,3 +83,24 @@ export function httpProbe(path: string, port: number | string, timing: ProbeTimi
 export function execProbe(script: string, timing: ProbeTiming): IProbe {
   return { exec: { command: ["sh", "-c", script] }, ...timing };
 }
+
+const mebibytes: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024, k: 1e3 / 2 ** 20, M: 1e6 / 2 ** 20, G: 1e9 / 2 ** 20 };
+
+/** A memory quantity (`2Gi`, `1536Mi`, `2G`, bytes) in MiB, or undefined when it is not one. */
+export function memoryMiB(quantity: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G)?$/.exec(quantity);
+  if (!m) return undefined;
+  return m[2] === undefined ? Number(m[1]) / 2 ** 20 : Number(m[1]) * mebibytes[m[2]]!;
+}
+
+/**
+ * JVM heap flags sized from the container's memory limit: the heap gets `fraction` of it, the
+ * rest is for metaspace, thread stacks, direct buffers and (for Kafka) the page cache. The scripts'
+ * own defaults ignore the limit (Kafka Connect's `-Xmx2G` in a 2 GiB container is an OOM kill).
+ */
+export function jvmHeapOptions(memoryLimit: string, fraction: number): string | undefined {
+  const limit = memoryMiB(memoryLimit);
+  if (limit === undefined) return undefined;
+  const heap = Math.floor(limit * fraction);
+  return `-Xms${heap}m -Xmx${heap}m`;
+}
