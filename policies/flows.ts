@@ -9,6 +9,11 @@ export interface Pods {
   /** Labels the pods carry; absent: any pod of the namespace. */
   readonly labels?: Readonly<Record<string, string>>;
   readonly what: string;
+  /**
+   * A pod the layer does not run, in one of its namespaces (a debug pod, another team's workload):
+   * judged as one pod carrying `labels`, never matched against the rendered pods.
+   */
+  readonly standIn?: boolean;
 }
 
 export interface Flow {
@@ -43,6 +48,7 @@ const scramInit = app("nx-broker", "kafka", "scram-init", "Kafka SCRAM init Job"
 const typesense = app("nx-search", "typesense", undefined, "Typesense");
 const debezium = app("nx-search", "debezium", "connect", "Debezium");
 const debeziumInit = app("nx-search", "debezium", "connector-init", "Debezium connector Job");
+const otherSearchPod: Pods = { namespace: "nx-search", labels: {}, what: "any other pod in nx-search", standIn: true };
 
 export const neededFlows: readonly Flow[] = [
   { from: backend, to: pgbouncer, port: 6432, why: "backend services connect through PgBouncer" },
@@ -62,6 +68,7 @@ export const neededFlows: readonly Flow[] = [
   { from: redisInit, to: redis, port: 6379, why: "the init Job creates the cluster" },
   { from: scramInit, to: kafka, port: 29092, why: "the init Job creates the SCRAM user over INTERNAL" },
   { from: debeziumInit, to: debezium, port: 8083, why: "the init Job registers the connector" },
+  { from: debezium, to: debezium, port: 8083, why: "a Connect worker forwards REST requests to the group's leader" },
 ];
 
 /** Every pod of the layer resolves names. */
@@ -79,4 +86,8 @@ export const closedFlows: readonly Flow[] = [
   { from: redisInit, to: kafka, port: 9093, why: "CONTROLLER: brokers only" },
   { from: scramInit, to: kafka, port: 9093, why: "CONTROLLER: brokers only" },
   { from: typesense, to: primary, port: 5432, why: "only Debezium in nx-search reads PostgreSQL" },
+  // Kafka Connect's REST API resolves ${env:...} in the configs it is sent and echoes them back.
+  { from: typesense, to: debezium, port: 8083, why: "Kafka Connect's REST API reveals the worker's passwords: the registration Job only" },
+  { from: otherSearchPod, to: debezium, port: 8083, why: "Kafka Connect's REST API reveals the worker's passwords: the registration Job only" },
+  { from: backend, to: debezium, port: 8083, why: "Kafka Connect's REST API reveals the worker's passwords: the registration Job only" },
 ];

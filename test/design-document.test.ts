@@ -1579,7 +1579,8 @@ const allowRules: readonly AllowRow[] = [
     appliesTo: ["Deployment nx-persistent/nx-pgbouncer"] },
   { policy: "allow-from-backend", namespace: "nx-persistent", direction: "Ingress", fromTo: "nx-backend", peerNamespaces: ["nx-backend"], ports: "5432, 6432" },
   { policy: "allow-from-backend", namespace: "nx-search", direction: "Ingress", fromTo: "nx-backend", peerNamespaces: ["nx-backend"], ports: "8108" },
-  { policy: "allow-search-internal", namespace: "nx-search", direction: "Both", fromTo: "Within nx-search", peerNamespaces: ["nx-search"], ports: "8083, 8108" },
+  { policy: "allow-search-internal", namespace: "nx-search", direction: "Both", fromTo: "Within nx-search", peerNamespaces: ["nx-search"], ports: "8083, 8108",
+    fix: "8108 only: Kafka Connect's REST API (8083) reveals the worker's passwords; allow-connect-rest opens it to the registration Job" },
   { policy: "egress-nx-search", namespace: "nx-search", direction: "Egress", fromTo: "nx-persistent, nx-broker", peerNamespaces: ["nx-persistent", "nx-broker"], ports: "5432, 9092",
     fix: "applies to the Debezium pods and names the primary (5432) and the brokers (9092) instead of whole namespaces" },
 ];
@@ -1592,6 +1593,8 @@ const fixPolicies = [
   { policy: "allow-redis-cluster", namespace: "nx-broker", fix: "only Redis pods (and the init Job) reach Redis; the cluster bus is not namespace-wide" },
   { policy: "allow-kafka-cluster", namespace: "nx-broker", fix: "only brokers (and the SCRAM Job) reach the PLAINTEXT INTERNAL and CONTROLLER listeners" },
   { policy: "allow-kafka-from-debezium", namespace: "nx-broker", fix: "Debezium (nx-search) produces change events to Kafka" },
+  { policy: "allow-connect-rest", namespace: "nx-search", fix: "Kafka Connect's REST API admits the registration Job and the workers only" },
+  { policy: "allow-connector-registration", namespace: "nx-search", fix: "the registration Job's egress to Kafka Connect's REST API" },
 ];
 
 const knownNamespaces = [...layerNamespaces, "nx-backend", "nx-app", "nx-internal", "kube-system"];
@@ -1718,6 +1721,19 @@ describe("Network Policies › Allow Rules", () => {
     expect(tcpPorts(rules)).toEqual(portList(documentRow?.ports ?? "").sort(numeric));
   });
 
+  // The document's row: Both directions within nx-search on 8083, 8108.
+  it("allow-search-internal keeps both directions within nx-search on 8108 only (fix: Kafka Connect's 8083 goes through allow-connect-rest)", () => {
+    const documentRow = allowRules.find((r) => r.namespace === "nx-search" && r.policy === "allow-search-internal");
+    expect(documentRow?.fix).toBeDefined();
+    const p = networkPolicy("nx-search", "allow-search-internal");
+    expect([...policyTypes(p)].sort()).toEqual(["Egress", "Ingress"]);
+    for (const direction of ["Ingress", "Egress"] as const) {
+      const rules = rulesOf(p, direction);
+      expect([...new Set(rules.flatMap((r) => peerNamespacesOf("nx-search", r.peers)))]).toEqual(["nx-search"]);
+      expect(tcpPorts(rules)).toEqual([8108]);
+    }
+  });
+
   eachRow(fixPolicies, (f) => `${f.policy} in ${f.namespace} exists (fix: ${f.fix})`, ({ policy, namespace }) => {
     expect(networkPolicy(namespace, policy).metadata?.name).toBe(policy);
   });
@@ -1776,9 +1792,10 @@ describe("Network Policies › the flows the document describes get through", ()
     expect(flow(pod("Job", "nx-search", "nx-debezium-init"), debeziumPod(), 8083)).toBe("allowed");
   });
 
-  it("pods in nx-search reach Typesense on 8108 and Debezium on 8083 (allow-search-internal)", () => {
+  it("pods in nx-search reach Typesense on 8108 (allow-search-internal); Debezium's 8083 only the registration Job and the workers (fix)", () => {
     expect(flow(debeziumPod(), typesensePod(), 8108)).toBe("allowed");
-    expect(flow(typesensePod(), debeziumPod(), 8083)).toBe("allowed");
+    expect(flow(typesensePod(), debeziumPod(), 8083)).not.toBe("allowed");
+    expect(flow(debeziumPod(), debeziumPod(), 8083)).toBe("allowed");
   });
 
   eachRow(workloads, (w) => `${id(w)} resolves names through kube-system DNS on 53 UDP and TCP`, (w) => {

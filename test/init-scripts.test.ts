@@ -178,23 +178,46 @@ mkdir -p "$dir" && echo 17 > "$dir/PG_VERSION"`,
 });
 
 describe("Debezium connector registration Job", () => {
-  // Kafka Connect answers 503 while starting, 409 while rebalancing, then accepts the PUT.
-  const curl = `
-n=$(cat "$STATE/calls" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "$STATE/calls"
-case "$*" in *"-X PUT"*) echo "PUT" >> "$STATE/log" ;; esac
-for a in "$@"; do case "$a" in --data) ;; @*) cp "\${a#@}" "$STATE/sent.json" ;; esac; done
-echo '{"name":"nx-postgresql-source"}' > /tmp/response
-case "$n" in 1) printf 503 ;; 2) printf 409 ;; *) printf 200 ;; esac`;
+  // The stand-in curl reads the arguments the script gives it: where to write the body (-o), how
+  // long it may take (--max-time), the connector file (--data @file). Each call is counted.
+  const curlArgs = `n=$(cat "$STATE/calls" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "$STATE/calls"
+out=/dev/null; limit=3600; prev=
+for a in "$@"; do
+  case "$prev" in -o) out=$a ;; --max-time) limit=$a ;; esac
+  case "$a" in -X) ;; PUT) [ "$prev" = -X ] && echo "PUT" >> "$STATE/log" ;; @*) [ ! -f "\${a#@}" ] || cp "\${a#@}" "$STATE/sent.json" ;; esac
+  prev=$a
+done
+answer() { cp "$STATE/$1" "$out"; printf "$2"; }`;
+  const stub = (body: string) => `${curlArgs}\n${body}`;
+  const bodies = (box: { state: string }, answers: Record<string, string>) => {
+    for (const [name, text] of Object.entries(answers)) writeFileSync(join(box.state, name), text);
+  };
+  const calls = (box: { state: string }) => Number(readFileSync(join(box.state, "calls"), "utf8"));
+
+  // What Kafka Connect answers (AbstractHerder.maybeAddConfigErrors) when Debezium's validation
+  // cannot connect to PostgreSQL (PostgresConnector.validateConnection), and for a bad config.
+  const databaseDown = JSON.stringify({
+    error_code: 400,
+    message:
+      "Connector configuration is invalid and contains the following 1 error(s):\nError while validating connector config: Connection to nx-postgresql-primary.nx-persistent.svc.cluster.local:5432 refused. Check that the hostname and port are correct and that the postmaster is accepting TCP/IP connections.\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`",
+  });
+  const invalidConfig = JSON.stringify({
+    error_code: 400,
+    message: "Connector configuration is invalid and contains the following 1 error(s):\nInvalid value x for configuration tasks.max: Not a number of type INT",
+  });
+  const answers = { registered: '{"name":"nx-postgresql-source"}', "database-down": databaseDown, invalid: invalidConfig };
 
   it("retries while Connect starts or rebalances, then registers; a second run only updates", () => {
-    const box = sandbox({ curl });
+    // 503 while starting, 409 while rebalancing, then the PUT is accepted.
+    const box = sandbox({ curl: stub('case "$n" in 1) answer registered 503 ;; 2) answer registered 409 ;; *) answer registered 200 ;; esac') });
+    bodies(box, answers);
     mkdirSync(join(box.state, "etc"));
     const script = jobScript(debeziumInitJob(staging)).replaceAll("/etc/debezium/", `${box.state}/etc/`);
     writeFileSync(join(box.state, "etc", "connector.json"), '{"tasks.max":"1"}');
 
     const first = run(script, box);
     expect(first.status).toBe(0);
-    expect(readFileSync(join(box.state, "calls"), "utf8").trim()).toBe("3");
+    expect(calls(box)).toBe(3);
 
     const second = run(script, box);
     expect(second.status).toBe(0);
@@ -203,21 +226,60 @@ case "$n" in 1) printf 503 ;; 2) printf 409 ;; *) printf 200 ;; esac`;
   });
 
   it("keeps retrying while Connect refuses connections (curl prints 000 and fails)", () => {
-    const refusing = `
-n=$(cat "$STATE/calls" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "$STATE/calls"
-if [ "$n" -le 2 ]; then printf 000; echo "curl: (7) Failed to connect" >&2; exit 7; fi
-echo '{}' > /tmp/response; printf 201`;
-    const box = sandbox({ curl: refusing });
+    const box = sandbox({ curl: stub('if [ "$n" -le 2 ]; then printf 000; echo "curl: (7) Failed to connect" >&2; exit 7; fi; answer registered 201') });
+    bodies(box, answers);
     const result = run(jobScript(debeziumInitJob(staging)), box);
     expect(result.status).toBe(0);
-    expect(readFileSync(join(box.state, "calls"), "utf8").trim()).toBe("3");
+    expect(calls(box)).toBe(3);
   });
 
-  it("fails with the server's answer when Connect rejects the config", () => {
-    const box = sandbox({ curl: "echo 'bad config' > /tmp/response; printf 400" });
+  it("retries while PostgreSQL is down (Connect answers 400 to the validation), then registers", () => {
+    const box = sandbox({ curl: stub('if [ "$n" -le 2 ]; then answer database-down 400; else answer registered 201; fi') });
+    bodies(box, answers);
+    const result = run(jobScript(debeziumInitJob(staging)), box);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(answers.registered);
+    expect(calls(box)).toBe(3);
+  });
+
+  it("fails at once, printing Connect's answer, when Connect rejects the config itself", () => {
+    const box = sandbox({ curl: stub("answer invalid 400") });
+    bodies(box, answers);
     const result = run(jobScript(debeziumInitJob(staging)), box);
     expect(result.status).toBe(1);
+    expect(result.stderr).toContain("Invalid value x for configuration tasks.max");
     expect(result.stderr).toContain("connector registration refused: HTTP 400");
+    expect(calls(box)).toBe(1);
+  });
+
+  // A clock the stand-ins move: sleep and every curl call take their time, `date +%s` reads it.
+  const now = 'cat "$STATE/clock" 2>/dev/null || echo 0';
+  const advance = (seconds: string) => `echo $(( $(${now}) + ${seconds} )) > "$STATE/clock"`;
+  const clock = { date: now, sleep: advance("$1") };
+  const { activeDeadlineSeconds } = staging.common.jobs;
+  const elapsed = (box: { state: string }) => Number(readFileSync(join(box.state, "clock"), "utf8"));
+
+  it("gives up on a database that stays down before the Job's deadline, printing Connect's last answer", () => {
+    const box = sandbox({ curl: stub(`${advance("10")}; answer database-down 400`), ...clock });
+    bodies(box, answers);
+    const result = run(jobScript(debeziumInitJob(staging)), box);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("Error while validating connector config: Connection to nx-postgresql-primary");
+    expect(result.stderr).toContain("connector not registered before the Job's deadline (last HTTP 400)");
+    // It kept trying for most of the Job's life, and ended a minute before the deadline kills it.
+    expect(elapsed(box)).toBeGreaterThan(activeDeadlineSeconds - 200);
+    expect(elapsed(box)).toBeLessThanOrEqual(activeDeadlineSeconds - 60);
+    expect(calls(box)).toBeGreaterThan(40);
+  });
+
+  it("bounds every attempt, so a Connect that never answers still ends before the deadline", () => {
+    // The stand-in hangs until curl's own --max-time (an hour without one), then prints 000.
+    const box = sandbox({ curl: stub(`${advance("$limit")}; printf 000; exit 28`), ...clock });
+    const result = run(jobScript(debeziumInitJob(staging)), box);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("(last HTTP 000)");
+    expect(elapsed(box)).toBeLessThanOrEqual(activeDeadlineSeconds - 60);
   });
 });
 

@@ -79,6 +79,22 @@ describe("NetworkPolicies", () => {
     expect(portsOf(policy("nx-persistent", "allow-pgbouncer-from-backend").spec.ingress)).toEqual(["6432/TCP"]);
     expect(policy("nx-persistent", "allow-pg-replication").spec.policyTypes).toEqual(["Ingress", "Egress"]);
     expect(portsOf(policy("nx-search", "allow-from-backend").spec.ingress)).toEqual(["8108/TCP"]);
-    expect(portsOf(policy("nx-search", "allow-search-internal").spec.egress)).toEqual(["8083/TCP", "8108/TCP"]);
+    expect(portsOf(policy("nx-search", "allow-search-internal").spec.egress)).toEqual(["8108/TCP"]);
+  });
+
+  it("opens Kafka Connect's REST API (8083) to the registration Job and the other workers only, on both sides", () => {
+    const pods = (component: string) => ({ podSelector: { matchLabels: { "app.kubernetes.io/name": "debezium", "app.kubernetes.io/component": component } } });
+    const search = policies.filter((p) => p.metadata.namespace === "nx-search");
+    const opening = (direction: "ingress" | "egress") =>
+      search.filter((p) => portsOf(p.spec[direction]).includes("8083/TCP")).map((p) => p.metadata.name);
+    expect(opening("ingress")).toEqual(["allow-connect-rest"]);
+    expect(opening("egress")).toEqual(["allow-connect-rest", "allow-connector-registration"]);
+    const rest = policy("nx-search", "allow-connect-rest").spec;
+    expect(rest.podSelector).toEqual(pods("connect").podSelector);
+    expect(rest.ingress).toEqual([{ from: [pods("connector-init"), pods("connect")], ports: [{ protocol: "TCP", port: 8083 }] }]);
+    expect(rest.egress).toEqual([{ to: [pods("connect")], ports: [{ protocol: "TCP", port: 8083 }] }]);
+    const registration = policy("nx-search", "allow-connector-registration").spec;
+    expect(registration.podSelector).toEqual(pods("connector-init").podSelector);
+    expect(registration.egress).toEqual([{ to: [pods("connect")], ports: [{ protocol: "TCP", port: 8083 }] }]);
   });
 });

@@ -1,8 +1,9 @@
 import type { Environment } from "../config/types.ts";
+import { InvalidConfig } from "../lib/errors.ts";
 import { contentHash } from "../lib/hash.ts";
-import { role } from "../lib/labels.ts";
+import { role, secretsRevision } from "../lib/labels.ts";
 import { configMap, deployment, initJob, type KubeObject, service } from "../lib/objects.ts";
-import { container, httpProbe, livenessTiming, plainEnv, readinessTiming, resources, secretEnv } from "../lib/pod.ts";
+import { container, httpProbe, jvmHeapOptions, livenessTiming, plainEnv, readinessTiming, resources, secretEnv } from "../lib/pod.ts";
 import { debeziumNames, kafkaNames, podRoles, ports, postgresNames, serviceHost } from "../lib/topology.ts";
 import { kafkaBrokerAddresses, kafkaSetting } from "./kafka.ts";
 import { primaryHost } from "./postgres.ts";
@@ -11,6 +12,12 @@ const uid = 1001; // the kafka user of the debezium/connect image
 const connectorDir = "/etc/debezium";
 // Read by the worker through its env config provider: the password never enters the REST config.
 const postgresPasswordEnv = "DEBEZIUM_POSTGRES_PASSWORD";
+// The provider resolves `${env:NAME}` in any config sent to the REST API, and a validate call
+// echoes the resolved values back: only the variable the connector needs may be resolved, never
+// the worker's Kafka password. A Java regex matched against the whole name (EnvVarConfigProvider).
+const providerAllowlist = postgresPasswordEnv;
+
+const deploymentId = (env: Environment) => `Deployment ${env.common.namespaces.search}/${debeziumNames.deployment}`;
 
 /** Topics Connect and the connector create get the brokers' default replication. */
 const topicReplication = (env: Environment) => kafkaSetting(env, "default.replication.factor") ?? "1";
@@ -57,6 +64,26 @@ function debeziumUrl(env: Environment): string {
   return `http://${serviceHost(debeziumNames.service, env.common.namespaces.search, env.common.clusterDomain)}:${ports.debezium}`;
 }
 
+/**
+ * The worker's heap from its memory limit. Without KAFKA_HEAP_OPTS, connect-distributed.sh starts
+ * the JVM with -Xmx2G whatever the limit: in a 2 GiB container, an OOM kill in a large snapshot.
+ */
+function connectHeapOptions(env: Environment): string {
+  const { heapFraction, resources: r } = env.debezium;
+  if (!(heapFraction > 0 && heapFraction <= 0.75)) {
+    throw new InvalidConfig(
+      deploymentId(env),
+      "debezium.heapFraction",
+      `is ${heapFraction}; must be above 0 and at most 0.75: the JVM needs the rest of the memory limit outside the heap`,
+    );
+  }
+  const heap = jvmHeapOptions(r.limits.memory, heapFraction);
+  if (heap === undefined) {
+    throw new InvalidConfig(deploymentId(env), "spec.template.spec.containers[0].resources.limits.memory", `${JSON.stringify(r.limits.memory)} is not a memory quantity`);
+  }
+  return heap;
+}
+
 export function debeziumConnect(env: Environment) {
   const cfg = env.debezium;
   const replication = topicReplication(env);
@@ -66,6 +93,8 @@ export function debeziumConnect(env: Environment) {
     role: role(podRoles.debezium, debeziumNames.deployment, env.common.images.debezium),
     replicas: cfg.replicas,
     uid,
+    // The passwords are read from the environment at start: a rotation restarts the workers.
+    podAnnotations: secretsRevision(env),
     pod: {
       containers: [
         container({
@@ -85,6 +114,8 @@ export function debeziumConnect(env: Environment) {
             plainEnv("CONNECT_STATUS_STORAGE_REPLICATION_FACTOR", replication),
             plainEnv("CONNECT_CONFIG_PROVIDERS", "env"),
             plainEnv("CONNECT_CONFIG_PROVIDERS_ENV_CLASS", "org.apache.kafka.common.config.provider.EnvVarConfigProvider"),
+            plainEnv("CONNECT_CONFIG_PROVIDERS_ENV_PARAM_ALLOWLIST_PATTERN", providerAllowlist),
+            plainEnv("KAFKA_HEAP_OPTS", connectHeapOptions(env)),
             ...saslEnv(env),
           ],
           resources: resources(cfg.resources),
@@ -100,29 +131,55 @@ function connectorJson(env: Environment): string {
   return `${JSON.stringify(debeziumConnectorConfig(env), null, 2)}\n`;
 }
 
+// One registration attempt may last as long as Connect's own REST timeout (90 s) while it validates
+// the connector against PostgreSQL; curl waits a little longer so Connect's answer arrives.
+const attemptSeconds = 100;
+const pauseSeconds = 5;
+// Time left after the last attempt, so the script prints Connect's last answer and fails on its own
+// before the Job's deadline kills the pod.
+const reserveSeconds = 60;
+
 /**
  * Registers the connector. `PUT /connectors/<name>/config` creates or updates, so running it again
- * changes nothing; 409 (workers rebalancing) and 5xx (not ready) are retried within a bound.
+ * changes nothing. Retried until shortly before the Job's deadline: no answer, 409 (workers
+ * rebalancing), 5xx (not ready) and the 400 Connect answers when the connector's validation cannot
+ * reach PostgreSQL (Debezium reports "Error while validating connector config: <JDBC error>"). The
+ * Job cannot wait for PostgreSQL itself: only the Connect workers may reach it. Any other answer
+ * fails at once, printing Connect's message.
  */
 export function debeziumInitJob(env: Environment) {
   const url = `${debeziumUrl(env)}/connectors/${env.debezium.connectorName}/config`;
+  const retrySeconds = env.common.jobs.activeDeadlineSeconds - attemptSeconds - reserveSeconds;
+  if (retrySeconds <= 0) {
+    throw new InvalidConfig(
+      `Job ${env.common.namespaces.search}/${debeziumNames.initJob}`,
+      "common.jobs.activeDeadlineSeconds",
+      `is ${env.common.jobs.activeDeadlineSeconds}; the connector registration needs more than ${attemptSeconds + reserveSeconds} s (one attempt of ${attemptSeconds} s and ${reserveSeconds} s to report)`,
+    );
+  }
   const script = `set -eu
-attempt=0
+response=$(mktemp)
+refused() { cat "$response" >&2; echo "connector registration refused: HTTP $code" >&2; exit 1; }
+give_up_at=$(( $(date +%s) + ${retrySeconds} ))
 while :; do
-  rm -f /tmp/response
-  # curl prints 000 itself when it cannot connect; its exit status must not end the script.
-  code=$(curl -sS -o /tmp/response -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \\
+  : > "$response"
+  # curl prints 000 itself when it cannot connect or times out; its exit status must not end the script.
+  code=$(curl -sS --max-time ${attemptSeconds} -o "$response" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \\
     --data @${connectorDir}/connector.json "${url}") || code=000
   case "$code" in
     200|201) break ;;
     000|409|5??) ;;
-    *) cat /tmp/response >&2 2>/dev/null || true; echo "connector registration refused: HTTP $code" >&2; exit 1 ;;
+    400) grep -q 'Error while validating connector config' "$response" || refused ;;
+    *) refused ;;
   esac
-  attempt=$((attempt + 1))
-  if [ "$attempt" -ge 120 ]; then echo "Kafka Connect not ready after $attempt attempts (last HTTP $code)" >&2; exit 1; fi
-  sleep 5
+  if [ $(( $(date +%s) + ${pauseSeconds} )) -ge "$give_up_at" ]; then
+    cat "$response" >&2
+    echo "connector not registered before the Job's deadline (last HTTP $code)" >&2
+    exit 1
+  fi
+  sleep ${pauseSeconds}
 done
-cat /tmp/response
+cat "$response"
 `;
   return initJob(env, {
     name: debeziumNames.initJob,

@@ -181,10 +181,27 @@ function networkPolicySpecs(env: Environment): PolicySpec[] {
       ingress: [{ peers: clients, ports: [ports.typesense] }],
     },
     {
+      // Fix: Kafka Connect's REST API (8083) is no longer open to the namespace: it resolves
+      // `${env:...}` in any config it is sent and echoes it back (see allow-connect-rest).
       name: "allow-search-internal",
       namespace: search,
-      ingress: [{ peers: [within(search)], ports: [ports.debezium, ports.typesense] }],
-      egress: [{ peers: [within(search)], ports: [ports.debezium, ports.typesense] }],
+      ingress: [{ peers: [within(search)], ports: [ports.typesense] }],
+      egress: [{ peers: [within(search)], ports: [ports.typesense] }],
+    },
+    {
+      // The REST API admits the registration Job, and the workers themselves: a worker forwards
+      // a request it cannot serve to the group's leader.
+      name: "allow-connect-rest",
+      namespace: search,
+      pods: podRoles.debezium,
+      ingress: [{ peers: [within(search, podRoles.debeziumInit), within(search, podRoles.debezium)], ports: [ports.debezium] }],
+      egress: [{ peers: [within(search, podRoles.debezium)], ports: [ports.debezium] }],
+    },
+    {
+      name: "allow-connector-registration",
+      namespace: search,
+      pods: podRoles.debeziumInit,
+      egress: [{ peers: [within(search, podRoles.debezium)], ports: [ports.debezium] }],
     },
     {
       name: "egress-nx-search",

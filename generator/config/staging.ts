@@ -100,6 +100,7 @@ export const staging: Environment = {
   debezium: {
     replicas: 1,
     resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "2Gi" } },
+    heapFraction: 0.5,
     connectorName: "nx-postgresql-source",
     topicPrefix: "nx",
     slotName: "nx_debezium",

@@ -143,6 +143,11 @@ export interface TypesenseConfig {
 export interface DebeziumConfig {
   readonly replicas: number;
   readonly resources: ContainerResources;
+  /**
+   * Share of the memory limit given to the Connect worker's JVM heap (-Xms = -Xmx); the rest is
+   * metaspace (every connector plugin of the image is loaded), thread stacks and direct buffers.
+   */
+  readonly heapFraction: number;
   readonly connectorName: string;
   /** Kafka topic prefix of the change events. */
   readonly topicPrefix: string;

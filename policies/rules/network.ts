@@ -48,12 +48,12 @@ const layerNamespaces = new Set(Object.values(common.namespaces));
 
 /**
  * The endpoints a declared `Pods` stands for: the rendered pods it selects, or a stand-in for a
- * namespace outside the layer. Undefined when it is in a layer namespace this run does not check
+ * namespace outside the layer or a pod the layer does not run. Undefined when it is in a layer namespace this run does not check
  * (one namespace overlay alone): such a flow cannot be judged from the manifests at hand.
  */
 function endpointsOf(w: World, pods: Pods): Pod[] | Endpoint[] | undefined {
-  if (!w.rendered.has(pods.namespace)) {
-    if (layerNamespaces.has(pods.namespace)) return undefined;
+  if (!w.rendered.has(pods.namespace) && layerNamespaces.has(pods.namespace)) return undefined;
+  if (!w.rendered.has(pods.namespace) || pods.standIn) {
     const ports = pods.labels?.["k8s-app"] === "kube-dns"
       ? [{ name: "dns", containerPort: 53, protocol: "UDP" as const }, { name: "dns-tcp", containerPort: 53, protocol: "TCP" as const }]
       : [];
