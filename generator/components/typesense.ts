@@ -1,10 +1,15 @@
 import type { Environment } from "../config/types.ts";
-import { role } from "../lib/labels.ts";
+import { role, secretsRevision } from "../lib/labels.ts";
 import { dataVolume, type KubeObject, service, statefulSet } from "../lib/objects.ts";
 import { container, httpProbe, livenessTiming, readinessTiming, resources, secretEnv } from "../lib/pod.ts";
 import { podRoles, ports, typesenseNames } from "../lib/topology.ts";
 
 const uid = 1000;
+
+// While a node loads its collections from disk after a restart, /health answers 503 {"ok":false}
+// (the API serves before the data is loaded). Liveness starts only once it has answered 200, and
+// the load gets up to 30 minutes.
+const startupTiming = { initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 180 };
 
 /** Typesense search engine, one node; its index can be rebuilt from PostgreSQL if lost. */
 export function typesense(env: Environment): KubeObject[] {
@@ -26,6 +31,8 @@ export function typesense(env: Environment): KubeObject[] {
       replicas: env.typesense.replicas,
       uid,
       storage: env.typesense.storage,
+      // The API key is read at start: a rotation restarts the node.
+      podAnnotations: secretsRevision(env),
       pod: {
         containers: [
           container({
@@ -35,6 +42,7 @@ export function typesense(env: Environment): KubeObject[] {
             ports: [{ containerPort: ports.typesense, name: "http" }],
             env: [secretEnv("TYPESENSE_API_KEY", typesenseNames.secret)],
             resources: resources(env.typesense.resources),
+            startupProbe: httpProbe("/health", "http", startupTiming),
             readinessProbe: httpProbe("/health", "http", readinessTiming),
             livenessProbe: httpProbe("/health", "http", livenessTiming),
             volumeMounts: [{ name: dataVolume, mountPath: "/data" }],
