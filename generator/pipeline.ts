@@ -33,7 +33,7 @@ export function buildOutput(environments: readonly Environment[]): OutputFile[] 
   const layout = planLayout(deployed);
   const argocd = collect(() => planArgocd(environments, layout)).flat();
   if (problems.length > 0) throw new GenerationFailed(problems);
-  const files = [...layout, ...argocd].map((f) => ({ path: f.path, content: toYaml(f.documents) }));
+  const files = [...layout, ...argocd].map((f) => ({ path: f.path, content: toYaml(f.documents, f.notice) }));
   const docs = [
     { path: "docs/network.md", content: networkDoc(deployed) },
     { path: "docs/secrets.md", content: secretsDoc(deployed) },

@@ -17,7 +17,7 @@ import type { Json } from "../layout/json-patch.ts";
 import type { YamlFile } from "../layout/plan.ts";
 import { GenerationFailed, objectId, type Problem } from "../lib/errors.ts";
 import { recommendedLabels } from "../lib/labels.ts";
-import { applicationHealthKey, applicationHealthLua } from "./health.ts";
+import { applicationHealthKey, applicationHealthLua, argocdWideNotice } from "./health.ts";
 import { syncWaveAnnotation } from "../delivery/waves.ts";
 
 const projectFinalizer = "resources-finalizer.argocd.argoproj.io";
@@ -88,11 +88,9 @@ function healthCheckConfig(env: Environment): ConfigMap {
       namespace: env.common.delivery.argocdNamespace,
       labels: { "app.kubernetes.io/name": "argocd-cm", "app.kubernetes.io/part-of": "argocd" },
     },
-    data: {
-      [applicationHealthKey]: applicationHealthLua,
-      // Argo CD 3's default, pinned: label tracking would overwrite app.kubernetes.io/instance.
-      "application.resourceTrackingMethod": "annotation",
-    },
+    // Resource tracking is left as the admin set it (annotation, Argo CD 3's default): the layer
+    // works under every method (docs/argocd.md).
+    data: { [applicationHealthKey]: applicationHealthLua },
   });
 }
 
@@ -136,13 +134,15 @@ const kustomization = (resources: string[]): Json => ({
 
 type ArgocdObject = IApplication | IAppProject | ConfigMap;
 
-function folder(path: string, objects: ArgocdObject[]): YamlFile[] {
+/** One file per object plus the kustomization; `notice` heads the kustomization and `notice.on`'s file. */
+function folder(path: string, objects: ArgocdObject[], notice?: { readonly text: string; readonly on: ArgocdObject }): YamlFile[] {
   const files = objects.map((o) => ({
     path: `${path}/${o.metadata?.name}-${o.kind.toLowerCase()}.yaml`,
     documents: [JSON.parse(JSON.stringify(o)) as Json],
+    ...(o === notice?.on ? { notice: notice.text } : {}),
   }));
   const names = files.map((f) => f.path.slice(path.length + 1)).sort();
-  return [...files, { path: `${path}/kustomization.yaml`, documents: [kustomization(names)] }];
+  return [...files, { path: `${path}/kustomization.yaml`, documents: [kustomization(names)], ...(notice ? { notice: notice.text } : {}) }];
 }
 
 /**
@@ -167,8 +167,9 @@ export function planArgocd(environments: readonly Environment[], planned: readon
         });
       }
     }
-    const bootstrap = [layerProject(env), rootProject(env), healthCheckConfig(env), rootApplication(env)];
-    return [...folder(bootstrapPath(env), bootstrap), ...folder(appsPath(env), children)];
+    const argocdCm = healthCheckConfig(env);
+    const bootstrap = [layerProject(env), rootProject(env), argocdCm, rootApplication(env)];
+    return [...folder(bootstrapPath(env), bootstrap, { text: argocdWideNotice, on: argocdCm }), ...folder(appsPath(env), children)];
   });
   if (problems.length > 0) throw new GenerationFailed(problems);
   return files;

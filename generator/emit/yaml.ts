@@ -19,7 +19,8 @@ function compareKeys(a: string, b: string): number {
 
 const header = `# ${generatedNotice}\n`;
 
-export function toYaml(documents: readonly Json[]): string {
+/** The documents, under the generated-file header and `notice` as comment lines. */
+export function toYaml(documents: readonly Json[], notice?: string): string {
   const body = documents
     .map((doc) =>
       new Document(doc, { version: "1.1", sortMapEntries: (a, b) => compareKeys(String(a.key), String(b.key)) }).toString({
@@ -30,5 +31,6 @@ export function toYaml(documents: readonly Json[]): string {
       }),
     )
     .join("---\n");
-  return header + body;
+  const comment = notice === undefined ? "" : notice.split("\n").map((line) => `# ${line}`.trimEnd() + "\n").join("");
+  return header + comment + body;
 }

@@ -12,6 +12,8 @@ import { type Json, jsonPatch } from "./json-patch.ts";
 export interface YamlFile {
   readonly path: string;
   readonly documents: readonly Json[];
+  /** Comment lines under the generated-file header, for what a reader must know before applying. */
+  readonly notice?: string;
 }
 
 interface Placed {
