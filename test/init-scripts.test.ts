@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { debeziumInitJob } from "../generator/components/debezium.ts";
-import { kafkaBrokers, kafkaScramInitJob } from "../generator/components/kafka.ts";
+import { kafkaScramInitJob } from "../generator/components/kafka.ts";
 import { postgresPrimary, postgresReplica } from "../generator/components/postgres.ts";
 import { renderEnvironment } from "../generator/components/render.ts";
 import { redisClusterInitJob } from "../generator/components/redis.ts";
@@ -297,29 +297,5 @@ describe("Kafka init steps", () => {
     expect(alter).toHaveLength(2);
     expect(alter[0]).toBe(alter[1]);
     expect(alter[0]).toContain("--add-config SCRAM-SHA-512=[iterations=8192,password=s3cret] --entity-type users --entity-name nx.staging");
-  });
-
-  it("writes the pod's own server.properties, removes lost+found and formats storage only once", () => {
-    const box = sandbox({ "kafka-storage.sh": 'echo "format $*" >> "$STATE/log"; touch "$DATA/meta.properties"' });
-    for (const dir of ["config", "data/lost+found", "template"]) mkdirSync(join(box.state, dir), { recursive: true });
-    writeFileSync(join(box.state, "template", "server.properties"), "process.roles=broker,controller\n");
-    const script = initScript(kafkaBrokers(staging))
-      .replaceAll("/opt/kafka/bin/", `${box.bin}/`)
-      .replaceAll("/var/lib/kafka/data", join(box.state, "data"))
-      .replaceAll("/etc/kafka-template", join(box.state, "template"))
-      .replaceAll("/config/", `${join(box.state, "config")}/`);
-    const env = { POD_NAME: "nx-kafka-2", CLUSTER_ID: staging.kafka.clusterId, DATA: join(box.state, "data") };
-
-    expect(run(script, box, env).status).toBe(0);
-    expect(run(script, box, env).status).toBe(0);
-
-    expect(log(box.state).trim().split("\n")).toHaveLength(1);
-    expect(log(box.state)).toContain(`format --cluster-id ${staging.kafka.clusterId} --config`);
-    expect(existsSync(join(box.state, "data", "lost+found"))).toBe(false);
-    const properties = readFileSync(join(box.state, "config", "server.properties"), "utf8");
-    expect(properties).toContain("node.id=2\n");
-    expect(properties).toContain(
-      "advertised.listeners=INTERNAL://nx-kafka-2.nx-kafka-headless.nx-broker.svc.cluster.local:29092,CLIENT://nx-kafka-2.nx-kafka-headless.nx-broker.svc.cluster.local:9092",
-    );
   });
 });

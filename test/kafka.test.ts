@@ -1,6 +1,10 @@
+import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { kafka, kafkaBrokers, kafkaScramInitJob, kafkaServerProperties } from "../generator/components/kafka.ts";
 import { staging } from "../generator/config/staging.ts";
+import type { Environment } from "../generator/config/types.ts";
+import { GenerationFailed, formatProblem } from "../generator/lib/errors.ts";
+import { buildOutput } from "../generator/pipeline.ts";
 import { plain, stagingWith } from "./support/config.ts";
 
 const properties = (env = staging) => kafkaServerProperties(env).trimEnd().split("\n");
@@ -30,20 +34,86 @@ describe("Kafka (KRaft, SASL/SCRAM)", () => {
     for (const [key, value] of staging.kafka.serverProperties) expect(properties()).toContain(`${key}=${value}`);
   });
 
-  it("derives node.id and advertised listeners from the pod, formats storage only once", () => {
-    const init = plain<any>(kafkaBrokers(staging)).spec.template.spec.initContainers[0];
-    const script: string = init.command[2];
-    expect(script).toContain('echo "node.id=${POD_NAME##*-}"');
-    expect(script).toContain('advertised.listeners=INTERNAL://$host:29092,CLIENT://$host:9092');
-    expect(script).toContain("rmdir /var/lib/kafka/data/lost+found");
-    expect(script).toMatch(/if \[ ! -f \/var\/lib\/kafka\/data\/meta.properties \]; then\n\s+\/opt\/kafka\/bin\/kafka-storage.sh format --cluster-id "\$CLUSTER_ID"/);
-    expect(init.env).toContainEqual({ name: "CLUSTER_ID", value: staging.kafka.clusterId });
+  it("puts the declared initial cluster state into the init container's format decision", () => {
+    const script = (env: Environment) => plain<any>(kafkaBrokers(env)).spec.template.spec.initContainers[0].command[2] as string;
+    expect(script(staging)).toContain("\ninitial_cluster_state=existing\n");
+    expect(script(stagingWith({ kafka: { initialClusterState: "new" } }))).toContain("\ninitial_cluster_state=new\n");
+    expect(plain<any>(kafkaBrokers(staging)).spec.template.spec.initContainers[0].env).toContainEqual({ name: "CLUSTER_ID", value: staging.kafka.clusterId });
   });
 
-  it("is ready once its controller port listens, before the quorum forms", () => {
+  it("is ready, and started, only once a broker listener serves; liveness watches the controller port", () => {
     const broker = plain<any>(kafkaBrokers(staging));
+    const c = broker.spec.template.spec.containers[0];
+    // BrokerServer opens the broker listeners only after catch-up and unfencing.
+    expect(c.readinessProbe.tcpSocket.port).toBe("client");
+    expect(c.startupProbe.tcpSocket.port).toBe("client");
+    expect(c.startupProbe.periodSeconds * c.startupProbe.failureThreshold).toBeGreaterThanOrEqual(30 * 60);
+    expect(c.livenessProbe.tcpSocket.port).toBe("controller");
+    expect(c.ports.find((p: { name: string }) => p.name === "client").containerPort).toBe(9092);
+    // Every node starts without waiting for the others to be ready, and finds them in DNS.
     expect(broker.spec.podManagementPolicy).toBe("Parallel");
-    expect(broker.spec.template.spec.containers[0].readinessProbe.tcpSocket.port).toBe("controller");
+    const headless = kafka(staging).map((o) => plain<any>(o)).find((o) => o.kind === "Service" && o.metadata.name === "nx-kafka-headless");
+    expect(headless.spec.publishNotReadyAddresses).toBe(true);
+  });
+
+  it("lets a drain take at most one broker, and spreads the brokers over nodes", () => {
+    const objects = kafka(staging).map((o) => plain<any>(o));
+    const broker = objects.find((o) => o.kind === "StatefulSet");
+    const budget = objects.find((o) => o.kind === "PodDisruptionBudget");
+    expect(budget.metadata).toMatchObject({ name: "nx-kafka", namespace: "nx-broker" });
+    expect(budget.spec).toEqual({ maxUnavailable: 1, selector: broker.spec.selector });
+    const spread = broker.spec.template.spec.topologySpreadConstraints;
+    expect(spread).toContainEqual(expect.objectContaining({ topologyKey: "kubernetes.io/hostname", maxSkew: 1, whenUnsatisfiable: "DoNotSchedule" }));
+    for (const constraint of spread) expect(constraint.labelSelector).toEqual(broker.spec.selector);
+  });
+
+  it("writes its logs to stdout only: GC logging and log4j write no file into the logs folder", () => {
+    const objects = kafka(staging).map((o) => plain<any>(o));
+    const pod = objects.find((o) => o.kind === "StatefulSet").spec.template.spec;
+    const c = pod.containers[0];
+    const env = Object.fromEntries(c.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    // kafka-run-class.sh turns -loggc (kafka-server-start.sh's default) into ten 100 MB files only
+    // when KAFKA_GC_LOG_OPTS is empty.
+    expect(env.KAFKA_GC_LOG_OPTS).toBe("-Xlog:gc:stdout:time,level,tags");
+    expect(env.KAFKA_GC_LOG_OPTS).not.toContain("file=");
+    // The log4j 2 configuration is the layer's own, mounted from the ConfigMap, with console appenders only.
+    const [, path] = /^-Dlog4j2\.configurationFile=(\S+)$/.exec(env.KAFKA_LOG4J_OPTS) ?? [];
+    const mount = c.volumeMounts.find((m: { mountPath: string }) => path?.startsWith(`${m.mountPath}/`));
+    const volume = pod.volumes.find((v: { name: string }) => v.name === mount?.name);
+    const configMap = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === volume?.configMap?.name);
+    const log4j = parse(configMap.data[path!.slice(mount.mountPath.length + 1)]).Configuration;
+    expect(Object.keys(log4j.Appenders)).toEqual(["Console"]);
+    expect(log4j.Appenders.Console).toMatchObject({ name: "STDOUT", target: "SYSTEM_OUT" });
+    expect(log4j.Loggers.Root.AppenderRef).toEqual({ ref: "STDOUT" });
+    for (const logger of log4j.Loggers.Logger) expect(logger.AppenderRef).toBeUndefined();
+  });
+
+  it("sizes every Kafka JVM's heap from its container's memory limit", () => {
+    const heap = (env: Environment) => {
+      const pod = plain<any>(kafkaBrokers(env)).spec.template.spec;
+      const job = plain<any>(kafkaScramInitJob(env)).spec.template.spec;
+      const of = (c: { env: { name: string; value?: string }[] }) => c.env.find((e) => e.name === "KAFKA_HEAP_OPTS")?.value;
+      return { broker: of(pod.containers[0]), init: of(pod.initContainers[0]), job: of(job.containers[0]), initLimits: pod.initContainers[0].resources.limits };
+    };
+    expect(heap(staging)).toEqual({
+      broker: "-Xms1024m -Xmx1024m",
+      init: "-Xms256m -Xmx256m",
+      job: "-Xms256m -Xmx256m",
+      initLimits: staging.common.jobs.resources.limits,
+    });
+    const bigger = stagingWith({ kafka: { resources: { limits: { memory: "3Gi" } } }, common: { jobs: { resources: { limits: { memory: "384Mi" } } } } });
+    expect(heap(bigger)).toMatchObject({ broker: "-Xms1536m -Xmx1536m", init: "-Xms192m -Xmx192m", job: "-Xms192m -Xmx192m" });
+  });
+
+  it("runs the SCRAM Job again (a new name) when the secrets revision is raised", () => {
+    const job = (env: Environment) => plain<any>(kafkaScramInitJob(env));
+    expect(job(staging).spec.template.metadata.annotations).toEqual({ "nx-data-layer/secrets-revision": "1" });
+    const rotated = stagingWith({ secretsRevision: 2 });
+    expect(job(rotated).spec.template.metadata.annotations).toEqual({ "nx-data-layer/secrets-revision": "2" });
+    expect(job(rotated).metadata.name).toMatch(/^nx-kafka-scram-init-[0-9a-f]{8}$/);
+    expect(job(rotated).metadata.name).not.toBe(job(staging).metadata.name);
+    // The brokers read no client password: a rotation does not restart them.
+    expect(plain<any>(kafkaBrokers(rotated)).spec.template).toEqual(plain<any>(kafkaBrokers(staging)).spec.template);
   });
 
   it("grows the quorum with the number of brokers", () => {
@@ -65,5 +135,33 @@ describe("Kafka (KRaft, SASL/SCRAM)", () => {
     const checksum = (env = staging) => plain<any>(kafkaBrokers(env)).spec.template.metadata.annotations["checksum/config"];
     const env = stagingWith({ kafka: { serverProperties: [...staging.kafka.serverProperties, ["num.network.threads", "5"]] } });
     expect(checksum(env)).not.toBe(checksum());
+  });
+});
+
+describe("Bad Kafka config is rejected with its location", () => {
+  const problems = (env: Environment) => {
+    try {
+      buildOutput([env]);
+    } catch (err) {
+      if (err instanceof GenerationFailed) return err.problems.map(formatProblem);
+      throw err;
+    }
+    throw new Error("expected generation to fail");
+  };
+
+  it("a broker heap that leaves the JVM and the page cache no room", () => {
+    expect(problems(stagingWith({ kafka: { heapFraction: 0.9 } }))).toEqual([
+      "staging / kafka / StatefulSet nx-broker/nx-kafka / kafka.heapFraction: is 0.9; the heap must be more than 0 and at most 0.75 of the 2Gi memory limit, leaving the rest to the JVM itself and the page cache",
+    ]);
+  });
+
+  it("a tools heap of nothing, or one the memory limit cannot size", () => {
+    expect(problems(stagingWith({ kafka: { toolsHeapFraction: 0 } }))).toEqual([
+      "staging / kafka / StatefulSet nx-broker/nx-kafka / kafka.toolsHeapFraction: is 0; the heap must be more than 0 and at most 0.75 of the 512Mi memory limit, leaving the rest to the JVM itself and the page cache",
+    ]);
+    const [problem] = problems(stagingWith({ kafka: { resources: { limits: { memory: "2e9" } } } }));
+    expect(problem).toBe(
+      "staging / kafka / StatefulSet nx-broker/nx-kafka / kafka.resources.limits.memory: cannot size a JVM heap from 2e9 (use Ki, Mi, Gi, Ti, k, M or G)",
+    );
   });
 });

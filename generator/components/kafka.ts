@@ -1,10 +1,11 @@
 import type { Environment } from "../config/types.ts";
 import { InvalidConfig } from "../lib/errors.ts";
 import { contentHash } from "../lib/hash.ts";
-import { role } from "../lib/labels.ts";
-import { configMap, dataVolume, initJob, type KubeObject, service, statefulSet } from "../lib/objects.ts";
+import { role, secretsRevision } from "../lib/labels.ts";
+import { configMap, dataVolume, initJob, type KubeObject, podDisruptionBudget, service, statefulSet } from "../lib/objects.ts";
 import {
   container,
+  jvmHeapOptions,
   livenessTiming,
   plainEnv,
   podFieldEnv,
@@ -21,6 +22,15 @@ const kafkaBin = "/opt/kafka/bin";
 const dataDir = "/var/lib/kafka/data";
 const jaasDir = "/etc/kafka-jaas";
 const templateDir = "/etc/kafka-template";
+/** Written by an operator (runbook in docs/kafka.md) to let the init container format an empty disk. */
+export const kafkaFormatApproval = "/config/format-approved";
+/** How long an empty node waits for the quorum (or an operator) before the init container restarts. */
+const quorumWait = { attempts: 60, seconds: 60 };
+/**
+ * The heap leaves at least this share of the memory limit to the JVM itself (metaspace, code cache,
+ * thread stacks, GC structures, direct buffers) and, for the broker, to the page cache.
+ */
+const maxHeapFraction = 0.75;
 
 /** Broker addresses on one listener port, e.g. the CLIENT bootstrap list the backend uses. */
 export function kafkaBrokerAddresses(env: Environment, port: number): string[] {
@@ -37,8 +47,8 @@ export function kafkaSetting(env: Environment, key: string): string | undefined 
 
 const statefulSetId = (env: Environment) => `StatefulSet ${env.common.namespaces.broker}/${kafkaNames.statefulSet}`;
 
-/** The brokers must be able to hold every replica the settings ask for. */
-function checkBrokerCount(env: Environment): void {
+/** The brokers must hold every replica the settings ask for, and every JVM must fit its limit. */
+function checkKafkaConfig(env: Environment): void {
   const { brokers } = env.kafka;
   for (const key of ["default.replication.factor", "offsets.topic.replication.factor", "transaction.state.log.replication.factor"]) {
     const needed = Number(kafkaSetting(env, key) ?? 1);
@@ -53,21 +63,52 @@ function checkBrokerCount(env: Environment): void {
   if (!/^[A-Za-z0-9_-]{22}$/.test(env.kafka.clusterId)) {
     throw new InvalidConfig(statefulSetId(env), "kafka.clusterId", "must be a 22-character base64url UUID (kafka-storage.sh random-uuid)");
   }
+  brokerHeap(env);
+  toolsHeap(env);
 }
 
+/** A config value and where it is set, for the error that names it. */
+type Setting<T> = readonly [field: string, value: T];
+
+/** `-Xms -Xmx` for a fraction of a memory limit, refusing a heap that leaves the JVM no room. */
+function heapOptions(env: Environment, [fractionField, fraction]: Setting<number>, [limitField, limit]: Setting<string>): string {
+  if (!(fraction > 0 && fraction <= maxHeapFraction)) {
+    throw new InvalidConfig(
+      statefulSetId(env),
+      fractionField,
+      `is ${fraction}; the heap must be more than 0 and at most ${maxHeapFraction} of the ${limit} memory limit, leaving the rest to the JVM itself and the page cache`,
+    );
+  }
+  const options = jvmHeapOptions(limit, fraction);
+  if (options === undefined) {
+    throw new InvalidConfig(statefulSetId(env), limitField, `cannot size a JVM heap from ${limit} (use Ki, Mi, Gi, Ti, k, M or G)`);
+  }
+  return options;
+}
+
+/** The broker's heap, a share of its container's memory limit (kafka-server-start.sh's own default is a fixed 1 GiB). */
+const brokerHeap = (env: Environment) =>
+  heapOptions(env, ["kafka.heapFraction", env.kafka.heapFraction], ["kafka.resources.limits.memory", env.kafka.resources.limits.memory]);
+
 /**
- * The part of server.properties every broker shares. Each broker is a KRaft controller too; the
- * voters are static, so every node formats into the same quorum without exchanging directory ids.
- * INTERNAL (inter-broker) and CONTROLLER are PLAINTEXT and closed to clients by NetworkPolicy;
- * clients authenticate with SCRAM-SHA-512 on CLIENT.
+ * The CLI tools' heap inside the Job limits they run with (kafka-run-class.sh otherwise gives
+ * every tool a fixed -Xmx256M, whatever the limit).
+ */
+const toolsHeap = (env: Environment) =>
+  heapOptions(
+    env,
+    ["kafka.toolsHeapFraction", env.kafka.toolsHeapFraction],
+    ["common.jobs.resources.limits.memory", env.common.jobs.resources.limits.memory],
+  );
+
+/**
+ * The part of server.properties every broker shares. Each broker is a KRaft controller of a static
+ * quorum (`controller.quorum.voters`): docs/kafka.md says why not a dynamic one. INTERNAL
+ * (inter-broker) and CONTROLLER are PLAINTEXT and closed to clients by NetworkPolicy; clients
+ * authenticate with SCRAM-SHA-512 on CLIENT.
  */
 export function kafkaServerProperties(env: Environment): string {
-  const voters = ordinals(env.kafka.brokers)
-    .map((i) => {
-      const host = podHost(kafkaNames.statefulSet, i, kafkaNames.headless, env.common.namespaces.broker, env.common.clusterDomain);
-      return `${i}@${host}:${ports.kafkaController}`;
-    })
-    .join(",");
+  const voters = kafkaBrokerAddresses(env, ports.kafkaController).map((address, i) => `${i}@${address}`).join(",");
   const lines = [
     "process.roles=broker,controller",
     `controller.quorum.voters=${voters}`,
@@ -86,9 +127,43 @@ export function kafkaServerProperties(env: Environment): string {
   return `${lines.join("\n")}\n`;
 }
 
-// node.id and advertised.listeners are the pod's own: derived from its name at start.
+/**
+ * Log4j 2 configuration of the brokers: everything to stdout, nothing to files. The image's
+ * config/log4j2.yaml rolls six files every hour and never deletes one; stdout is rotated by the
+ * kubelet instead.
+ */
+export const kafkaLog4j2 = `Configuration:
+  Appenders:
+    Console:
+      name: STDOUT
+      target: SYSTEM_OUT
+      PatternLayout:
+        pattern: "[%d] %p %m (%c)%n"
+  Loggers:
+    Root:
+      level: INFO
+      AppenderRef:
+        ref: STDOUT
+    Logger:
+      - name: kafka.request.logger
+        level: WARN
+      - name: kafka.network.RequestChannel$
+        level: WARN
+`;
+
+/**
+ * Writes the pod's own server.properties (node.id and advertised.listeners from its name), then
+ * decides about an empty disk. Formatting makes the node a voter under its id with an empty log,
+ * so it happens only when that cannot cost a committed metadata record (the KIP-856 hazard):
+ * at the declared first bootstrap, or once the quorum's leader shows that every other voter holds
+ * every committed record, and in an existing cluster only after an operator approved it. Every
+ * other case waits and says why; docs/kafka.md has the reasoning and the runbooks.
+ */
 function initConfigScript(env: Environment): string {
-  const headless = serviceHost(kafkaNames.headless, env.common.namespaces.broker, env.common.clusterDomain);
+  const namespace = env.common.namespaces.broker;
+  const headless = serviceHost(kafkaNames.headless, namespace, env.common.clusterDomain);
+  const runbook = "docs/kafka.md, 'A node lost its disk'";
+  const approve = `kubectl -n ${namespace} exec $POD_NAME -c kafka-init-config -- touch ${kafkaFormatApproval}`;
   return `set -eu
 host="$POD_NAME.${headless}"
 {
@@ -98,39 +173,91 @@ host="$POD_NAME.${headless}"
 } > /config/server.properties
 # Kafka refuses a log directory holding anything but its own data; new ext4 volumes hold lost+found.
 if [ -d ${dataDir}/lost+found ]; then rmdir ${dataDir}/lost+found; fi
-# KRaft storage is formatted once; meta.properties records that it was.
-if [ ! -f ${dataDir}/meta.properties ]; then
-  ${kafkaBin}/kafka-storage.sh format --cluster-id "$CLUSTER_ID" --config /config/server.properties --ignore-formatted
+# A formatted disk (any restart) is used as it is.
+if [ -f ${dataDir}/meta.properties ]; then exit 0; fi
+if [ -n "$(ls -A ${dataDir})" ]; then
+  echo "${dataDir} holds files but no meta.properties; not formatting over them (${runbook})" >&2
+  exit 1
 fi
+id="\${POD_NAME##*-}"
+peers=""
+for controller in ${kafkaBrokerAddresses(env, ports.kafkaController).join(" ")}; do
+  case "$controller" in "$host":*) ;; *) peers="$peers\${peers:+,}$controller" ;; esac
+done
+printf '%s\\n' request.timeout.ms=5000 default.api.timeout.ms=15000 > /config/quorum-client.properties
+# kafka.initialClusterState: "new" only for the first start of a new cluster; "existing" needs an operator.
+initial_cluster_state=${env.kafka.initialClusterState}
+may_format() { [ "$initial_cluster_state" = new ] || [ -f ${kafkaFormatApproval} ]; }
+quorum() {
+  ${kafkaBin}/kafka-metadata-quorum.sh --bootstrap-controller "$peers" --command-config /config/quorum-client.properties describe "$1" 2>/dev/null
+}
+tries=0
+while :; do
+  status="" replication=""
+  if status=$(quorum --status) && replication=$(quorum --replication); then
+    # Voters other than this node whose log ends before the high watermark (all of them while the
+    # leader does not know it yet): they may lack a committed record this node's old disk held.
+    hw=$(printf '%s\\n' "$status" | awk '$1 == "HighWatermark:" { print $2 }')
+    behind=$(printf '%s\\n' "$replication" | awk -v me="$id" -v hw="$hw" '($7 == "Leader" || $7 == "Follower") && $1 != me && (hw !~ /^[0-9]+$/ || $3 < hw) { printf " %s", $1 }')
+    if [ -n "$behind" ]; then
+      reason="empty disk; the quorum has a leader, but voters$behind may not hold every committed record yet"
+    elif may_format; then
+      break
+    else
+      reason="empty disk in an existing cluster; the other voters hold every committed record, so node $id may rejoin: check (${runbook}), then approve: ${approve}"
+    fi
+  elif [ -n "$status" ]; then
+    reason="empty disk; the quorum leader answered once, then not again"
+  elif may_format; then
+    break
+  else
+    reason="empty disk and no quorum leader answers at $peers; if this is the first start of a new cluster, set kafka.initialClusterState to new (${runbook})"
+  fi
+  tries=$((tries + 1))
+  if [ "$tries" -ge ${quorumWait.attempts} ]; then echo "$reason" >&2; exit 1; fi
+  echo "$reason"
+  sleep ${quorumWait.seconds}
+done
+${kafkaBin}/kafka-storage.sh format --cluster-id "$CLUSTER_ID" --config /config/server.properties
+rm -f ${kafkaFormatApproval}
 `;
 }
 
+// Startup allows a long log recovery or a wait for the quorum after an outage (30 minutes): a
+// restart would only begin both again.
+const brokerStartup = { initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 180 };
+
 export function kafkaBrokers(env: Environment) {
-  checkBrokerCount(env);
+  checkKafkaConfig(env);
   const cfg = env.kafka;
   const image = env.common.images.kafka;
-  const properties = kafkaServerProperties(env);
-  // The controller port opens as soon as the process runs, before the quorum has formed: a probe
-  // on it keeps readiness independent of the other brokers (they start in parallel).
-  const controllerPort = "controller";
+  const brokers = role(podRoles.kafka, kafkaNames.statefulSet, image);
+  // The broker listeners open only once the broker has caught up with the metadata and been
+  // unfenced (BrokerServer starts their acceptors last): readiness and startup watch CLIENT, so a
+  // rolling update waits for a broker that serves. Liveness watches CONTROLLER, which the process
+  // holds from start to exit: a fenced or catching-up broker is not restarted, which would only
+  // begin its catch-up again. Parallel pod management and the headless Service's not-ready
+  // addresses let every node start and find its peers before any is ready.
   return statefulSet(env, {
     name: kafkaNames.statefulSet,
     namespace: env.common.namespaces.broker,
-    role: role(podRoles.kafka, kafkaNames.statefulSet, image),
+    role: brokers,
     serviceName: kafkaNames.headless,
     replicas: cfg.brokers,
     parallel: true,
+    spread: true,
     uid,
     storage: cfg.storage,
-    podAnnotations: { "checksum/config": contentHash(properties) },
+    podAnnotations: { "checksum/config": contentHash(kafkaServerProperties(env) + kafkaLog4j2) },
     pod: {
       initContainers: [
         container({
           name: "kafka-init-config",
           image,
           command: ["sh", "-c", initConfigScript(env)],
-          env: [podFieldEnv("POD_NAME", "metadata.name"), plainEnv("CLUSTER_ID", cfg.clusterId)],
-          resources: resources(cfg.resources),
+          env: [podFieldEnv("POD_NAME", "metadata.name"), plainEnv("CLUSTER_ID", cfg.clusterId), plainEnv("KAFKA_HEAP_OPTS", toolsHeap(env))],
+          // It runs only shell and Kafka's CLI tools: the Job limits, which the tools' heap fits.
+          resources: resources(env.common.jobs.resources),
           volumeMounts: [
             { name: dataVolume, mountPath: dataDir },
             { name: "config", mountPath: "/config" },
@@ -143,19 +270,26 @@ export function kafkaBrokers(env: Environment) {
           name: "kafka",
           image,
           command: [`${kafkaBin}/kafka-server-start.sh`, "/config/server.properties"],
-          env: [plainEnv("KAFKA_OPTS", `-Djava.security.auth.login.config=${jaasDir}/${kafkaNames.jaasSecret.key}`)],
+          env: [
+            plainEnv("KAFKA_OPTS", `-Djava.security.auth.login.config=${jaasDir}/${kafkaNames.jaasSecret.key}`),
+            plainEnv("KAFKA_HEAP_OPTS", brokerHeap(env)),
+            plainEnv("KAFKA_LOG4J_OPTS", `-Dlog4j2.configurationFile=${templateDir}/log4j2.yaml`),
+            // Set, so kafka-server-start.sh's -loggc does not turn on its ten 100 MB files in logs/.
+            plainEnv("KAFKA_GC_LOG_OPTS", "-Xlog:gc:stdout:time,level,tags"),
+          ],
           ports: [
             { containerPort: ports.kafkaInternal, name: "internal" },
             { containerPort: ports.kafkaClient, name: "client" },
-            { containerPort: ports.kafkaController, name: controllerPort },
+            { containerPort: ports.kafkaController, name: "controller" },
           ],
           resources: resources(cfg.resources),
-          startupProbe: tcpProbe(controllerPort, { initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 30 }),
-          readinessProbe: tcpProbe(controllerPort, readinessTiming),
-          livenessProbe: tcpProbe(controllerPort, livenessTiming),
+          startupProbe: tcpProbe("client", brokerStartup),
+          readinessProbe: tcpProbe("client", readinessTiming),
+          livenessProbe: tcpProbe("controller", livenessTiming),
           volumeMounts: [
             { name: dataVolume, mountPath: dataDir },
             { name: "config", mountPath: "/config" },
+            { name: "template", mountPath: templateDir, readOnly: true },
             { name: "jaas", mountPath: jaasDir, readOnly: true },
             { name: "logs", mountPath: "/opt/kafka/logs" },
           ],
@@ -171,6 +305,7 @@ export function kafkaBrokers(env: Environment) {
             items: [{ key: kafkaNames.jaasSecret.key, path: kafkaNames.jaasSecret.key }],
           },
         },
+        // kafka-run-class.sh creates the logs folder; with the settings above nothing is written to it.
         { name: "logs", emptyDir: { sizeLimit: "1Gi" } },
       ],
     },
@@ -184,8 +319,8 @@ function kafkaServices(env: Environment) {
   const client = { name: "client", port: ports.kafkaClient, targetPort: "client" };
   const controller = { name: "controller", port: ports.kafkaController, targetPort: "controller" };
   return [
-    // Without publishNotReadyAddresses the brokers could not resolve each other before they are
-    // ready, and they only become useful once they have.
+    // Without publishNotReadyAddresses the nodes could not resolve each other before they are
+    // ready, and they only become ready once a quorum of them has elected a leader.
     service(env, {
       name: kafkaNames.headless,
       namespace,
@@ -200,7 +335,8 @@ function kafkaServices(env: Environment) {
 
 /**
  * Creates (or updates: `--add-config` is an upsert) the SCRAM user of the backend services, over
- * the INTERNAL listener, which needs no SASL itself.
+ * the INTERNAL listener, which needs no SASL itself. The secrets revision in its pod template gives
+ * the Job a new name when it is raised, so a rotated password is applied (docs/kafka.md).
  */
 export function kafkaScramInitJob(env: Environment) {
   const bootstrap = kafkaBrokerAddresses(env, ports.kafkaInternal).join(",");
@@ -227,19 +363,30 @@ ${kafkaBin}/kafka-configs.sh --bootstrap-server "$bootstrap" --describe --entity
       name: "scram-init",
       image: env.common.images.kafka,
       command: ["sh", "-c", script],
-      env: [secretEnv("KAFKA_SASL_PASSWORD", kafkaNames.clientSecret)],
+      env: [secretEnv("KAFKA_SASL_PASSWORD", kafkaNames.clientSecret), plainEnv("KAFKA_HEAP_OPTS", toolsHeap(env))],
     },
+    podAnnotations: secretsRevision(env),
   });
 }
 
-/** Kafka in KRaft mode: combined broker+controller nodes, their Services and the SCRAM user Job. */
+/**
+ * Kafka in KRaft mode: combined broker+controller nodes, their configuration, Services, the budget
+ * that lets a drain take one broker at a time, and the SCRAM user Job.
+ */
 export function kafka(env: Environment): KubeObject[] {
   const namespace = env.common.namespaces.broker;
   const brokers = role(podRoles.kafka, kafkaNames.statefulSet, env.common.images.kafka);
   return [
-    configMap(env, { name: kafkaNames.config, namespace, role: brokers, data: { "server.properties": kafkaServerProperties(env) } }),
+    configMap(env, {
+      name: kafkaNames.config,
+      namespace,
+      role: brokers,
+      data: { "server.properties": kafkaServerProperties(env), "log4j2.yaml": kafkaLog4j2 },
+    }),
     ...kafkaServices(env),
     kafkaBrokers(env),
+    // With min.insync.replicas=2 of 3 replicas, two brokers down stop every producer that waits for all.
+    podDisruptionBudget(env, { name: kafkaNames.statefulSet, namespace, role: brokers, maxUnavailable: 1 }),
     kafkaScramInitJob(env),
   ];
 }

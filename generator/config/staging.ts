@@ -77,6 +77,11 @@ export const staging: Environment = {
     resources: { requests: { cpu: "500m", memory: "1280Mi" }, limits: { cpu: "1.5", memory: "2Gi" } },
     storage: "10Gi",
     clusterId: "bngtc3RhZ2luZy1rYWZrYQ",
+    // Staging's cluster has been bootstrapped: an empty disk waits for an operator (docs/kafka.md).
+    initialClusterState: "existing",
+    // 1 GiB of the 2 GiB limit, what kafka-server-start.sh would give; CLI tools 256 MiB of 512 MiB.
+    heapFraction: 0.5,
+    toolsHeapFraction: 0.5,
     clientUser: "nx.staging",
     scramIterations: 8192,
     serverProperties: [

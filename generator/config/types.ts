@@ -127,6 +127,18 @@ export interface KafkaConfig {
   readonly storage: Quantity;
   /** KRaft cluster id (22-character base64 UUID), fixed so every broker formats into one cluster. */
   readonly clusterId: string;
+  /**
+   * Whether an empty disk may be formatted without an operator (as etcd's `initial-cluster-state`).
+   * `new`: the first start of a new cluster; every empty node formats, and a node that finds the
+   * quorum already formed joins once the other voters hold every committed record. `existing`: the
+   * cluster has been bootstrapped; an empty disk is formatted only after an operator approves it
+   * (docs/kafka.md). Set `existing` once the first bootstrap has completed.
+   */
+  readonly initialClusterState: "new" | "existing";
+  /** Share of the broker container's memory limit given to the JVM heap (the rest: JVM, page cache). */
+  readonly heapFraction: number;
+  /** Share of the memory limit given to the heap of Kafka's CLI tools (init container, SCRAM Job). */
+  readonly toolsHeapFraction: number;
   /** The SCRAM-SHA-512 user the backend services (and Debezium) authenticate as. */
   readonly clientUser: string;
   readonly scramIterations: number;
