@@ -58,18 +58,18 @@ describe("Kafka Connect's heap", () => {
   });
 
   it.each([
-    [1, "is 1; must be above 0 and at most 0.75"],
-    [0, "is 0; must be above 0 and at most 0.75"],
-    [Number.NaN, "is NaN; must be above 0 and at most 0.75"],
+    [1, "is 1"],
+    [0, "is 0"],
+    [Number.NaN, "is NaN"],
   ])("refuses a heap fraction of %s, naming the field", (heapFraction, message) => {
     expect(problems(stagingWith({ debezium: { heapFraction } }))).toEqual([
-      `staging / debezium / Deployment nx-search/nx-debezium / debezium.heapFraction: ${message}: the JVM needs the rest of the memory limit outside the heap`,
+      `staging / debezium / Deployment nx-search/nx-debezium / debezium.heapFraction: ${message}; the heap must be more than 0 and at most 0.75 of the 2Gi memory limit, leaving the rest to the JVM itself and the page cache`,
     ]);
   });
 
   it("refuses a memory limit it cannot size a heap from", () => {
     expect(problems(stagingWith({ debezium: { resources: { limits: { memory: "2GB" } } } }))).toEqual([
-      'staging / debezium / Deployment nx-search/nx-debezium / spec.template.spec.containers[0].resources.limits.memory: "2GB" is not a memory quantity',
+      'staging / debezium / Deployment nx-search/nx-debezium / debezium.resources.limits.memory: cannot size a JVM heap from 2GB (use Ki, Mi, Gi, Ti, k, M or G)',
     ]);
   });
 });

@@ -68,21 +68,8 @@ function debeziumUrl(env: Environment): string {
  * The worker's heap from its memory limit. Without KAFKA_HEAP_OPTS, connect-distributed.sh starts
  * the JVM with -Xmx2G whatever the limit: in a 2 GiB container, an OOM kill in a large snapshot.
  */
-function connectHeapOptions(env: Environment): string {
-  const { heapFraction, resources: r } = env.debezium;
-  if (!(heapFraction > 0 && heapFraction <= 0.75)) {
-    throw new InvalidConfig(
-      deploymentId(env),
-      "debezium.heapFraction",
-      `is ${heapFraction}; must be above 0 and at most 0.75: the JVM needs the rest of the memory limit outside the heap`,
-    );
-  }
-  const heap = jvmHeapOptions(r.limits.memory, heapFraction);
-  if (heap === undefined) {
-    throw new InvalidConfig(deploymentId(env), "spec.template.spec.containers[0].resources.limits.memory", `${JSON.stringify(r.limits.memory)} is not a memory quantity`);
-  }
-  return heap;
-}
+const connectHeapOptions = (env: Environment) =>
+  jvmHeapOptions(deploymentId(env), ["debezium.heapFraction", env.debezium.heapFraction], ["debezium.resources.limits.memory", env.debezium.resources.limits.memory]);
 
 export function debeziumConnect(env: Environment) {
   const cfg = env.debezium;

@@ -26,11 +26,6 @@ const templateDir = "/etc/kafka-template";
 export const kafkaFormatApproval = "/config/format-approved";
 /** How long an empty node waits for the quorum (or an operator) before the init container restarts. */
 const quorumWait = { attempts: 60, seconds: 60 };
-/**
- * The heap leaves at least this share of the memory limit to the JVM itself (metaspace, code cache,
- * thread stacks, GC structures, direct buffers) and, for the broker, to the page cache.
- */
-const maxHeapFraction = 0.75;
 
 /** Broker addresses on one listener port, e.g. the CLIENT bootstrap list the backend uses. */
 export function kafkaBrokerAddresses(env: Environment, port: number): string[] {
@@ -67,36 +62,17 @@ function checkKafkaConfig(env: Environment): void {
   toolsHeap(env);
 }
 
-/** A config value and where it is set, for the error that names it. */
-type Setting<T> = readonly [field: string, value: T];
-
-/** `-Xms -Xmx` for a fraction of a memory limit, refusing a heap that leaves the JVM no room. */
-function heapOptions(env: Environment, [fractionField, fraction]: Setting<number>, [limitField, limit]: Setting<string>): string {
-  if (!(fraction > 0 && fraction <= maxHeapFraction)) {
-    throw new InvalidConfig(
-      statefulSetId(env),
-      fractionField,
-      `is ${fraction}; the heap must be more than 0 and at most ${maxHeapFraction} of the ${limit} memory limit, leaving the rest to the JVM itself and the page cache`,
-    );
-  }
-  const options = jvmHeapOptions(limit, fraction);
-  if (options === undefined) {
-    throw new InvalidConfig(statefulSetId(env), limitField, `cannot size a JVM heap from ${limit} (use Ki, Mi, Gi, Ti, k, M or G)`);
-  }
-  return options;
-}
-
 /** The broker's heap, a share of its container's memory limit (kafka-server-start.sh's own default is a fixed 1 GiB). */
 const brokerHeap = (env: Environment) =>
-  heapOptions(env, ["kafka.heapFraction", env.kafka.heapFraction], ["kafka.resources.limits.memory", env.kafka.resources.limits.memory]);
+  jvmHeapOptions(statefulSetId(env), ["kafka.heapFraction", env.kafka.heapFraction], ["kafka.resources.limits.memory", env.kafka.resources.limits.memory]);
 
 /**
  * The CLI tools' heap inside the Job limits they run with (kafka-run-class.sh otherwise gives
  * every tool a fixed -Xmx256M, whatever the limit).
  */
 const toolsHeap = (env: Environment) =>
-  heapOptions(
-    env,
+  jvmHeapOptions(
+    statefulSetId(env),
     ["kafka.toolsHeapFraction", env.kafka.toolsHeapFraction],
     ["common.jobs.resources.limits.memory", env.common.jobs.resources.limits.memory],
   );

@@ -6,6 +6,7 @@ import type { IPodSecurityContext } from "kubernetes-models/v1/PodSecurityContex
 import type { IProbe } from "kubernetes-models/v1/Probe";
 import type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
 import type { ContainerResources } from "../config/types.ts";
+import { InvalidConfig } from "./errors.ts";
 import type { SecretRef } from "./topology.ts";
 
 /** Pod-level half of the restricted Pod Security Standard, running as the image's own user. */
@@ -93,14 +94,32 @@ export function memoryMiB(quantity: string): number | undefined {
   return m[2] === undefined ? Number(m[1]) / 2 ** 20 : Number(m[1]) * mebibytes[m[2]]!;
 }
 
+/** A config value and the field that sets it, for the error that names it. */
+export type Setting<T> = readonly [field: string, value: T];
+
 /**
- * JVM heap flags sized from the container's memory limit: the heap gets `fraction` of it, the
- * rest is for metaspace, thread stacks, direct buffers and (for Kafka) the page cache. The scripts'
- * own defaults ignore the limit (Kafka Connect's `-Xmx2G` in a 2 GiB container is an OOM kill).
+ * The heap leaves at least this share of the memory limit to the JVM itself (metaspace, code cache,
+ * thread stacks, GC structures, direct buffers) and, for a broker, to the page cache.
  */
-export function jvmHeapOptions(memoryLimit: string, fraction: number): string | undefined {
-  const limit = memoryMiB(memoryLimit);
-  if (limit === undefined) return undefined;
-  const heap = Math.floor(limit * fraction);
+const maxHeapFraction = 0.75;
+
+/**
+ * JVM heap flags sized from the container's memory limit. The scripts' own defaults ignore the
+ * limit (Kafka Connect's `-Xmx2G` in a 2 GiB container is an OOM kill). Refuses a fraction that
+ * leaves the JVM no room and a limit it cannot read, naming `object` and the field.
+ */
+export function jvmHeapOptions(object: string, [fractionField, fraction]: Setting<number>, [limitField, limit]: Setting<string>): string {
+  if (!(fraction > 0 && fraction <= maxHeapFraction)) {
+    throw new InvalidConfig(
+      object,
+      fractionField,
+      `is ${fraction}; the heap must be more than 0 and at most ${maxHeapFraction} of the ${limit} memory limit, leaving the rest to the JVM itself and the page cache`,
+    );
+  }
+  const mib = memoryMiB(limit);
+  if (mib === undefined) {
+    throw new InvalidConfig(object, limitField, `cannot size a JVM heap from ${limit} (use Ki, Mi, Gi, Ti, k, M or G)`);
+  }
+  const heap = Math.floor(mib * fraction);
   return `-Xms${heap}m -Xmx${heap}m`;
 }
