@@ -1,7 +1,7 @@
 // The rendered staging Redis Cluster on real redis-server processes (Debian's redis 7.0): the
 // StatefulSet's container command and args exactly as the kubelet starts them, its probes, the
-// cluster-init Job's script (twice), a full restart of every node on new pod IPs, and the password
-// rotation of docs/redis.md.
+// cluster-init Job's script (after interrupted creates, on empty nodes, and again on the cluster),
+// a full restart of every node on new pod IPs, and the password rotation of docs/redis.md.
 //
 // What stands in for Kubernetes, and why:
 // - A pod is one redis-server process on its own loopback address (Linux answers on all of
@@ -61,7 +61,8 @@ function containerEnv(c: Container, pod: Pod): Record<string, string> {
   const env: Record<string, string> = {};
   for (const v of c.env) {
     const from = v.valueFrom;
-    const value = v.value ?? (from?.fieldRef ? fields[from.fieldRef.fieldPath] : from?.secretKeyRef ? secrets[from.secretKeyRef.name]?.[from.secretKeyRef.key] : undefined);
+    const secret = from?.secretKeyRef;
+    const value = v.value ?? (from?.fieldRef ? fields[from.fieldRef.fieldPath] : secret ? secrets[secret.name]?.[secret.key] : undefined);
     if (value === undefined) throw new Error(`the test cannot provide env ${v.name} of the container`);
     env[v.name] = value;
   }
@@ -201,7 +202,7 @@ serverSuite(
     function initJob(password: string): Promise<Result> {
       const env = { PATH: path, ...containerEnv(job, { ...pods[0]!, password }) };
       const argv = job.command.map((arg) => atPort(kubeletExpand(arg, env)));
-      return run(withDns(argv), env, 60_000);
+      return run(withDns(argv), env, 45_000); // under the test's timeout, so its output is shown
     }
 
     /** redis-cli as a backend client uses it (by pod hostname, following redirects with -c). */
