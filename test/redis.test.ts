@@ -46,12 +46,50 @@ describe("Redis Cluster", () => {
     expect(probe).not.toContain("cluster");
   });
 
-  it("creates the cluster over every master and never twice", () => {
+  it("creates the cluster over every master, and never over a node that knows a peer", () => {
     const script = jobScript();
     expect(script).toContain(`for host in ${redisNodeHosts(staging).join(" ")}; do`);
     expect(script).toContain("redis-cli --cluster create $addresses --cluster-replicas 0 --cluster-yes");
-    expect(script).toMatch(/cluster_known_nodes\)" -gt 1 \] \|\| \[ "\$\(info "\$host" cluster_slots_assigned\)" -gt 0/);
+    expect(script).toContain('if [ "$(info "$ip" cluster_known_nodes)" -gt 1 ]; then formed=1; fi');
     expect(script).toContain('echo "cluster already created; not creating it again"');
+    // `--cluster fix` asks before covering slots even with --cluster-yes, and a Job has no stdin.
+    expect(script).not.toContain("--cluster fix");
+  });
+
+  it("lets a drain or any other eviction take at most one master at a time", () => {
+    const budgets = redis(staging).filter((o) => o.kind === "PodDisruptionBudget").map((o) => plain<any>(o));
+    expect(budgets).toHaveLength(1);
+    const [budget] = budgets;
+    expect(budget.metadata).toMatchObject({ name: "nx-redis", namespace: "nx-broker" });
+    expect(budget.spec.maxUnavailable).toBe(1);
+    // It selects exactly the cluster's pods (not the init Job's, whose component differs).
+    const sts = plain<any>(redisCluster(staging));
+    expect(budget.spec.selector).toEqual(sts.spec.selector);
+    expect(plain<any>(redisClusterInitJob(staging)).spec.template.metadata.labels["app.kubernetes.io/component"]).not.toBe(
+      budget.spec.selector.matchLabels["app.kubernetes.io/component"],
+    );
+  });
+
+  it("spreads the masters over nodes, one per node while there are enough nodes", () => {
+    const pod = plain<any>(redisCluster(staging)).spec.template;
+    const selector = { matchLabels: plain<any>(redisCluster(staging)).spec.selector.matchLabels };
+    expect(pod.spec.topologySpreadConstraints).toContainEqual({
+      maxSkew: 1,
+      topologyKey: "kubernetes.io/hostname",
+      whenUnsatisfiable: "DoNotSchedule",
+      labelSelector: selector,
+    });
+    expect(pod.metadata.labels).toMatchObject(selector.matchLabels);
+  });
+
+  it("restarts the nodes and runs the init Job again when secretsRevision is raised", () => {
+    const rotated = stagingWith({ secretsRevision: staging.secretsRevision + 1 });
+    const annotation = (o: any) => o.spec.template.metadata.annotations?.["nx-data-layer/secrets-revision"];
+    expect(annotation(plain<any>(redisCluster(staging)))).toBe(String(staging.secretsRevision));
+    expect(annotation(plain<any>(redisCluster(rotated)))).toBe(String(rotated.secretsRevision));
+    expect(annotation(plain<any>(redisClusterInitJob(rotated)))).toBe(String(rotated.secretsRevision));
+    // A new pod template rolls the StatefulSet; a new Job name makes Argo CD run the Job again.
+    expect(redisClusterInitJob(rotated).metadata?.name).not.toBe(redisClusterInitJob(staging).metadata?.name);
   });
 
   it("follows the configured number of masters", () => {

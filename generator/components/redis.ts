@@ -1,7 +1,7 @@
 import type { Environment } from "../config/types.ts";
 import { InvalidConfig } from "../lib/errors.ts";
-import { role } from "../lib/labels.ts";
-import { dataVolume, initJob, type KubeObject, service, statefulSet } from "../lib/objects.ts";
+import { role, secretsRevision } from "../lib/labels.ts";
+import { dataVolume, initJob, type KubeObject, podDisruptionBudget, service, statefulSet } from "../lib/objects.ts";
 import {
   container,
   execProbe,
@@ -48,6 +48,9 @@ fi
 exec "$@"
 `;
 
+/** The role of the cluster's pods, which the Services and the disruption budget select. */
+const nodeRole = (env: Environment) => role(podRoles.redis, redisNames.statefulSet, env.common.images.redis);
+
 export function redisCluster(env: Environment) {
   const ns = env.common.namespaces.broker;
   const cfg = env.redis;
@@ -63,10 +66,15 @@ export function redisCluster(env: Environment) {
   return statefulSet(env, {
     name: redisNames.statefulSet,
     namespace: ns,
-    role: role(podRoles.redis, redisNames.statefulSet, env.common.images.redis),
+    role: nodeRole(env),
     serviceName: redisNames.headless,
     replicas: cfg.masters,
     parallel: true,
+    // Masters on different nodes (while the pool has as many): losing a node loses one master.
+    spread: true,
+    // requirepass and masterauth are read from the environment at start only: a raised revision
+    // restarts the nodes one at a time with the rotated password (docs/redis.md).
+    podAnnotations: secretsRevision(env),
     uid,
     storage: cfg.storage,
     pod: {
@@ -123,9 +131,22 @@ export function redisCluster(env: Environment) {
   });
 }
 
+/**
+ * A drain evicts one master at a time and waits until it answers again: with no replicas each
+ * master alone holds its slots, so two at once would take two thirds of the keyspace down.
+ */
+function redisDisruptionBudget(env: Environment) {
+  return podDisruptionBudget(env, {
+    name: redisNames.statefulSet,
+    namespace: env.common.namespaces.broker,
+    role: nodeRole(env),
+    maxUnavailable: 1,
+  });
+}
+
 function redisServices(env: Environment) {
   const ns = env.common.namespaces.broker;
-  const clusterRole = role(podRoles.redis, redisNames.statefulSet, env.common.images.redis);
+  const clusterRole = nodeRole(env);
   const servicePorts = [
     { name: "redis", port: ports.redis, targetPort: "redis" },
     { name: "cluster-bus", port: ports.redisBus, targetPort: "cluster-bus" },
@@ -144,41 +165,63 @@ function redisServices(env: Environment) {
 }
 
 /**
- * Creates the cluster once every node answers. Idempotent: when any node already knows a peer or
- * owns a slot the cluster exists and is only verified, never created again.
+ * Creates the cluster once every node answers. Idempotent: when any node already knows a peer the
+ * cluster exists and is only completed and verified, never created again.
+ *
+ * `redis-cli --cluster create` assigns each node its slots, then has every node meet the first. A
+ * run killed half-way (an evicted pod, the deadline) leaves one of two states, which the next run
+ * finishes: nodes that met nobody yet but own slots (reset, then created again: a lone node never
+ * covers every slot, so it cannot have taken a write, and Redis refuses to reset one with keys),
+ * or some nodes apart from the others (the first node meets each node that does not know all).
+ * `redis-cli --cluster fix` cannot do this: it asks before covering slots even under
+ * `--cluster-yes`, and only sees the nodes its seed knows.
  */
 export function redisClusterInitJob(env: Environment) {
-  const hosts = redisNodeHosts(env).join(" ");
+  const hosts = redisNodeHosts(env);
+  const port = ports.redis;
   const script = `set -eu
 export REDISCLI_AUTH="$REDIS_PASSWORD"
-info() { redis-cli -h "$1" -p ${ports.redis} cluster info | tr -d '\\r' | awk -F: -v k="$2" '$1 == k { print $2 }'; }
-addresses=""
-existing=0
-for host in ${hosts}; do
-  ${waitUntil(`[ "$(redis-cli -h "$host" -p ${ports.redis} ping 2>/dev/null)" = "PONG" ]`, {
+info() { redis-cli -h "$1" -p ${port} cluster info | tr -d '\\r' | awk -F: -v k="$2" '$1 == k { print $2 }'; }
+ips=""
+formed=0
+for host in ${hosts.join(" ")}; do
+  ${waitUntil(`[ "$(redis-cli -h "$host" -p ${port} ping 2>/dev/null)" = "PONG" ]`, {
     attempts: 150,
     seconds: 2,
     failure: '"timed out waiting for $host"',
     indent: 2,
   })}
-  if [ "$(info "$host" cluster_known_nodes)" -gt 1 ] || [ "$(info "$host" cluster_slots_assigned)" -gt 0 ]; then
-    existing=1
-  fi
-  # redis-cli --cluster create needs IP addresses; the nodes announce their hostnames themselves.
+  # CLUSTER MEET takes IP addresses; the nodes announce their hostnames themselves.
   ip=$(getent hosts "$host" | awk '{ print $1; exit }')
-  addresses="$addresses $ip:${ports.redis}"
+  ips="$ips $ip"
   seed="\${seed:-$ip}"
+  if [ "$(info "$ip" cluster_known_nodes)" -gt 1 ]; then formed=1; fi
 done
-if [ "$existing" = 1 ]; then
+if [ "$formed" = 1 ]; then
   echo "cluster already created; not creating it again"
-  # A create interrupted half-way leaves slots unassigned: let redis-cli finish the job.
-  if [ "$(info "$seed" cluster_state)" != "ok" ]; then
-    redis-cli --cluster fix "$seed:${ports.redis}" --cluster-yes || true
-  fi
+  for ip in $ips; do
+    if [ "$ip" != "$seed" ] && [ "$(info "$ip" cluster_known_nodes)" -lt ${hosts.length} ]; then
+      redis-cli -h "$seed" -p ${port} cluster meet "$ip" ${port} > /dev/null
+    fi
+  done
 else
+  addresses=""
+  for ip in $ips; do
+    if [ "$(info "$ip" cluster_slots_assigned)" -gt 0 ]; then
+      echo "$ip owns slots but knows no peer (an interrupted create): resetting it"
+      [ "$(redis-cli -h "$ip" -p ${port} cluster reset hard)" = "OK" ] || { echo "could not reset $ip" >&2; exit 1; }
+    fi
+    addresses="$addresses $ip:${port}"
+  done
   redis-cli --cluster create $addresses --cluster-replicas 0 --cluster-yes
 fi
-${waitUntil('[ "$(info "$seed" cluster_state)" = "ok" ]', { attempts: 60, seconds: 2, failure: '"cluster did not reach state ok"' })}
+# Every node ok and knowing exactly the ${hosts.length} masters: none left apart, no stale entry of a replaced node.
+formed_everywhere() {
+  for ip in $ips; do
+    [ "$(info "$ip" cluster_state)" = "ok" ] && [ "$(info "$ip" cluster_known_nodes)" -eq ${hosts.length} ] || return 1
+  done
+}
+${waitUntil("formed_everywhere", { attempts: 120, seconds: 1, failure: '"cluster did not reach state ok on every node"' })}
 echo "cluster state ok"
 `;
   return initJob(env, {
@@ -186,6 +229,9 @@ echo "cluster state ok"
     namespace: env.common.namespaces.broker,
     role: role(podRoles.redisClusterInit, redisNames.clusterInitJob, env.common.images.redis),
     uid,
+    // Runs again after a secrets rotation (once the nodes have restarted), proving that every node
+    // accepts the new password and the cluster is still ok.
+    podAnnotations: secretsRevision(env),
     container: {
       name: "cluster-init",
       image: env.common.images.redis,
@@ -195,7 +241,10 @@ echo "cluster state ok"
   });
 }
 
-/** Redis Cluster: 3 masters with AOF persistence, their Services, and the cluster-create Job. */
+/**
+ * Redis Cluster: 3 masters with AOF persistence, their Services, their disruption budget and the
+ * cluster-create Job.
+ */
 export function redis(env: Environment): KubeObject[] {
-  return [...redisServices(env), redisCluster(env), redisClusterInitJob(env)];
+  return [...redisServices(env), redisCluster(env), redisDisruptionBudget(env), redisClusterInitJob(env)];
 }
