@@ -70,13 +70,15 @@ describe("Redis Cluster", () => {
     );
   });
 
-  it("spreads the masters over nodes, one per node while there are enough nodes", () => {
+  it("spreads the masters over nodes, one per node while there are enough nodes, and places a drained master again at once", () => {
     const pod = plain<any>(redisCluster(staging)).spec.template;
     const selector = { matchLabels: plain<any>(redisCluster(staging)).spec.selector.matchLabels };
     expect(pod.spec.topologySpreadConstraints).toContainEqual({
       maxSkew: 1,
       topologyKey: "kubernetes.io/hostname",
       whenUnsatisfiable: "DoNotSchedule",
+      // A cordoned node is not a place to spread to: otherwise its evicted master stays Pending.
+      nodeTaintsPolicy: "Honor",
       labelSelector: selector,
     });
     expect(pod.metadata.labels).toMatchObject(selector.matchLabels);

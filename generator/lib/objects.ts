@@ -52,12 +52,14 @@ export interface StatefulSetParts {
 /**
  * At most one pod more on any node than on another, so one node lost (or drained) takes at most
  * one member of a three-node cluster; zones are spread when the cluster has them, but a cluster
- * with fewer zones than pods still schedules.
+ * with fewer zones than pods still schedules. A cordoned (tainted) node does not count as a place
+ * to spread to, so a pod evicted by a drain is placed again at once instead of waiting for the
+ * drained node to come back.
  */
 export function spreadOverNodes(role: PodRole): ITopologySpreadConstraint[] {
   const labelSelector = { matchLabels: selectorLabels(role) };
   return [
-    { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector },
+    { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", nodeTaintsPolicy: "Honor", labelSelector },
     { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector },
   ];
 }
