@@ -5,11 +5,12 @@
 // The whole scenario runs on Debian's PostgreSQL (15 here), primary and replica alike: the client
 // tools on this machine are Debian's, and pg_basebackup 15 refuses to clone a 17 server, while the
 // npm package with PostgreSQL 17 carries no pg_basebackup. The primary is made by its own rendered
-// init container through one shim: 15's initdb lacks the builtin locale provider (new in 17), so
-// the shim below swaps those two flags for the libc C.UTF-8 locale and passes everything else on.
-// Everything else (the scripts, pg_hba.conf, the server arguments, the setup SQL) is as rendered.
+// init container through one shim (while Debian's is older than 17): 15's initdb lacks the builtin
+// locale provider (new in 17), so the shim below swaps those two flags for the libc C.UTF-8 locale
+// and passes everything else on. Everything else (the scripts, pg_hba.conf, the server arguments,
+// the setup SQL) is as rendered.
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { primaryHost } from "../generator/components/postgres.ts";
 import { staging } from "../generator/config/staging.ts";
@@ -52,6 +53,8 @@ const setup = rendered.setupJob;
 const initReplica = replicaSpec.initContainers[0];
 const renderedPassfile = containerEnv(initReplica, secrets, { POD_NAME: "-" }).PGPASSFILE!;
 
+// Debian's major version; from 17 on its initdb takes the image's flags as they are.
+const needsShim = debianBin !== undefined && Number(basename(dirname(debianBin))) < 17;
 const initdbShim = `#!/bin/sh
 # PostgreSQL 15 stands in for 17 here; its initdb lacks --locale-provider=builtin and
 # --builtin-locale (17). Those become --locale=<the same locale>; every other flag passes unchanged.
@@ -126,7 +129,7 @@ serverSuite("PostgreSQL replica: the rendered init container, streaming, rotatio
     writeFileSync(join(shims, "initdb"), initdbShim);
     chmodSync(join(shims, "initdb"), 0o755);
     const initPrimary = primarySpec.initContainers[0];
-    const init = runScript(mountedLocally(initPrimary.command[2], initPrimary, "setup", setupDir), podEnv([shims, debianBin!], dir, containerEnv(initPrimary, secrets, { PGDATA: primaryData })));
+    const init = runScript(mountedLocally(initPrimary.command[2], initPrimary, "setup", setupDir), podEnv(needsShim ? [shims, debianBin!] : [debianBin!], dir, containerEnv(initPrimary, secrets, { PGDATA: primaryData })));
     expect(init.status, init.stderr).toBe(0);
     primary = await startPostgres("primary", {
       bin: debianBin!,
