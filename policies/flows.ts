@@ -40,6 +40,7 @@ export const outsiders: readonly Pods[] = [
 
 const primary = app("nx-persistent", "postgresql", "primary", "PostgreSQL primary");
 const replica = app("nx-persistent", "postgresql", "replica", "PostgreSQL replica");
+const postgresSetup = app("nx-persistent", "postgresql", "setup", "PostgreSQL setup Job");
 const pgbouncer = app("nx-persistent", "pgbouncer", undefined, "PgBouncer");
 const redis = app("nx-broker", "redis", "cluster", "Redis node");
 const redisInit = app("nx-broker", "redis", "cluster-init", "Redis cluster-init Job");
@@ -59,6 +60,7 @@ export const neededFlows: readonly Flow[] = [
   { from: backend, to: typesense, port: 8108, why: "search API" },
   { from: pgbouncer, to: primary, port: 5432, why: "PgBouncer pools the primary" },
   { from: replica, to: primary, port: 5432, why: "streaming replication and the first pg_basebackup" },
+  { from: postgresSetup, to: primary, port: 5432, why: "the setup Job ensures roles, schemas, slots and the publication" },
   { from: debezium, to: primary, port: 5432, why: "Debezium reads the logical replication stream" },
   { from: debezium, to: kafka, port: 9092, why: "Debezium produces change events" },
   { from: kafka, to: kafka, port: 29092, why: "inter-broker replication (INTERNAL)" },

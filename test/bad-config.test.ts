@@ -129,6 +129,8 @@ describe("Bad Argo CD delivery config is rejected with its location", () => {
   it("an init Job that would run in the same wave as its workload", () => {
     const problems = generate(stagingWith({ common: { delivery: { waves: { initJobs: 0 } } } }));
     expect(problems.map((p) => p.replace(/-[0-9a-f]{8} /, "-<hash> "))).toEqual([
+      'staging / postgres / Job nx-persistent/nx-postgresql-setup-<hash> / metadata.annotations["argocd.argoproj.io/sync-wave"]: wave 0 would run the Job with or before StatefulSet nx-persistent/nx-postgresql-primary (wave 0), which it initializes; it must run strictly after it is healthy',
+      'staging / postgres / Job nx-persistent/nx-postgresql-setup-<hash> / metadata.annotations["argocd.argoproj.io/sync-wave"]: wave 0 would run the Job with or before StatefulSet nx-persistent/nx-postgresql-replica (wave 0), which it initializes; it must run strictly after it is healthy',
       'staging / redis / Job nx-broker/nx-redis-cluster-init-<hash> / metadata.annotations["argocd.argoproj.io/sync-wave"]: wave 0 would run the Job with or before StatefulSet nx-broker/nx-redis (wave 0), which it initializes; it must run strictly after it is healthy',
       'staging / kafka / Job nx-broker/nx-kafka-scram-init-<hash> / metadata.annotations["argocd.argoproj.io/sync-wave"]: wave 0 would run the Job with or before StatefulSet nx-broker/nx-kafka (wave 0), which it initializes; it must run strictly after it is healthy',
       'staging / debezium / Job nx-search/nx-debezium-init-<hash> / metadata.annotations["argocd.argoproj.io/sync-wave"]: wave 0 would run the Job with or before Deployment nx-search/nx-debezium (wave 0), which it initializes; it must run strictly after it is healthy',

@@ -92,6 +92,7 @@ describe("Conventions of every object", () => {
     expect(jobs.map((j) => j.metadata.name.replace(/-[0-9a-f]{8}$/, "")).sort()).toEqual([
       "nx-debezium-init",
       "nx-kafka-scram-init",
+      "nx-postgresql-setup",
       "nx-redis-cluster-init",
     ]);
     for (const job of jobs) {

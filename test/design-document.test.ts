@@ -612,7 +612,10 @@ const replicaSettings: readonly (readonly [string, string])[] = [
 // Deliberate additions (generator/config/staging.ts): pg_stat_statements only works when
 // preloaded, and a replica that is down must not make the primary keep WAL until its disk is full.
 const addedPrimarySettings = ["shared_preload_libraries", "max_slot_wal_keep_size"];
-const addedReplicaSettings = ["shared_preload_libraries"];
+// A replica is a primary in waiting: a promoted one serves Debezium (wal_level=logical) and caps
+// the WAL kept for a lost standby; it streams with a password file its init rewrites from the
+// Secret (primary_conninfo), so a rotated password reaches it.
+const addedReplicaSettings = ["shared_preload_libraries", "wal_level", "max_slot_wal_keep_size", "primary_conninfo"];
 
 // Design document, "PostgreSQL › Users & Secrets".
 const postgresUsers = [
@@ -624,10 +627,31 @@ const postgresUsers = [
 // Design document, "PostgreSQL › Database Schemas" (7 schemas in nx_seller_core).
 const schemas = ["public", "pricing", "allocation", "inventory", "finance", "payment", "sale"] as const;
 
+/**
+ * What init-primary runs: its script, followed by each SQL file it hands psql (`-f <path>`), read
+ * from the ConfigMap mounted there.
+ */
+function initPrimaryRuns(sts: IStatefulSet, init: IContainer): string {
+  const script = shellScript(init);
+  const files = [...script.matchAll(/\spsql\s[^\n]*-f\s+(\S+)/g)].map((m) => m[1] as string);
+  const sql = files.map((path) => {
+    const mount = (init.volumeMounts ?? []).find((m) => path.startsWith(`${m.mountPath}/`));
+    const name = (podSpec(sts).volumes ?? []).find((v) => v.name === mount?.name)?.configMap?.name;
+    if (!mount || !name) throw new Error(`${path} is not on a ConfigMap volume`);
+    const text = configMap("nx-persistent", name).data?.[path.slice(mount.mountPath.length + 1)];
+    if (text === undefined) throw new Error(`ConfigMap ${name} has no ${path}`);
+    return text;
+  });
+  return [script, ...sql].join("\n");
+}
+
 describe("PostgreSQL › Primary StatefulSet", () => {
   const primary = () => statefulSet("nx-persistent", "nx-postgresql-primary");
   const server = () => containerOf(primary(), "postgresql");
   const init = () => initContainerOf(primary(), "init-primary");
+  // The SQL of the first start lives in a ConfigMap (fix: a change to it re-runs the setup Job
+  // instead of restarting the primary); init-primary runs it with psql -f.
+  const runs = () => initPrimaryRuns(primary(), init());
 
   it("is StatefulSet nx-postgresql-primary in nx-persistent: serviceName nx-postgresql-primary-headless, 1 replica", () => {
     expect(primary().spec?.serviceName).toBe("nx-postgresql-primary-headless");
@@ -686,11 +710,11 @@ describe("PostgreSQL › Primary StatefulSet", () => {
   ];
 
   eachRow(initCreates, ({ fact }) => `init-primary creates ${fact}`, ({ pattern }) => {
-    expect(shellScript(init())).toMatch(pattern);
+    expect(runs()).toMatch(pattern);
   });
 
   it("init-primary enables the extensions inside nx_seller_core", () => {
-    const script = shellScript(init());
+    const script = runs();
     const connect = script.search(/\\(?:connect|c) nx_seller_core\b/);
     expect(connect).toBeGreaterThanOrEqual(0);
     expect(script.indexOf("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")).toBeGreaterThan(connect);
@@ -703,7 +727,8 @@ describe("PostgreSQL › Primary StatefulSet", () => {
     expect(script).toMatch(/^\s*host\s+replication\s+(?:repl_user|all)\s+\S+\s+scram-sha-256\s*$/m);
     expect(script).toMatch(/^\s*host\s+all\s+all\s+\S+\s+scram-sha-256\s*$/m);
     const hostLines = script.split("\n").filter((l) => /^\s*host(?:ssl)?\s/.test(l));
-    for (const line of hostLines) expect(line, "every network entry uses SCRAM").toMatch(/\bscram-sha-256\s*$/);
+    // Fix: PgBouncer's admin console user is refused as a database login (reject).
+    for (const line of hostLines) expect(line, "every network entry uses SCRAM or rejects").toMatch(/\b(?:scram-sha-256|reject)\s*$/);
   });
 
   it("init-primary takes the passwords of postgres, nx_seller_operator and repl_user from their Secrets", () => {
@@ -712,7 +737,7 @@ describe("PostgreSQL › Primary StatefulSet", () => {
   });
 
   eachRow(schemas.filter((s) => s !== "public"), (schema) => `init-primary creates schema ${schema} in nx_seller_core (Database Schemas; public is built in)`, (schema) => {
-    const script = shellScript(init());
+    const script = runs();
     expect(script).toMatch(new RegExp(`CREATE SCHEMA (?:IF NOT EXISTS )?${schema}\\b`));
     expect(script.search(new RegExp(`CREATE SCHEMA (?:IF NOT EXISTS )?${schema}\\b`))).toBeGreaterThan(
       script.search(/\\(?:connect|c) nx_seller_core\b/),
@@ -747,7 +772,7 @@ describe("PostgreSQL › Replica StatefulSet", () => {
     expect(postgresSettings(server()).filter(([k]) => documented.has(k))).toEqual(replicaSettings.map(([k, v]) => [k, v]));
   });
 
-  it("adds only shared_preload_libraries=pg_stat_statements (fix: same server libraries as the primary it replays)", () => {
+  it("adds only shared_preload_libraries, wal_level, max_slot_wal_keep_size and primary_conninfo (fix: same libraries as the primary it replays, ready to be promoted, rotated password)", () => {
     const documented = new Set(replicaSettings.map(([k]) => k));
     const extra = postgresSettings(server()).filter(([k]) => !documented.has(k));
     expect(extra.map(([k]) => k)).toEqual(addedReplicaSettings);
@@ -765,8 +790,12 @@ describe("PostgreSQL › Replica StatefulSet", () => {
     expect(secretEnv(c, "REPLICATION_PASSWORD")?.name ?? JSON.stringify(c.env)).toBe("nx-postgresql-replication-secret");
   });
 
-  it("init-replica enters hot standby: it writes standby.signal", () => {
-    expect(shellScript(init())).toMatch(/standby\.signal/);
+  // Fix: the document's "standby.signal on restart" demoted a promoted replica at its next
+  // restart; pg_basebackup -R writes standby.signal once, with the first clone.
+  it("init-replica enters hot standby: pg_basebackup -R writes standby.signal at the first clone, never again", () => {
+    const script = joinContinuations(shellScript(init()));
+    expect(script.split("\n").find((l) => l.includes("pg_basebackup"))).toMatch(/\s-R(?:\s|$)/);
+    expect(script).not.toMatch(/standby\.signal/);
   });
 
   it("keeps its data on volume claim template \"data\" (20Gi, csi-sc-vnpaycloud)", () => {
@@ -925,16 +954,18 @@ describe("PostgreSQL › PgBouncer Connection Pooling", () => {
     expect(targetPortOf(svc, 5432)).toEqual([{ workload: "StatefulSet nx-persistent/nx-postgresql-primary", containerPort: 5432 }]);
   });
 
-  it("an init container generates userlist.txt from the app user's and the superuser's Secrets", () => {
+  // Fix: the document lists the superuser, which made the pooler a path to a superuser session;
+  // the admin console has a user of its own that is not a PostgreSQL role.
+  it("an init container generates userlist.txt from the app user's Secret and the admin console user's, not the superuser's", () => {
     const inits = podSpec(pool()).initContainers ?? [];
     const generator = inits.find((c) => /userlist\.txt/.test(shellScript(c)));
     expect(generator, "an init container writing userlist.txt").toBeDefined();
     const c = generator as IContainer;
     const secrets = (c.env ?? []).map((e) => e.valueFrom?.secretKeyRef?.name);
-    expect(secrets).toEqual(expect.arrayContaining(["nx-postgresql-app-secret", "nx-postgresql-superuser-secret"]));
+    expect(secrets.sort()).toEqual(["nx-pgbouncer-admin-secret", "nx-postgresql-app-secret"]);
     const script = shellScript(c);
     expect(script).toMatch(/\bnx_seller_operator\b/);
-    expect(script).toMatch(/\bpostgres\b/);
+    expect(script).not.toMatch(/\bpostgres\b/);
   });
 
   it("PgBouncer authenticates against the generated userlist.txt (auth_file on a volume the init container fills)", () => {
@@ -959,10 +990,10 @@ describe("Users & Secrets", () => {
     expect(secretReferences("nx-persistent").map((r) => r.secret)).toContain(secret);
   });
 
-  it("PgBouncer reads nx-postgresql-app-secret and nx-postgresql-superuser-secret; the replica reads nx-postgresql-replication-secret", () => {
+  it("PgBouncer reads nx-postgresql-app-secret, never nx-postgresql-superuser-secret (fix); the replica reads nx-postgresql-replication-secret", () => {
     const by = (secret: string) => secretReferences("nx-persistent").filter((r) => r.secret === secret).map((r) => r.by.split(" ").slice(0, 2).join(" "));
     expect(by("nx-postgresql-app-secret")).toContain("Deployment nx-persistent/nx-pgbouncer");
-    expect(by("nx-postgresql-superuser-secret")).toContain("Deployment nx-persistent/nx-pgbouncer");
+    expect(by("nx-postgresql-superuser-secret")).not.toContain("Deployment nx-persistent/nx-pgbouncer");
     expect(by("nx-postgresql-replication-secret")).toContain("StatefulSet nx-persistent/nx-postgresql-replica");
   });
 
@@ -1502,10 +1533,11 @@ describe("PodSecurity restricted on every namespace and every pod", () => {
     expect(ns.metadata?.labels?.["pod-security.kubernetes.io/enforce"]).toBe("restricted");
   });
 
-  it("the pods checked are those of the 7 workloads of the Component Summary and of the 3 init Jobs", () => {
+  it("the pods checked are those of the 7 workloads of the Component Summary and of the 4 init Jobs", () => {
     expect(workloads.map((w) => id(w).replace(/^(Job .*)-[0-9a-f]{8}$/, "$1")).sort()).toEqual(
       [
         ...componentSummary.map((r) => `${r.kind} ${r.namespace}/${r.name}`),
+        "Job nx-persistent/nx-postgresql-setup",
         "Job nx-broker/nx-redis-cluster-init",
         "Job nx-broker/nx-kafka-scram-init",
         "Job nx-search/nx-debezium-init",

@@ -1,7 +1,8 @@
 // The shell scripts the pods run: every one parses, and the one-time init steps are idempotent.
 // No cluster runs here, so each script runs under the real sh against small stand-ins for its
-// server's CLI (redis-cli, pg_ctl, curl ...) that keep state in a folder between runs: running a
-// script twice must act once and leave that state as one run does.
+// server's CLI (redis-cli, curl ...) that keep state in a folder between runs: running a script
+// twice must act once and leave that state as one run does. PostgreSQL's scripts run against real
+// servers instead (test/postgres-real.test.ts, test/postgres-replica-real.test.ts).
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,7 +10,6 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { debeziumInitJob } from "../generator/components/debezium.ts";
 import { kafkaScramInitJob } from "../generator/components/kafka.ts";
-import { postgresPrimary, postgresReplica } from "../generator/components/postgres.ts";
 import { renderEnvironment } from "../generator/components/render.ts";
 import { redisCluster, redisClusterInitJob } from "../generator/components/redis.ts";
 import { staging } from "../generator/config/staging.ts";
@@ -80,7 +80,6 @@ function run(script: string, box: { bin: string; state: string }, env: Record<st
 }
 
 const jobScript = (job: { toJSON(): unknown }) => plain<any>(job).spec.template.spec.containers[0].command[2] as string;
-const initScript = (sts: { toJSON(): unknown }) => plain<any>(sts).spec.template.spec.initContainers[0].command[2] as string;
 const log = (state: string) => (existsSync(join(state, "log")) ? readFileSync(join(state, "log"), "utf8") : "");
 
 describe("Redis start-up step and cluster-init Job", () => {
@@ -119,51 +118,6 @@ describe("Redis start-up step and cluster-init Job", () => {
     const result = run(jobScript(redisClusterInitJob(staging)), box, { REDIS_PASSWORD: "pw" });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("timed out waiting for nx-redis-0.nx-redis-headless.nx-broker.svc.cluster.local");
-  });
-});
-
-describe("PostgreSQL init containers", () => {
-  const pgStubs = {
-    initdb: 'echo "initdb" >> "$STATE/log"; mkdir -p "$PGDATA"; echo 17 > "$PGDATA/PG_VERSION"',
-    pg_ctl: 'echo "pg_ctl $3 $4 $5 $6" | sed "s/ *$//" >> "$STATE/log"',
-    psql: 'cat > "$STATE/last.sql"; echo "psql" >> "$STATE/log"',
-    pg_isready: "exit 0",
-    pg_basebackup: `echo "pg_basebackup $*" >> "$STATE/log"
-while [ $# -gt 0 ]; do [ "$1" = "-D" ] && dir="$2"; shift; done
-mkdir -p "$dir" && echo 17 > "$dir/PG_VERSION"`,
-  };
-
-  it("runs initdb once on the primary and ensures roles and database on every start", () => {
-    const box = sandbox(pgStubs);
-    const script = initScript(postgresPrimary(staging));
-    const env = { PGDATA: join(box.state, "pgdata"), POSTGRES_PASSWORD: "super" };
-
-    expect(run(script, box, env).status).toBe(0);
-    expect(run(script, box, env).status).toBe(0);
-
-    const steps = log(box.state).trim().split("\n");
-    expect(steps.filter((s) => s === "initdb")).toHaveLength(1);
-    expect(steps.filter((s) => s === "psql")).toHaveLength(2);
-    // The temporary server is always stopped again, so the real one can start.
-    expect(steps.filter((s) => s.includes("start")).length).toBe(steps.filter((s) => s.includes("stop")).length);
-    expect(readFileSync(join(env.PGDATA, "pg_hba.conf"), "utf8")).toMatch(/host\s+replication\s+repl_user\s+all\s+scram-sha-256/);
-    expect(readFileSync(join(box.state, "last.sql"), "utf8")).toContain("\\getenv app_password APP_PASSWORD");
-  });
-
-  it("clones the primary once on the replica and always restarts as a standby", () => {
-    const box = sandbox(pgStubs);
-    const script = initScript(postgresReplica(staging));
-    const env = { PGDATA: join(box.state, "pgdata"), PRIMARY_HOST: "primary", POD_NAME: "nx-postgresql-replica-0", REPLICATION_PASSWORD: "r" };
-
-    expect(run(script, box, env).status).toBe(0);
-    rmSync(join(env.PGDATA, "standby.signal"));
-    expect(run(script, box, env).status).toBe(0);
-
-    expect(log(box.state).trim().split("\n")).toEqual([
-      `pg_basebackup -h primary -p 5432 -U repl_user -D ${env.PGDATA}.partial -X stream -R -S nx_postgresql_replica_0 --checkpoint=fast`,
-    ]);
-    expect(existsSync(join(env.PGDATA, "standby.signal"))).toBe(true);
-    expect(existsSync(`${env.PGDATA}.partial`)).toBe(false);
   });
 });
 

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { pgbouncer, pgbouncerIni } from "../generator/components/pgbouncer.ts";
+import { pgbouncer, pgbouncerIni, schemaDatabase } from "../generator/components/pgbouncer.ts";
 import { staging } from "../generator/config/staging.ts";
+import type { Environment } from "../generator/config/types.ts";
+import { GenerationFailed, formatProblem } from "../generator/lib/errors.ts";
+import { buildOutput } from "../generator/pipeline.ts";
 import { plain, stagingWith } from "./support/config.ts";
 
 const objectsOf = (env = staging) => pgbouncer(env).map((o) => plain<any>(o));
@@ -37,15 +40,42 @@ describe("PgBouncer", () => {
     expect(container.ports).toContainEqual({ name: "pgbouncer", containerPort: 6432 });
   });
 
-  it("writes userlist.txt at start-up from the app and superuser Secrets, into memory only", () => {
+  it("writes userlist.txt at start-up from the app user's and the admin console user's Secrets, never the superuser's, into memory only", () => {
     const pod = byKind("Deployment").spec.template.spec;
     const init = pod.initContainers[0];
     expect(init.env.map((e: any) => e.valueFrom.secretKeyRef.name).sort()).toEqual([
+      "nx-pgbouncer-admin-secret",
       "nx-postgresql-app-secret",
-      "nx-postgresql-superuser-secret",
     ]);
     expect(init.command[2]).toContain("> /etc/pgbouncer/auth/userlist.txt");
+    expect(init.command[2]).toContain('"$(quote nx_seller_operator)"');
+    expect(init.command[2]).toContain('"$(quote nx_pgbouncer_admin)"');
+    expect(init.command[2]).not.toMatch(/\bpostgres\b/);
     expect(pod.volumes).toContainEqual({ name: "auth", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } });
+  });
+
+  it("gives the admin console a user of its own", () => {
+    expect(byKind("ConfigMap").data["pgbouncer.ini"].split("\n")).toContain("admin_users = nx_pgbouncer_admin");
+  });
+
+  it("offers one database per schema whose server connections set search_path, and tracks no parameter PostgreSQL 17 does not report", () => {
+    const ini: string = byKind("ConfigMap").data["pgbouncer.ini"];
+    const server = "host=nx-postgresql-primary.nx-persistent.svc.cluster.local port=5432 dbname=nx_seller_core";
+    expect(ini).toContain(`\nnx_seller_core = ${server}\n`);
+    for (const schema of staging.postgres.schemas.filter((s) => s !== "public")) {
+      expect(schemaDatabase(staging, schema)).toBe(`nx_seller_core_${schema}`);
+      expect(ini).toContain(`\nnx_seller_core_${schema} = ${server} connect_query='SET search_path = ${schema}, public'\n`);
+    }
+    expect(ini.split("\n")).toContain("max_user_connections = 50");
+    expect(ini).not.toContain("track_extra_parameters");
+    expect(ini).not.toMatch(/ignore_startup_parameters = .*search_path/);
+  });
+
+  it("restarts its pods on a new secrets revision, so the userlist is written from the rotated Secrets", () => {
+    const next = stagingWith({ secretsRevision: staging.secretsRevision + 1 });
+    const annotations = (env: Environment) => byKind("Deployment", env).spec.template.metadata.annotations;
+    expect(annotations(next)["nx-data-layer/secrets-revision"]).toBe(String(next.secretsRevision));
+    expect(annotations(next)["checksum/config"]).toBe(annotations(staging)["checksum/config"]);
   });
 
   it("rolls its pods when the configuration changes", () => {
@@ -53,5 +83,28 @@ describe("PgBouncer", () => {
     const checksum = (env = staging) => byKind("Deployment", env).spec.template.metadata.annotations["checksum/config"];
     expect(pgbouncerIni(changed)).toContain("default_pool_size = 30");
     expect(checksum(changed)).not.toBe(checksum());
+  });
+});
+
+describe("Bad PgBouncer config is rejected with its location", () => {
+  const problems = (env: Environment) => {
+    try {
+      buildOutput([env]);
+    } catch (err) {
+      if (err instanceof GenerationFailed) return err.problems.map(formatProblem);
+      throw err;
+    }
+    throw new Error("expected generation to fail");
+  };
+  const at = "staging / pgbouncer / ConfigMap nx-persistent/nx-pgbouncer-config / pgbouncer.maxUserConnections";
+
+  it("a per-user cap that, over all PgBouncer pods, exceeds what the primary's max_connections allows", () => {
+    expect(problems(stagingWith({ pgbouncer: { replicas: 2 } }))).toEqual([
+      `${at}: 50 per PgBouncer pod (2 pods) must be at least 1 and together at most 97: the primary's max_connections=100 less 3 superuser-reserved, which the per-schema pools share`,
+    ]);
+  });
+
+  it("no cap at all (0 means unlimited to PgBouncer)", () => {
+    expect(problems(stagingWith({ pgbouncer: { maxUserConnections: 0 } }))[0]).toContain(`${at}: 0 per PgBouncer pod`);
   });
 });

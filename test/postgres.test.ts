@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { postgres, postgresPrimary, postgresReplica, replicaSlot } from "../generator/components/postgres.ts";
+import { debeziumConnectorConfig } from "../generator/components/debezium.ts";
+import { postgres, postgresPrimary, postgresReplica, postgresSetupJob, replicaSlot, setupSql } from "../generator/components/postgres.ts";
 import { staging } from "../generator/config/staging.ts";
+import type { Environment } from "../generator/config/types.ts";
+import { GenerationFailed, formatProblem } from "../generator/lib/errors.ts";
+import { buildOutput } from "../generator/pipeline.ts";
 import { plain, stagingWith } from "./support/config.ts";
 
 const initScript = (sts: any, name: string) => sts.spec.template.spec.initContainers.find((c: any) => c.name === name).command[2];
@@ -24,17 +28,31 @@ describe("PostgreSQL primary and replica", () => {
 
   it("creates one replication slot per replica pod on the primary, and each replica streams from its own", () => {
     const env = stagingWith({ postgres: { replica: { replicas: 2 } } });
-    const primary = initScript(plain(postgresPrimary(env)), "init-primary");
-    expect(primary).toContain(`'${replicaSlot(0)} ${replicaSlot(1)}'`);
+    expect(setupSql(env)).toContain(`'${replicaSlot(0)} ${replicaSlot(1)}'`);
     const replica = initScript(plain(postgresReplica(env)), "init-replica");
     expect(replica).toContain('-S "$slot"');
     expect(replica).toContain('slot="nx_postgresql_replica_${POD_NAME##*-}"');
     expect(plain<any>(postgresReplica(env)).spec.replicas).toBe(2);
   });
 
-  it("initializes the cluster only once and ensures users, database and extensions on every start", () => {
-    const script = initScript(plain(postgresPrimary(staging)), "init-primary");
-    expect(script).toMatch(/if \[ ! -s "\$PGDATA\/PG_VERSION" \]; then\n\s+pwfile/);
+  it("creates the cluster and runs the setup only on an empty volume; later starts start no server", () => {
+    const script: string = initScript(plain(postgresPrimary(staging)), "init-primary");
+    const [firstStart = "", everyStart = ""] = script.split(/\nfi\n/);
+    expect(firstStart).toMatch(/^set -eu\nif \[ ! -s "\$PGDATA\/PG_VERSION" \]; then\n/);
+    expect(firstStart).toContain('initdb -D "$PGDATA.partial"');
+    expect(firstStart).toContain("psql -X -q -v ON_ERROR_STOP=1 -h \"$socket\" -U postgres -d postgres -f /etc/postgresql/setup/setup.sql || status=$?");
+    expect(firstStart).toContain('mv "$PGDATA.partial" "$PGDATA"');
+    // Crash recovery happens in the real server, under its startup probe, never in here: after
+    // the first start, the script only writes pg_hba.conf.
+    expect(everyStart).toMatch(/^cat > "\$PGDATA\/pg_hba\.conf" <<'HBA'\n[^]*\nHBA\n$/);
+    expect(everyStart.split("\n").filter((l) => /^(?!#)\S/.test(l) && !/^(local|host)\s/.test(l))).toEqual([
+      `cat > "$PGDATA/pg_hba.conf" <<'HBA'`,
+      "HBA",
+    ]);
+  });
+
+  it("ensures users, database, schemas, extensions and the publication with statements that do nothing when done", () => {
+    const script = setupSql(staging);
     for (const statement of [
       "CREATE ROLE nx_seller_operator' WHERE NOT EXISTS",
       "ALTER ROLE nx_seller_operator WITH LOGIN CREATEDB PASSWORD :'app_password'",
@@ -43,29 +61,95 @@ describe("PostgreSQL primary and replica", () => {
       "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
       "CREATE EXTENSION IF NOT EXISTS pgcrypto",
       "CREATE SCHEMA IF NOT EXISTS pricing AUTHORIZATION nx_seller_operator",
-      "CREATE PUBLICATION nx_debezium FOR ALL TABLES'",
+      "CREATE PUBLICATION nx_debezium FOR TABLES IN SCHEMA public, pricing, allocation, inventory, finance, payment, sale;",
     ]) {
       expect(script).toContain(statement);
     }
+    expect(script).not.toContain("FOR ALL TABLES;");
     // Passwords come from the environment inside psql, never from a command line.
     expect(script).toContain("\\getenv app_password APP_PASSWORD");
     expect(script).not.toMatch(/-v \w+_password=/);
   });
 
-  it("allows replication and SCRAM logins in pg_hba.conf", () => {
+  it("publishes the schemas Debezium streams, from config, and the connector includes exactly those", () => {
+    const env = stagingWith({ debezium: { schemas: ["sale", "pricing"] } });
+    expect(setupSql(env)).toContain("CREATE PUBLICATION nx_debezium FOR TABLES IN SCHEMA sale, pricing;");
+    expect(setupSql(env)).toContain("ALTER PUBLICATION nx_debezium SET TABLES IN SCHEMA sale, pricing;");
+    expect(debeziumConnectorConfig(env)["schema.include.list"]).toBe("sale,pricing");
+  });
+
+  it("gives every published table without a usable replica identity REPLICA IDENTITY FULL, now and after every DDL command", () => {
+    const script = setupSql(staging);
+    expect(script).toContain("PERFORM nx_cdc.ensure_replica_identity();");
+    expect(script).toContain("CREATE EVENT TRIGGER nx_cdc_replica_identity ON ddl_command_end");
+    expect(script).toContain("ALTER EVENT TRIGGER nx_cdc_replica_identity ENABLE;");
+    expect(script).toMatch(/SECURITY DEFINER SET search_path = pg_catalog, pg_temp/);
+  });
+
+  it("keeps the setup SQL in one ConfigMap, which the first start and the setup Job both run", () => {
+    const setup = postgres(staging).map((o) => plain<any>(o)).find((o) => o.kind === "ConfigMap");
+    expect(setup.metadata.name).toBe("nx-postgresql-setup");
+    expect(setup.data).toEqual({ "setup.sql": setupSql(staging) });
+    for (const [pod, container] of [
+      [plain<any>(postgresPrimary(staging)).spec.template.spec, plain<any>(postgresPrimary(staging)).spec.template.spec.initContainers[0]],
+      [plain<any>(postgresSetupJob(staging)).spec.template.spec, plain<any>(postgresSetupJob(staging)).spec.template.spec.containers[0]],
+    ]) {
+      expect(pod.volumes).toContainEqual({ name: "setup", configMap: { name: "nx-postgresql-setup" } });
+      expect(container.volumeMounts).toContainEqual({ name: "setup", mountPath: "/etc/postgresql/setup", readOnly: true });
+      expect(container.command[2]).toContain("-f /etc/postgresql/setup/setup.sql");
+    }
+  });
+
+  it("re-applies the setup from a Job after the workloads, with the superuser's password over TCP", () => {
+    const job = plain<any>(postgresSetupJob(staging));
+    const container = job.spec.template.spec.containers[0];
+    expect(job.metadata.name).toMatch(/^nx-postgresql-setup-[0-9a-f]{8}$/);
+    expect(job.metadata.labels).toMatchObject({ "app.kubernetes.io/name": "postgresql", "app.kubernetes.io/component": "setup" });
+    expect(container.env).toContainEqual({ name: "PGHOST", value: "nx-postgresql-primary.nx-persistent.svc.cluster.local" });
+    expect(container.env).toContainEqual({ name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "nx-postgresql-superuser-secret", key: "password" } } });
+  });
+
+  it("a new secrets revision runs the setup Job again and restarts the replica, not the primary", () => {
+    const next = stagingWith({ secretsRevision: staging.secretsRevision + 1 });
+    const template = (o: { toJSON(): unknown }) => plain<any>(o).spec.template.metadata;
+    expect(plain<any>(postgresSetupJob(next)).metadata.name).not.toBe(plain<any>(postgresSetupJob(staging)).metadata.name);
+    expect(template(postgresSetupJob(next)).annotations).toMatchObject({ "nx-data-layer/secrets-revision": String(next.secretsRevision) });
+    expect(template(postgresReplica(next)).annotations).toEqual({ "nx-data-layer/secrets-revision": String(next.secretsRevision) });
+    expect(template(postgresPrimary(next))).toEqual(template(postgresPrimary(staging)));
+  });
+
+  it("a changed setup (here the published schemas) makes a new setup Job and leaves the primary's pods alone", () => {
+    const env = stagingWith({ debezium: { schemas: ["sale"] } });
+    expect(plain<any>(postgresSetupJob(env)).metadata.name).not.toBe(plain<any>(postgresSetupJob(staging)).metadata.name);
+    expect(plain<any>(postgresPrimary(env)).spec.template).toEqual(plain<any>(postgresPrimary(staging)).spec.template);
+  });
+
+  it("allows replication and SCRAM logins in pg_hba.conf, refuses the pooler's admin, and writes the same file on the replica", () => {
     const script = initScript(plain(postgresPrimary(staging)), "init-primary");
     expect(script).toMatch(/host\s+replication\s+repl_user\s+all\s+scram-sha-256/);
     expect(script).toMatch(/host\s+all\s+all\s+all\s+scram-sha-256/);
+    expect(script).toMatch(/host\s+all\s+nx_pgbouncer_admin\s+all\s+reject/);
+    const hba = (s: string) => s.slice(s.lastIndexOf("<<'HBA'"));
+    expect(hba(initScript(plain(postgresReplica(staging)), "init-replica"))).toBe(hba(script));
   });
 
-  it("clones the primary into a side directory and always restarts as a standby", () => {
+  it("clones the primary into a side directory once; standby.signal comes only from that clone, so a promotion lasts", () => {
     const script = initScript(plain(postgresReplica(staging)), "init-replica");
     expect(script).toContain('pg_basebackup -h "$PRIMARY_HOST"');
     expect(script).toContain('-D "$PGDATA.partial" -X stream -R');
     expect(script).toContain('mv "$PGDATA.partial" "$PGDATA"');
-    expect(script.trimEnd().endsWith('touch "$PGDATA/standby.signal"')).toBe(true);
+    expect(script).not.toContain("standby.signal");
     const env = plain<any>(postgresReplica(staging)).spec.template.spec.initContainers[0].env;
     expect(env).toContainEqual({ name: "PRIMARY_HOST", value: "nx-postgresql-primary.nx-persistent.svc.cluster.local" });
+  });
+
+  it("streams with a password file written from the Secret at every start, which the command line points to", () => {
+    const pod = plain<any>(postgresReplica(staging)).spec.template.spec;
+    expect(pod.initContainers[0].command[2]).toContain('> "$PGPASSFILE"');
+    expect(pod.containers[0].args.at(-1)).toBe(
+      "primary_conninfo=host=nx-postgresql-primary.nx-persistent.svc.cluster.local port=5432 user=repl_user passfile=/etc/postgresql/auth/replication.pgpass",
+    );
+    expect(pod.volumes).toContainEqual({ name: "auth", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } });
   });
 
   it("sizes each volume from config", () => {
@@ -82,6 +166,35 @@ describe("PostgreSQL primary and replica", () => {
         field: "postgres.database",
         message: '"nx-core; DROP" is not a plain SQL identifier (^[a-z_][a-z0-9_]*$)',
       }),
+    );
+  });
+});
+
+describe("Bad PostgreSQL config is rejected with its location", () => {
+  const problems = (env: Environment) => {
+    try {
+      buildOutput([env]);
+    } catch (err) {
+      if (err instanceof GenerationFailed) return err.problems.map(formatProblem);
+      throw err;
+    }
+    throw new Error("expected generation to fail");
+  };
+  const at = "staging / postgres / StatefulSet nx-persistent/nx-postgresql-primary";
+
+  it("a published schema that is not one of the database's schemas", () => {
+    expect(problems(stagingWith({ debezium: { schemas: ["sale", "sales"] } }))).toEqual([
+      `${at} / debezium.schemas[1]: "sales" is not one of postgres.schemas`,
+    ]);
+  });
+
+  it("no published schema at all", () => {
+    expect(problems(stagingWith({ debezium: { schemas: [] } }))).toEqual([`${at} / debezium.schemas: lists no schema: the publication would publish nothing`]);
+  });
+
+  it("a PgBouncer admin user that is a PostgreSQL role", () => {
+    expect(problems(stagingWith({ pgbouncer: { adminUser: "postgres" } }))).toContain(
+      `${at} / pgbouncer.adminUser: postgres is a PostgreSQL role; PgBouncer's admin must not be one`,
     );
   });
 });

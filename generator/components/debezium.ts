@@ -39,7 +39,7 @@ export function debeziumConnectorConfig(env: Environment): Record<string, string
     "plugin.name": "pgoutput",
     "publication.autocreate.mode": "disabled",
     "publication.name": cfg.publicationName,
-    "schema.include.list": pg.schemas.join(","),
+    "schema.include.list": cfg.schemas.join(","),
     "slot.name": cfg.slotName,
     "tasks.max": "1",
     // Brokers do not auto-create topics: the connector creates its own.

@@ -1,6 +1,7 @@
 import type { Environment } from "../config/types.ts";
 import { contentHash } from "../lib/hash.ts";
-import { role } from "../lib/labels.ts";
+import { InvalidConfig } from "../lib/errors.ts";
+import { role, secretsRevision } from "../lib/labels.ts";
 import { configMap, deployment, type KubeObject, service } from "../lib/objects.ts";
 import { container, livenessTiming, readinessTiming, resources, secretEnv, tcpProbe } from "../lib/pod.ts";
 import { pgbouncerNames, podRoles, ports, postgresNames } from "../lib/topology.ts";
@@ -10,47 +11,93 @@ const uid = 70; // the postgres user of the image
 const configDir = "/etc/pgbouncer/config";
 const authDir = "/etc/pgbouncer/auth";
 
+/**
+ * The PgBouncer database a client names to land in `schema`: the database itself for `public`,
+ * `<database>_<schema>` for the others.
+ */
+export function schemaDatabase(env: Environment, schema: string): string {
+  const db = env.postgres.database;
+  return schema === "public" ? db : `${db}_${schema}`;
+}
+
+// PostgreSQL 17 does not report search_path to clients (GUC_REPORT only from 18), and PgBouncer
+// can track only parameters the server reports: a search_path sent at connect time could never
+// follow a client across transaction pooling. So each schema gets its own database, whose server
+// connections set search_path once when opened (connect_query); a client sending search_path
+// itself is refused ("unsupported startup parameter"), never silently ignored.
+function databases(env: Environment): string {
+  const db = env.postgres.database;
+  const server = `host=${primaryHost(env)} port=${ports.postgres} dbname=${db}`;
+  return env.postgres.schemas
+    .map((schema) =>
+      schema === "public"
+        ? `${db} = ${server}`
+        : `${schemaDatabase(env, schema)} = ${server} connect_query='SET search_path = ${schema}, public'`,
+    )
+    .join("\n");
+}
+
+// Settings every PgBouncer from 1.18 (Debian's) to 1.24 (the image) knows: an unknown setting is
+// fatal at start.
 export function pgbouncerIni(env: Environment): string {
   const cfg = env.pgbouncer;
-  const db = env.postgres.database;
   return `[databases]
-${db} = host=${primaryHost(env)} port=${ports.postgres} dbname=${db}
+${databases(env)}
 
 [pgbouncer]
 listen_addr = 0.0.0.0
 listen_port = ${ports.pgbouncer}
 auth_type = scram-sha-256
 auth_file = ${authDir}/userlist.txt
-admin_users = ${env.postgres.users.superuser}
+admin_users = ${cfg.adminUser}
 pool_mode = ${cfg.poolMode}
 max_client_conn = ${cfg.maxClientConn}
 default_pool_size = ${cfg.defaultPoolSize}
 min_pool_size = ${cfg.minPoolSize}
 reserve_pool_size = ${cfg.reservePoolSize}
 max_db_connections = ${cfg.maxDbConnections}
-; Drivers send these at connect time; transaction pooling must accept them (search_path: 7 schemas).
+; Every database above is a pool of its own: this caps the server connections of a user across all.
+max_user_connections = ${cfg.maxUserConnections}
+; Drivers send it at connect time; transaction pooling must accept it.
 ignore_startup_parameters = extra_float_digits
-track_extra_parameters = IntervalStyle, search_path
 `;
 }
 
-// userlist.txt holds `"user" "password"` lines; a double quote inside a value is doubled.
+// userlist.txt holds `"user" "password"` lines; a double quote inside a value is doubled. The
+// application user and the admin console's user, never the superuser: PgBouncer logs a client in
+// to PostgreSQL with the password it holds for it, so any PostgreSQL user listed here could reach
+// the database through the pooler.
 function userlistScript(env: Environment): string {
-  const { app, superuser } = env.postgres.users;
+  const cfg = env.pgbouncer;
   return `set -eu
 umask 077
 quote() { printf '"%s"' "$(printf '%s' "$1" | sed 's/"/""/g')"; }
 {
-  printf '%s %s\\n' "$(quote ${app})" "$(quote "$APP_PASSWORD")"
-  printf '%s %s\\n' "$(quote ${superuser})" "$(quote "$SUPERUSER_PASSWORD")"
+  printf '%s %s\\n' "$(quote ${env.postgres.users.app})" "$(quote "$APP_PASSWORD")"
+  printf '%s %s\\n' "$(quote ${cfg.adminUser})" "$(quote "$ADMIN_PASSWORD")"
 } > ${authDir}/userlist.txt
 `;
+}
+
+function checkConnectionCap(env: Environment): void {
+  const maxConnections = Number(env.postgres.primary.settings.find(([k]) => k === "max_connections")?.[1] ?? 100);
+  // PostgreSQL keeps superuser_reserved_connections (3 by default) for the superuser alone.
+  const usable = maxConnections - 3;
+  const { maxUserConnections: cap, replicas } = env.pgbouncer;
+  if (!Number.isInteger(cap) || cap < 1 || cap * replicas > usable) {
+    throw new InvalidConfig(
+      `ConfigMap ${env.common.namespaces.persistent}/${pgbouncerNames.config}`,
+      "pgbouncer.maxUserConnections",
+      `${cap} per PgBouncer pod (${replicas} pods) must be at least 1 and together at most ${usable}: the primary's max_connections=${maxConnections} less 3 superuser-reserved, which the per-schema pools share`,
+    );
+  }
 }
 
 /** PgBouncer in transaction pooling mode in front of the primary; clients use port 5432. */
 export function pgbouncer(env: Environment): KubeObject[] {
   const namespace = env.common.namespaces.persistent;
   const pooler = role(podRoles.pgbouncer, pgbouncerNames.deployment, env.common.images.pgbouncer);
+  checkConnectionCap(env);
   const ini = pgbouncerIni(env);
   const pool = deployment(env, {
     name: pgbouncerNames.deployment,
@@ -58,8 +105,9 @@ export function pgbouncer(env: Environment): KubeObject[] {
     role: pooler,
     replicas: env.pgbouncer.replicas,
     uid,
-    // PgBouncer does not re-read a mounted file on its own: a changed pgbouncer.ini rolls the pods.
-    podAnnotations: { "checksum/config": contentHash(ini) },
+    // PgBouncer does not re-read a mounted file on its own: a changed pgbouncer.ini rolls the pods,
+    // and so does a new secrets revision (the userlist is written from the Secrets at start).
+    podAnnotations: { "checksum/config": contentHash(ini), ...secretsRevision(env) },
     pod: {
       initContainers: [
         container({
@@ -68,7 +116,7 @@ export function pgbouncer(env: Environment): KubeObject[] {
           command: ["sh", "-c", userlistScript(env)],
           env: [
             secretEnv("APP_PASSWORD", postgresNames.secrets.app),
-            secretEnv("SUPERUSER_PASSWORD", postgresNames.secrets.superuser),
+            secretEnv("ADMIN_PASSWORD", pgbouncerNames.adminSecret),
           ],
           resources: resources(env.pgbouncer.resources),
           volumeMounts: [{ name: "auth", mountPath: authDir }],

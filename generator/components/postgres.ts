@@ -1,7 +1,8 @@
 import type { Environment, PostgresSettings } from "../config/types.ts";
 import { InvalidConfig } from "../lib/errors.ts";
-import { role } from "../lib/labels.ts";
-import { dataVolume, type KubeObject, service, statefulSet } from "../lib/objects.ts";
+import { contentHash } from "../lib/hash.ts";
+import { role, secretsRevision } from "../lib/labels.ts";
+import { configMap, dataVolume, initJob, type KubeObject, service, statefulSet } from "../lib/objects.ts";
 import {
   container,
   execProbe,
@@ -19,6 +20,15 @@ const uid = 70; // the postgres user of the alpine image
 const dataMount = "/var/lib/postgresql/data";
 // A subdirectory: initdb and pg_basebackup refuse the volume root, which holds lost+found.
 const pgdata = `${dataMount}/pgdata`;
+// The replica's password file for streaming, rewritten from its Secret at every pod start (in
+// memory, never on a disk); the walreceiver reads it at every connection.
+const authDir = "/etc/postgresql/auth";
+const replicationPassfile = `${authDir}/replication.pgpass`;
+// The setup SQL, from a ConfigMap: changing it runs the setup Job again, never restarts the primary.
+const setupDir = "/etc/postgresql/setup";
+const setupFile = `${setupDir}/setup.sql`;
+const setupVolume = { name: "setup", configMap: { name: postgresNames.setupConfig } };
+const setupMount = { name: "setup", mountPath: setupDir, readOnly: true };
 
 const identifier = /^[a-z_][a-z0-9_]*$/;
 
@@ -41,7 +51,7 @@ function serverArgs(settings: PostgresSettings): string[] {
 const ready = `pg_isready -h 127.0.0.1 -p ${ports.postgres} -q`;
 const startupProbe = execProbe(ready, { initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 90 });
 
-function checkIdentifiers(env: Environment, object: string): void {
+function checkConfig(env: Environment, object: string): void {
   const { users, database, schemas } = env.postgres;
   const names: [string, string][] = [
     ...Object.entries(users).map(([k, v]): [string, string] => [`postgres.users.${k}`, v]),
@@ -49,44 +59,71 @@ function checkIdentifiers(env: Environment, object: string): void {
     ...schemas.map((s, i): [string, string] => [`postgres.schemas[${i}]`, s]),
     ["debezium.slotName", env.debezium.slotName],
     ["debezium.publicationName", env.debezium.publicationName],
+    ["pgbouncer.adminUser", env.pgbouncer.adminUser],
   ];
   for (const [field, value] of names) {
     if (!identifier.test(value)) {
       throw new InvalidConfig(object, field, `${JSON.stringify(value)} is not a plain SQL identifier (${identifier.source})`);
     }
   }
+  if (Object.values(users).includes(env.pgbouncer.adminUser)) {
+    throw new InvalidConfig(object, "pgbouncer.adminUser", `${env.pgbouncer.adminUser} is a PostgreSQL role; PgBouncer's admin must not be one`);
+  }
+  if (env.debezium.schemas.length === 0) {
+    throw new InvalidConfig(object, "debezium.schemas", "lists no schema: the publication would publish nothing");
+  }
+  env.debezium.schemas.forEach((schema, i) => {
+    if (!schemas.includes(schema)) {
+      throw new InvalidConfig(object, `debezium.schemas[${i}]`, `${JSON.stringify(schema)} is not one of postgres.schemas`);
+    }
+  });
 }
 
 /**
- * First run: initdb with the superuser password from its Secret. Every run: rewrite pg_hba.conf
- * and ensure roles, database, schemas, extensions, the Debezium publication and the replicas'
- * slots with statements that do nothing when the work is already done. Passwords are read from
- * the environment by psql (\getenv), so they never appear on a command line, and are re-applied
- * on every start so a rotated Secret takes effect with a restart.
+ * Who may log in how. The superuser logs in locally as the OS user postgres (peer) or over TCP
+ * with SCRAM (the setup Job); PgBouncer's admin console user is refused as a database login even
+ * if a role of that name is ever created. Written by both init containers on every start, so a
+ * promoted replica serves with the same rules.
  */
-function initPrimaryScript(env: Environment): string {
+function pgHba(env: Environment): string {
+  const { superuser, replication } = env.postgres.users;
+  const rows = [
+    ["local", "all", superuser, "", "peer"],
+    ["local", "all", "all", "", "scram-sha-256"],
+    ["host", "all", env.pgbouncer.adminUser, "all", "reject"],
+    ["host", "replication", replication, "all", "scram-sha-256"],
+    ["host", "all", "all", "all", "scram-sha-256"],
+  ];
+  const widths = [8, 13, Math.max(...rows.map((r) => r[2]!.length)) + 2, 9];
+  const line = (cells: string[]) => cells.map((c, i) => (i < widths.length ? c.padEnd(widths[i]!) : c)).join("").trimEnd();
+  return [
+    "# Written by the init containers on every start; edit generator/components/postgres.ts.",
+    line(["# TYPE", "DATABASE", "USER", "ADDRESS", "METHOD"]),
+    ...rows.map(line),
+  ].join("\n");
+}
+
+function writeHba(env: Environment, dir: string): string {
+  return `cat > "${dir}/pg_hba.conf" <<'HBA'\n${pgHba(env)}\nHBA`;
+}
+
+/**
+ * Every database object the layer needs, with statements that do nothing when the work is done,
+ * so it runs again safely: at the first start (on the fresh cluster) and from the setup Job.
+ * Passwords are read from the environment by psql (\getenv), never from a command line.
+ *
+ * CDC: the publication covers only the schemas Debezium streams (`FOR ALL TABLES` made every
+ * UPDATE and DELETE on a table without a primary key fail, for the application too). Tables it
+ * publishes that have no usable replica identity get REPLICA IDENTITY FULL: those existing now,
+ * and every later one through an event trigger after each DDL command, so no application write
+ * can fail because of the publication.
+ */
+export function setupSql(env: Environment): string {
   const { users, database, schemas } = env.postgres;
+  const { publicationName, schemas: published } = env.debezium;
   const slots = ordinals(env.postgres.replica.replicas).map(replicaSlot).join(" ");
-  return `set -eu
-if [ ! -s "$PGDATA/PG_VERSION" ]; then
-  pwfile=$(mktemp)
-  printf '%s\\n' "$POSTGRES_PASSWORD" > "$pwfile"
-  initdb -D "$PGDATA" --username=${users.superuser} --pwfile="$pwfile" --auth-local=peer --auth-host=scram-sha-256 \\
-    --encoding=UTF8 --locale-provider=builtin --builtin-locale=C.UTF-8
-  rm -f "$pwfile"
-fi
-cat > "$PGDATA/pg_hba.conf" <<'HBA'
-# Written by the init-primary container on every start; edit generator/components/postgres.ts.
-# TYPE  DATABASE     USER                ADDRESS  METHOD
-local   all          ${users.superuser.padEnd(19)}          peer
-local   all          all                          scram-sha-256
-host    replication  ${users.replication.padEnd(19)} all      scram-sha-256
-host    all          all                 all      scram-sha-256
-HBA
-pg_ctl -D "$PGDATA" -w -o "-c listen_addresses='' -c password_encryption=scram-sha-256" start
-trap 'pg_ctl -D "$PGDATA" -w -m fast stop' EXIT
-psql -v ON_ERROR_STOP=1 -U ${users.superuser} -d postgres <<'SQL'
-\\getenv app_password APP_PASSWORD
+  const publishedList = published.join(", ");
+  return `\\getenv app_password APP_PASSWORD
 \\getenv replication_password REPLICATION_PASSWORD
 \\getenv debezium_password DEBEZIUM_PASSWORD
 SELECT 'CREATE ROLE ${users.app}' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${users.app}') \\gexec
@@ -106,33 +143,120 @@ ${schemas
   .filter((s) => s !== "public")
   .map((s) => `CREATE SCHEMA IF NOT EXISTS ${s} AUTHORIZATION ${users.app};`)
   .join("\n")}
-SELECT 'CREATE PUBLICATION ${env.debezium.publicationName} FOR ALL TABLES'
-  WHERE NOT EXISTS (SELECT FROM pg_publication WHERE pubname = '${env.debezium.publicationName}') \\gexec
-SQL
+CREATE SCHEMA IF NOT EXISTS nx_cdc;
+-- A usable replica identity is what relcache.c's RelationGetIndexList accepts: a live, valid,
+-- unique, immediate, non-partial primary key (DEFAULT) or chosen index (USING INDEX).
+CREATE OR REPLACE FUNCTION nx_cdc.ensure_replica_identity() RETURNS void
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+  published regclass;
+BEGIN
+  FOR published IN
+    SELECT c.oid::regclass FROM pg_publication_tables p
+      JOIN pg_namespace n ON n.nspname = p.schemaname
+      JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename
+    WHERE p.pubname = '${publicationName}' AND c.relreplident <> 'f'
+      AND NOT EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid
+        AND i.indislive AND i.indisvalid AND i.indisunique AND i.indimmediate AND i.indpred IS NULL
+        AND ((c.relreplident = 'd' AND i.indisprimary) OR (c.relreplident = 'i' AND i.indisreplident)))
+  LOOP
+    RAISE LOG 'nx_cdc: % has no usable replica identity; setting REPLICA IDENTITY FULL', published;
+    EXECUTE format('ALTER TABLE %s REPLICA IDENTITY FULL', published);
+  END LOOP;
+END
+$fn$;
+REVOKE ALL ON FUNCTION nx_cdc.ensure_replica_identity() FROM PUBLIC;
+CREATE OR REPLACE FUNCTION nx_cdc.ensure_replica_identity_after_ddl() RETURNS event_trigger
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+  PERFORM nx_cdc.ensure_replica_identity();
+END
+$fn$;
+SELECT 'CREATE EVENT TRIGGER nx_cdc_replica_identity ON ddl_command_end EXECUTE FUNCTION nx_cdc.ensure_replica_identity_after_ddl()'
+  WHERE NOT EXISTS (SELECT FROM pg_event_trigger WHERE evtname = 'nx_cdc_replica_identity') \\gexec
+ALTER EVENT TRIGGER nx_cdc_replica_identity ENABLE;
+-- One transaction: a publication left FOR ALL TABLES by an older layer is replaced, and the
+-- tables it now publishes get their replica identity before any writer sees the change.
+DO $do$
+BEGIN
+  IF EXISTS (SELECT FROM pg_publication WHERE pubname = '${publicationName}' AND puballtables) THEN
+    DROP PUBLICATION ${publicationName};
+  END IF;
+  IF EXISTS (SELECT FROM pg_publication WHERE pubname = '${publicationName}') THEN
+    ALTER PUBLICATION ${publicationName} SET TABLES IN SCHEMA ${publishedList};
+  ELSE
+    CREATE PUBLICATION ${publicationName} FOR TABLES IN SCHEMA ${publishedList};
+  END IF;
+  PERFORM nx_cdc.ensure_replica_identity();
+END
+$do$;
+`;
+}
+
+/** psql running the setup as the superuser; `options` say where (before -U). */
+function runSetup(env: Environment, options = ""): string {
+  return `psql -X -q -v ON_ERROR_STOP=1 ${options}-U ${env.postgres.users.superuser} -d postgres -f ${setupFile}`;
+}
+
+/**
+ * First start (empty volume): initdb and the setup, on a temporary server that listens on a
+ * private socket only, in a side directory that becomes PGDATA once both are complete (an
+ * interrupted first start begins again instead of serving a half-made cluster). A fresh cluster
+ * has no WAL to replay, so pg_ctl's wait is short. Every later start only rewrites pg_hba.conf:
+ * no server is started here, so crash recovery runs once, in the real server, under its startup
+ * probe, and the setup is re-applied by the setup Job once the server is healthy.
+ */
+function initPrimaryScript(env: Environment): string {
+  const { superuser } = env.postgres.users;
+  return `set -eu
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  rm -rf "$PGDATA.partial"
+  pwfile=$(mktemp)
+  printf '%s\\n' "$POSTGRES_PASSWORD" > "$pwfile"
+  initdb -D "$PGDATA.partial" --username=${superuser} --pwfile="$pwfile" --auth-local=peer --auth-host=scram-sha-256 \\
+    --encoding=UTF8 --locale-provider=builtin --builtin-locale=C.UTF-8
+  rm -f "$pwfile"
+  ${writeHba(env, "$PGDATA.partial")}
+  socket=$(mktemp -d)
+  pg_ctl -D "$PGDATA.partial" -w -o "-c listen_addresses='' -c unix_socket_directories='$socket'" start
+  status=0
+  ${runSetup(env, '-h "$socket" ')} || status=$?
+  pg_ctl -D "$PGDATA.partial" -w -m fast stop
+  rmdir "$socket"
+  [ "$status" -eq 0 ] || exit "$status"
+  mv "$PGDATA.partial" "$PGDATA"
+fi
+${writeHba(env, "$PGDATA")}
 `;
 }
 
 /**
- * First run: clone the primary with pg_basebackup into a side directory that only becomes PGDATA
- * once complete (an interrupted clone is discarded, never started). Every run: make sure
- * standby.signal exists, so a replica can never come up as a second writable primary.
+ * First start (empty volume): clone the primary with pg_basebackup into a side directory that
+ * only becomes PGDATA once complete (an interrupted clone is discarded, never started); -R writes
+ * standby.signal there, once. Later starts never write it again, so a promoted replica stays a
+ * primary across restarts. Every start rewrites the password file the replica streams with, so
+ * a rotated replication password is picked up by a restart.
  */
 function initReplicaScript(env: Environment): string {
+  const user = env.postgres.users.replication;
   return `set -eu
+umask 077
+escaped=$(printf '%s' "$REPLICATION_PASSWORD" | sed -e 's/\\\\/\\\\\\\\/g' -e 's/:/\\\\:/g')
+printf '*:*:*:%s:%s\\n' ${user} "$escaped" > "$PGPASSFILE"
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   rm -rf "$PGDATA.partial"
-  ${waitUntil(`pg_isready -h "$PRIMARY_HOST" -p ${ports.postgres} -q`, {
+  ${waitUntil('pg_isready -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -q', {
     attempts: 180,
     seconds: 5,
     failure: '"primary $PRIMARY_HOST not ready"',
     indent: 2,
   })}
   slot="${replicaSlotPrefix}_\${POD_NAME##*-}"
-  PGPASSWORD="$REPLICATION_PASSWORD" pg_basebackup -h "$PRIMARY_HOST" -p ${ports.postgres} -U ${env.postgres.users.replication} \\
+  pg_basebackup -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U ${user} \\
     -D "$PGDATA.partial" -X stream -R -S "$slot" --checkpoint=fast
   mv "$PGDATA.partial" "$PGDATA"
 fi
-touch "$PGDATA/standby.signal"
+${writeHba(env, "$PGDATA")}
 `;
 }
 
@@ -142,7 +266,7 @@ const dataMountSpec = { name: dataVolume, mountPath: dataMount };
 export function postgresPrimary(env: Environment) {
   const cfg = env.postgres;
   const s = postgresNames.secrets;
-  checkIdentifiers(env, `StatefulSet ${env.common.namespaces.persistent}/${postgresNames.primary}`);
+  checkConfig(env, `StatefulSet ${env.common.namespaces.persistent}/${postgresNames.primary}`);
   return statefulSet(env, {
     name: postgresNames.primary,
     namespace: env.common.namespaces.persistent,
@@ -165,9 +289,10 @@ export function postgresPrimary(env: Environment) {
             secretEnv("DEBEZIUM_PASSWORD", s.debezium),
           ],
           resources: resources(cfg.primary.resources),
-          volumeMounts: [dataMountSpec],
+          volumeMounts: [dataMountSpec, setupMount],
         }),
       ],
+      volumes: [setupVolume],
       containers: [
         container({
           name: "postgresql",
@@ -188,6 +313,10 @@ export function postgresPrimary(env: Environment) {
 
 export function postgresReplica(env: Environment) {
   const cfg = env.postgres;
+  const authMount = { name: "auth", mountPath: authDir };
+  // The command line outranks postgresql.auto.conf, so every replica streams with the password
+  // file, whatever its clone wrote there.
+  const primaryConninfo = `host=${primaryHost(env)} port=${ports.postgres} user=${cfg.users.replication} passfile=${replicationPassfile}`;
   return statefulSet(env, {
     name: postgresNames.replica,
     namespace: env.common.namespaces.persistent,
@@ -196,6 +325,8 @@ export function postgresReplica(env: Environment) {
     replicas: cfg.replica.replicas,
     uid,
     storage: cfg.replica.storage,
+    // A rotated replication password is written into the password file by a restart.
+    podAnnotations: secretsRevision(env),
     pod: {
       initContainers: [
         container({
@@ -205,28 +336,68 @@ export function postgresReplica(env: Environment) {
           env: [
             pgdataEnv,
             plainEnv("PRIMARY_HOST", primaryHost(env)),
+            plainEnv("PRIMARY_PORT", String(ports.postgres)),
+            plainEnv("PGPASSFILE", replicationPassfile),
             podFieldEnv("POD_NAME", "metadata.name"),
             secretEnv("REPLICATION_PASSWORD", postgresNames.secrets.replication),
           ],
           resources: resources(cfg.replica.resources),
-          volumeMounts: [dataMountSpec],
+          volumeMounts: [dataMountSpec, authMount],
         }),
       ],
       containers: [
         container({
           name: "postgresql",
           image: env.common.images.postgres,
-          args: serverArgs(cfg.replica.settings),
+          args: [...serverArgs(cfg.replica.settings), "-c", `primary_conninfo=${primaryConninfo}`],
           ports: [{ containerPort: ports.postgres, name: "postgresql" }],
           env: [pgdataEnv],
           resources: resources(cfg.replica.resources),
           startupProbe,
           readinessProbe: execProbe(ready, readinessTiming),
           livenessProbe: execProbe(ready, livenessTiming),
-          volumeMounts: [dataMountSpec],
+          volumeMounts: [dataMountSpec, { ...authMount, readOnly: true }],
         }),
       ],
+      volumes: [{ name: "auth", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } }],
     },
+  });
+}
+
+/**
+ * Re-applies the setup once the primary is healthy: after a config change (new schema, published
+ * schemas, replicas) and after a credential rotation (it carries the secrets revision, so a new
+ * revision makes a new Job). It logs in over TCP as the superuser; PgBouncer cannot (the
+ * superuser is not in its userlist).
+ */
+export function postgresSetupJob(env: Environment) {
+  const s = postgresNames.secrets;
+  const script = `set -eu
+${waitUntil("pg_isready -q", { attempts: 120, seconds: 5, failure: '"primary $PGHOST not ready"' })}
+${runSetup(env)}
+`;
+  return initJob(env, {
+    name: postgresNames.setupJob,
+    namespace: env.common.namespaces.persistent,
+    role: role(podRoles.postgresSetup, postgresNames.setupJob, env.common.images.postgres),
+    uid,
+    container: {
+      name: "setup",
+      image: env.common.images.postgres,
+      command: ["sh", "-c", script],
+      env: [
+        plainEnv("PGHOST", primaryHost(env)),
+        plainEnv("PGPORT", String(ports.postgres)),
+        secretEnv("PGPASSWORD", s.superuser),
+        secretEnv("APP_PASSWORD", s.app),
+        secretEnv("REPLICATION_PASSWORD", s.replication),
+        secretEnv("DEBEZIUM_PASSWORD", s.debezium),
+      ],
+      volumeMounts: [setupMount],
+    },
+    volumes: [setupVolume],
+    // A changed setup, or a new secrets revision, makes a new Job (see initJob), which runs again.
+    podAnnotations: { "checksum/setup": contentHash(setupSql(env)), ...secretsRevision(env) },
   });
 }
 
@@ -244,7 +415,13 @@ function postgresServices(env: Environment) {
   ];
 }
 
-/** PostgreSQL primary + streaming hot-standby replica, with their four Services. */
+/** PostgreSQL primary + streaming hot-standby replica, their four Services and the setup. */
 export function postgres(env: Environment): KubeObject[] {
-  return [...postgresServices(env), postgresPrimary(env), postgresReplica(env)];
+  const setup = configMap(env, {
+    name: postgresNames.setupConfig,
+    namespace: env.common.namespaces.persistent,
+    role: role(podRoles.postgresSetup, postgresNames.setupConfig, env.common.images.postgres),
+    data: { "setup.sql": setupSql(env) },
+  });
+  return [...postgresServices(env), setup, postgresPrimary(env), postgresReplica(env), postgresSetupJob(env)];
 }

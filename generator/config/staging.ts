@@ -51,6 +51,10 @@ export const staging: Environment = {
         ["shared_buffers", "512MB"],
         ["max_connections", "100"],
         ["shared_preload_libraries", "pg_stat_statements"],
+        // Not in the document: a promoted replica serves Debezium (logical decoding) and keeps
+        // the primary's cap on WAL held for a lost standby, without another restart.
+        ["wal_level", "logical"],
+        ["max_slot_wal_keep_size", "4GB"],
       ],
     },
   },
@@ -63,6 +67,10 @@ export const staging: Environment = {
     minPoolSize: 5,
     reservePoolSize: 5,
     maxDbConnections: 50,
+    // Not in the document: each schema's database is a pool of its own; together they stay
+    // within what the document allows one database (max_connections is 100).
+    maxUserConnections: 50,
+    adminUser: "nx_pgbouncer_admin",
   },
   redis: {
     masters: 3,
@@ -110,5 +118,8 @@ export const staging: Environment = {
     topicPrefix: "nx",
     slotName: "nx_debezium",
     publicationName: "nx_debezium",
+    // Every schema, as the connector streamed before the publication was narrowed to a list:
+    // shorten it to what the search index reads.
+    schemas: ["public", "pricing", "allocation", "inventory", "finance", "payment", "sale"],
   },
 };

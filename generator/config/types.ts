@@ -78,7 +78,10 @@ export type PostgresSettings = readonly (readonly [name: string, value: string])
 
 export interface PostgresConfig {
   readonly database: string;
-  /** The seven schemas the services use; created (if missing) by the primary's init container. */
+  /**
+   * The schemas the services use, created (if missing) by the setup. PgBouncer offers one
+   * database per schema other than `public` that lands its clients in it.
+   */
   readonly schemas: readonly string[];
   readonly users: {
     readonly superuser: string;
@@ -107,7 +110,15 @@ export interface PgBouncerConfig {
   readonly defaultPoolSize: number;
   readonly minPoolSize: number;
   readonly reservePoolSize: number;
+  /** Server connections per PgBouncer database (each schema's database is one). */
   readonly maxDbConnections: number;
+  /**
+   * Server connections of one user across all PgBouncer databases: the cap that keeps the
+   * per-schema pools together below the primary's max_connections.
+   */
+  readonly maxUserConnections: number;
+  /** The admin console's user: in PgBouncer's userlist only, never a PostgreSQL role. */
+  readonly adminUser: string;
 }
 
 export interface RedisConfig {
@@ -165,6 +176,11 @@ export interface DebeziumConfig {
   readonly topicPrefix: string;
   readonly slotName: string;
   readonly publicationName: string;
+  /**
+   * The schemas whose tables Debezium streams (a subset of `postgres.schemas`): the only ones
+   * the publication covers, and the connector's `schema.include.list`.
+   */
+  readonly schemas: readonly string[];
 }
 
 export interface Environment {

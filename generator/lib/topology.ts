@@ -31,6 +31,7 @@ export interface PodRole {
 export const podRoles = {
   postgresPrimary: { app: "postgresql", component: "primary" },
   postgresReplica: { app: "postgresql", component: "replica" },
+  postgresSetup: { app: "postgresql", component: "setup" },
   pgbouncer: { app: "pgbouncer", component: "pooler" },
   redis: { app: "redis", component: "cluster" },
   redisClusterInit: { app: "redis", component: "cluster-init" },
@@ -46,6 +47,8 @@ export const postgresNames = {
   primaryHeadless: "nx-postgresql-primary-headless",
   replica: "nx-postgresql-replica",
   replicaHeadless: "nx-postgresql-replica-headless",
+  setupJob: "nx-postgresql-setup",
+  setupConfig: "nx-postgresql-setup",
   secrets: {
     superuser: { name: "nx-postgresql-superuser-secret", key: "password", holds: "password of the postgres superuser" },
     app: { name: "nx-postgresql-app-secret", key: "password", holds: "password of the application user nx_seller_operator" },
@@ -58,6 +61,11 @@ export const pgbouncerNames = {
   deployment: "nx-pgbouncer",
   service: "nx-pgbouncer",
   config: "nx-pgbouncer-config",
+  adminSecret: {
+    name: "nx-pgbouncer-admin-secret",
+    key: "password",
+    holds: "password of PgBouncer's admin console user nx_pgbouncer_admin (a PgBouncer user only, not a PostgreSQL role)",
+  },
 } as const;
 
 export const redisNames = {
@@ -121,6 +129,7 @@ export function ordinals(count: number): number[] {
 /** Every Secret key the layer reads, for the documentation of what each must hold. */
 export const secretRefs: readonly SecretRef[] = [
   ...Object.values(postgresNames.secrets),
+  pgbouncerNames.adminSecret,
   redisNames.secret,
   kafkaNames.jaasSecret,
   kafkaNames.clientSecret,
