@@ -24,7 +24,8 @@ const topicReplication = (env: Environment) => kafkaSetting(env, "default.replic
 
 /**
  * The PostgreSQL source connector. It reads the primary directly: logical replication cannot go
- * through PgBouncer's transaction pooling. The publication is created by the primary's init.
+ * through PgBouncer's transaction pooling. The publication is made by the PostgreSQL setup (the
+ * primary's first start and the setup Job).
  */
 export function debeziumConnectorConfig(env: Environment): Record<string, string> {
   const pg = env.postgres;
