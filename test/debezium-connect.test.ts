@@ -143,12 +143,3 @@ describe("Kafka Connect's REST API (8083)", () => {
     expect(run.stderr).toContain("allowed by nx-search/allow-search-internal");
   });
 });
-
-describe("Password rotation", () => {
-  const revision = (env?: Environment) => connect(env).metadata.annotations["nx-data-layer/secrets-revision"];
-
-  it("restarts the Connect workers when the secrets revision is raised (they read both passwords at start)", () => {
-    expect(revision()).toBe(String(staging.secretsRevision));
-    expect(revision({ ...staging, secretsRevision: staging.secretsRevision + 1 })).toBe(String(staging.secretsRevision + 1));
-  });
-});

@@ -105,16 +105,6 @@ describe("Kafka (KRaft, SASL/SCRAM)", () => {
     expect(heap(bigger)).toMatchObject({ broker: "-Xms1536m -Xmx1536m", init: "-Xms192m -Xmx192m", job: "-Xms192m -Xmx192m" });
   });
 
-  it("runs the SCRAM Job again (a new name) when the secrets revision is raised", () => {
-    const job = (env: Environment) => plain<any>(kafkaScramInitJob(env));
-    expect(job(staging).spec.template.metadata.annotations).toEqual({ "nx-data-layer/secrets-revision": "1" });
-    const rotated = stagingWith({ secretsRevision: 2 });
-    expect(job(rotated).spec.template.metadata.annotations).toEqual({ "nx-data-layer/secrets-revision": "2" });
-    expect(job(rotated).metadata.name).toMatch(/^nx-kafka-scram-init-[0-9a-f]{8}$/);
-    expect(job(rotated).metadata.name).not.toBe(job(staging).metadata.name);
-    // The brokers read no client password: a rotation does not restart them.
-    expect(plain<any>(kafkaBrokers(rotated)).spec.template).toEqual(plain<any>(kafkaBrokers(staging)).spec.template);
-  });
 
   it("grows the quorum with the number of brokers", () => {
     const env = stagingWith({ kafka: { brokers: 5 } });

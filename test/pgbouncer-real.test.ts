@@ -241,7 +241,7 @@ serverSuite(
       const job = runScript(mountedLocally(setup.command[2], setup, "setup", setupDir), podEnv([debianBin!], dir, containerEnv(setup, rotated, { PGHOST: "127.0.0.1", PGPORT: String(pgPort) })));
       expect(job.status, job.stderr).toBe(0);
       writeUserlist(rotated);
-      // What the pod's restart does (its template carries the secrets revision): read the userlist again.
+      // What the pod's restart does (its template follows the app Secret's revision): read the userlist again.
       psql(viaPooler(admin, secrets["nx-pgbouncer-admin-secret"], "pgbouncer"), "RELOAD");
       expect(psql(app(schemaDatabase(staging, "pricing"), "rotated pw"), "SELECT current_user")).toBe(users.app);
       expect(psqlTry(app(database, secrets["nx-postgresql-app-secret"]), "SELECT 1").status).not.toBe(0);

@@ -71,12 +71,6 @@ describe("PgBouncer", () => {
     expect(ini).not.toMatch(/ignore_startup_parameters = .*search_path/);
   });
 
-  it("restarts its pods on a new secrets revision, so the userlist is written from the rotated Secrets", () => {
-    const next = stagingWith({ secretsRevision: staging.secretsRevision + 1 });
-    const annotations = (env: Environment) => byKind("Deployment", env).spec.template.metadata.annotations;
-    expect(annotations(next)["nx-data-layer/secrets-revision"]).toBe(String(next.secretsRevision));
-    expect(annotations(next)["checksum/config"]).toBe(annotations(staging)["checksum/config"]);
-  });
 
   it("rolls its pods when the configuration changes", () => {
     const changed = stagingWith({ pgbouncer: { defaultPoolSize: 30 } });

@@ -109,14 +109,6 @@ describe("PostgreSQL primary and replica", () => {
     expect(container.env).toContainEqual({ name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "nx-postgresql-superuser-secret", key: "password" } } });
   });
 
-  it("a new secrets revision runs the setup Job again and restarts the replica, not the primary", () => {
-    const next = stagingWith({ secretsRevision: staging.secretsRevision + 1 });
-    const template = (o: { toJSON(): unknown }) => plain<any>(o).spec.template.metadata;
-    expect(plain<any>(postgresSetupJob(next)).metadata.name).not.toBe(plain<any>(postgresSetupJob(staging)).metadata.name);
-    expect(template(postgresSetupJob(next)).annotations).toMatchObject({ "nx-data-layer/secrets-revision": String(next.secretsRevision) });
-    expect(template(postgresReplica(next)).annotations).toEqual({ "nx-data-layer/secrets-revision": String(next.secretsRevision) });
-    expect(template(postgresPrimary(next))).toEqual(template(postgresPrimary(staging)));
-  });
 
   it("a changed setup (here the published schemas) makes a new setup Job and leaves the primary's pods alone", () => {
     const env = stagingWith({ debezium: { schemas: ["sale"] } });

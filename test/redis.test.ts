@@ -84,15 +84,6 @@ describe("Redis Cluster", () => {
     expect(pod.metadata.labels).toMatchObject(selector.matchLabels);
   });
 
-  it("restarts the nodes and runs the init Job again when secretsRevision is raised", () => {
-    const rotated = stagingWith({ secretsRevision: staging.secretsRevision + 1 });
-    const annotation = (o: any) => o.spec.template.metadata.annotations?.["nx-data-layer/secrets-revision"];
-    expect(annotation(plain<any>(redisCluster(staging)))).toBe(String(staging.secretsRevision));
-    expect(annotation(plain<any>(redisCluster(rotated)))).toBe(String(rotated.secretsRevision));
-    expect(annotation(plain<any>(redisClusterInitJob(rotated)))).toBe(String(rotated.secretsRevision));
-    // A new pod template rolls the StatefulSet; a new Job name makes Argo CD run the Job again.
-    expect(redisClusterInitJob(rotated).metadata?.name).not.toBe(redisClusterInitJob(staging).metadata?.name);
-  });
 
   it("follows the configured number of masters", () => {
     const env = stagingWith({ redis: { masters: 6 } });

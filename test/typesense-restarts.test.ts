@@ -1,5 +1,5 @@
 // Typesense across restarts: liveness must not kill a node that is still loading its collections
-// (its /health answers 503 until then), and a rotated API key (read at start) restarts the node.
+// (its /health answers 503 until then).
 import { describe, expect, it } from "vitest";
 import { typesense } from "../generator/components/typesense.ts";
 import { staging } from "../generator/config/staging.ts";
@@ -17,11 +17,5 @@ describe("Typesense restarts", () => {
     expect(window(c.startupProbe)).toBeGreaterThanOrEqual(30 * 60);
     // Without it, liveness alone would restart a loading node after about two minutes.
     expect(window(c.livenessProbe)).toBeLessThan(5 * 60);
-  });
-
-  it("restarts when the secrets revision is raised (the API key is read at start)", () => {
-    const revision = (env?: Environment) => template(env).metadata.annotations["nx-data-layer/secrets-revision"];
-    expect(revision()).toBe(String(staging.secretsRevision));
-    expect(revision({ ...staging, secretsRevision: 7 })).toBe("7");
   });
 });

@@ -1,7 +1,7 @@
 import type { Environment } from "../config/types.ts";
 import { InvalidConfig } from "../lib/errors.ts";
 import { contentHash } from "../lib/hash.ts";
-import { role, secretsRevision } from "../lib/labels.ts";
+import { role } from "../lib/labels.ts";
 import { configMap, deployment, initJob, type KubeObject, service } from "../lib/objects.ts";
 import { container, httpProbe, jvmHeapOptions, livenessTiming, plainEnv, readinessTiming, resources, secretEnv } from "../lib/pod.ts";
 import { debeziumNames, kafkaNames, podRoles, ports, postgresNames, serviceHost } from "../lib/topology.ts";
@@ -82,7 +82,7 @@ export function debeziumConnect(env: Environment) {
     replicas: cfg.replicas,
     uid,
     // The passwords are read from the environment at start: a rotation restarts the workers.
-    podAnnotations: secretsRevision(env),
+    followsSecretRotation: true,
     pod: {
       containers: [
         container({

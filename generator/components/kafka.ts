@@ -1,7 +1,7 @@
 import type { Environment } from "../config/types.ts";
 import { InvalidConfig } from "../lib/errors.ts";
 import { contentHash } from "../lib/hash.ts";
-import { role, secretsRevision } from "../lib/labels.ts";
+import { role } from "../lib/labels.ts";
 import { configMap, dataVolume, initJob, type KubeObject, podDisruptionBudget, service, statefulSet } from "../lib/objects.ts";
 import {
   container,
@@ -311,8 +311,8 @@ function kafkaServices(env: Environment) {
 
 /**
  * Creates (or updates: `--add-config` is an upsert) the SCRAM user of the backend services, over
- * the INTERNAL listener, which needs no SASL itself. The secrets revision in its pod template gives
- * the Job a new name when it is raised, so a rotated password is applied (docs/kafka.md).
+ * the INTERNAL listener, which needs no SASL itself. It follows the client Secret's revision: a
+ * raised one gives the Job a new name, so a rotated password is applied (docs/kafka.md).
  */
 export function kafkaScramInitJob(env: Environment) {
   const bootstrap = kafkaBrokerAddresses(env, ports.kafkaInternal).join(",");
@@ -341,7 +341,7 @@ ${kafkaBin}/kafka-configs.sh --bootstrap-server "$bootstrap" --describe --entity
       command: ["sh", "-c", script],
       env: [secretEnv("KAFKA_SASL_PASSWORD", kafkaNames.clientSecret), plainEnv("KAFKA_HEAP_OPTS", toolsHeap(env))],
     },
-    podAnnotations: secretsRevision(env),
+    followsSecretRotation: true,
   });
 }
 

@@ -1,7 +1,7 @@
 import type { Environment } from "../config/types.ts";
 import { contentHash } from "../lib/hash.ts";
 import { InvalidConfig } from "../lib/errors.ts";
-import { role, secretsRevision } from "../lib/labels.ts";
+import { role } from "../lib/labels.ts";
 import { configMap, deployment, type KubeObject, service } from "../lib/objects.ts";
 import { container, livenessTiming, readinessTiming, resources, secretEnv, tcpProbe } from "../lib/pod.ts";
 import { pgbouncerNames, podRoles, ports, postgresNames } from "../lib/topology.ts";
@@ -106,8 +106,9 @@ export function pgbouncer(env: Environment): KubeObject[] {
     replicas: env.pgbouncer.replicas,
     uid,
     // PgBouncer does not re-read a mounted file on its own: a changed pgbouncer.ini rolls the pods,
-    // and so does a new secrets revision (the userlist is written from the Secrets at start).
-    podAnnotations: { "checksum/config": contentHash(ini), ...secretsRevision(env) },
+    // and so does a rotated Secret (the userlist is written from the Secrets at start).
+    podAnnotations: { "checksum/config": contentHash(ini) },
+    followsSecretRotation: true,
     pod: {
       initContainers: [
         container({

@@ -1,7 +1,7 @@
 import type { Environment, PostgresSettings } from "../config/types.ts";
 import { InvalidConfig } from "../lib/errors.ts";
 import { contentHash } from "../lib/hash.ts";
-import { role, secretsRevision } from "../lib/labels.ts";
+import { role } from "../lib/labels.ts";
 import { configMap, dataVolume, initJob, type KubeObject, service, statefulSet } from "../lib/objects.ts";
 import {
   container,
@@ -326,7 +326,7 @@ export function postgresReplica(env: Environment) {
     uid,
     storage: cfg.replica.storage,
     // A rotated replication password is written into the password file by a restart.
-    podAnnotations: secretsRevision(env),
+    followsSecretRotation: true,
     pod: {
       initContainers: [
         container({
@@ -366,8 +366,8 @@ export function postgresReplica(env: Environment) {
 
 /**
  * Re-applies the setup once the primary is healthy: after a config change (new schema, published
- * schemas, replicas) and after a credential rotation (it carries the secrets revision, so a new
- * revision makes a new Job). It logs in over TCP as the superuser; PgBouncer cannot (the
+ * schemas, replicas) and after a credential rotation (it follows the revisions of the Secrets it
+ * reads, so a raised one makes a new Job). It logs in over TCP as the superuser; PgBouncer cannot (the
  * superuser is not in its userlist).
  */
 export function postgresSetupJob(env: Environment) {
@@ -396,8 +396,9 @@ ${runSetup(env)}
       volumeMounts: [setupMount],
     },
     volumes: [setupVolume],
-    // A changed setup, or a new secrets revision, makes a new Job (see initJob), which runs again.
-    podAnnotations: { "checksum/setup": contentHash(setupSql(env)), ...secretsRevision(env) },
+    // A changed setup, or a rotated Secret it reads, makes a new Job (see initJob), which runs again.
+    podAnnotations: { "checksum/setup": contentHash(setupSql(env)) },
+    followsSecretRotation: true,
   });
 }
 

@@ -1,6 +1,6 @@
 import type { Environment } from "../config/types.ts";
 import { InvalidConfig } from "../lib/errors.ts";
-import { role, secretsRevision } from "../lib/labels.ts";
+import { role } from "../lib/labels.ts";
 import { dataVolume, initJob, type KubeObject, podDisruptionBudget, service, statefulSet } from "../lib/objects.ts";
 import {
   container,
@@ -74,7 +74,7 @@ export function redisCluster(env: Environment) {
     spread: true,
     // requirepass and masterauth are read from the environment at start only: a raised revision
     // restarts the nodes one at a time with the rotated password (docs/redis.md).
-    podAnnotations: secretsRevision(env),
+    followsSecretRotation: true,
     uid,
     storage: cfg.storage,
     pod: {
@@ -229,9 +229,9 @@ echo "cluster state ok"
     namespace: env.common.namespaces.broker,
     role: role(podRoles.redisClusterInit, redisNames.clusterInitJob, env.common.images.redis),
     uid,
-    // Runs again after a secrets rotation (once the nodes have restarted), proving that every node
+    // Runs again after a rotation of the Redis Secret (once the nodes have restarted), proving that every node
     // accepts the new password and the cluster is still ok.
-    podAnnotations: secretsRevision(env),
+    followsSecretRotation: true,
     container: {
       name: "cluster-init",
       image: env.common.images.redis,

@@ -4,6 +4,7 @@ import { type Component, components } from "./index.ts";
 import type { Environment } from "../config/types.ts";
 import { GenerationFailed, InvalidConfig, objectId, type Problem } from "../lib/errors.ts";
 import type { KubeObject } from "../lib/objects.ts";
+import { secretRevisionsAnnotation } from "../lib/labels.ts";
 import { schemaProblems } from "../lib/validation.ts";
 
 export interface RenderedObject {
@@ -59,6 +60,27 @@ export function renderEnvironment(
       seen.set(key, component);
     }
   }
+  problems.push(...secretRevisionProblems(env, objects));
   if (problems.length > 0) throw new GenerationFailed(problems);
   return { environment: env, objects };
+}
+
+/** A revision must be a count, of a Secret that some pod follows: otherwise raising it does nothing. */
+function secretRevisionProblems(env: Environment, objects: readonly RenderedObject[]): Problem[] {
+  const followed = new Set(
+    objects.flatMap(({ object }) => {
+      const template = (object.toJSON() as { spec?: { template?: { metadata?: { annotations?: Record<string, string> } } } }).spec?.template;
+      const list = template?.metadata?.annotations?.[secretRevisionsAnnotation];
+      return list ? list.split(",").map((entry) => entry.split("=")[0]!) : [];
+    }),
+  );
+  const at = { environment: env.name, component: "(config)", object: "(config)" };
+  return Object.entries(env.secretRevisions).flatMap(([name, revision]) => [
+    ...(Number.isInteger(revision) && revision >= 0
+      ? []
+      : [{ ...at, field: `secretRevisions.${name}`, message: `revision ${revision} is not a whole number of 0 or more` }]),
+    ...(followed.has(name)
+      ? []
+      : [{ ...at, field: `secretRevisions.${name}`, message: `no pod restarts on a rotation of Secret ${name}; the Secrets that rotate are ${[...followed].sort().join(", ")}` }]),
+  ]);
 }

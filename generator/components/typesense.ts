@@ -1,5 +1,5 @@
 import type { Environment } from "../config/types.ts";
-import { role, secretsRevision } from "../lib/labels.ts";
+import { role } from "../lib/labels.ts";
 import { dataVolume, type KubeObject, service, statefulSet } from "../lib/objects.ts";
 import { container, httpProbe, livenessTiming, readinessTiming, resources, secretEnv } from "../lib/pod.ts";
 import { podRoles, ports, typesenseNames } from "../lib/topology.ts";
@@ -32,7 +32,7 @@ export function typesense(env: Environment): KubeObject[] {
       uid,
       storage: env.typesense.storage,
       // The API key is read at start: a rotation restarts the node.
-      podAnnotations: secretsRevision(env),
+      followsSecretRotation: true,
       pod: {
         containers: [
           container({

@@ -6,7 +6,7 @@ export const staging: Environment = {
   name: "staging",
   common,
   sync: "automated",
-  secretsRevision: 1,
+  secretRevisions: {},
   postgres: {
     database: "nx_seller_core",
     schemas: ["public", "pricing", "allocation", "inventory", "finance", "payment", "sale"],

@@ -192,10 +192,11 @@ export interface Environment {
    */
   readonly sync: "automated" | "manual";
   /**
-   * Raise by one after rotating a credential in the cluster's Secrets: the Jobs that apply
-   * passwords run again and the pods that read them at start restart (see docs/operations.md).
+   * Revision of each Secret, by name (absent: 0). Raise a Secret's revision after rotating it in
+   * the cluster: the pods that read it at start restart and the Jobs that apply it run again, and
+   * nothing else (see docs/operations.md).
    */
-  readonly secretsRevision: number;
+  readonly secretRevisions: Readonly<Record<string, number>>;
   readonly postgres: PostgresConfig;
   readonly pgbouncer: PgBouncerConfig;
   readonly redis: RedisConfig;

@@ -42,10 +42,14 @@ export function objectMeta(env: Environment, role: Role, name: string, namespace
   return { name, namespace, labels: recommendedLabels(env, role) };
 }
 
+/** Pod annotation listing the Secrets a pod reads with their revisions (`secretRevisions` in config). */
+export const secretRevisionsAnnotation = "nx-data-layer/secret-revisions";
+
 /**
- * Pod annotation carrying the environment's `secretsRevision`: on the pods and Jobs that must read
- * a rotated credential again (they restart, or run again under a new name), and nowhere else.
+ * `name=revision,...` of the Secrets a pod reads, sorted: raising one Secret's revision changes the
+ * pod templates of exactly the pods that read it (they restart; a Job runs again under a new name).
  */
-export function secretsRevision(env: Environment): Record<string, string> {
-  return { "nx-data-layer/secrets-revision": String(env.secretsRevision) };
+export function secretRevisions(env: Environment, secretNames: Iterable<string>): Record<string, string> {
+  const names = [...new Set(secretNames)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return { [secretRevisionsAnnotation]: names.map((name) => `${name}=${env.secretRevisions[name] ?? 0}`).join(",") };
 }

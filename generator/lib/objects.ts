@@ -14,9 +14,9 @@ import { Service } from "kubernetes-models/v1/Service";
 import type { IServicePort } from "kubernetes-models/v1/ServicePort";
 import type { Environment, Quantity } from "../config/types.ts";
 import { contentHash } from "./hash.ts";
-import { objectMeta, type Role, recommendedLabels, selectorLabels } from "./labels.ts";
+import { objectMeta, type Role, recommendedLabels, secretRevisions, selectorLabels } from "./labels.ts";
 import type { PodRole } from "./topology.ts";
-import { container, resources, restrictedPodSecurity } from "./pod.ts";
+import { container, resources, restrictedPodSecurity, secretsReadBy } from "./pod.ts";
 
 /** What every component returns: typed objects that can validate and serialize themselves. */
 export interface KubeObject {
@@ -33,7 +33,7 @@ export const dataVolume = "data";
 /** A pod spec without what the builders add (security context, node pool). */
 export type PodParts = Omit<IPodSpec, "securityContext" | "nodeSelector">;
 
-export interface StatefulSetParts {
+export interface StatefulSetParts extends PodOwnerParts {
   readonly name: string;
   readonly namespace: string;
   readonly role: Role;
@@ -46,7 +46,6 @@ export interface StatefulSetParts {
   readonly parallel?: boolean;
   /** Replicated servers spread their pods over nodes and zones (see `spreadOverNodes`). */
   readonly spread?: boolean;
-  readonly podAnnotations?: Record<string, string>;
 }
 
 /**
@@ -64,8 +63,22 @@ export function spreadOverNodes(role: PodRole): ITopologySpreadConstraint[] {
   ];
 }
 
-function podMetadata(env: Environment, role: Role, annotations?: Record<string, string>) {
-  return { labels: recommendedLabels(env, role), ...(annotations ? { annotations } : {}) };
+/** What the builders of pod-owning objects share: extra pod annotations, and rotation. */
+interface PodOwnerParts {
+  readonly podAnnotations?: Record<string, string>;
+  /**
+   * The pods read their Secrets only at start (or, for a Job, once): a raised revision of one of
+   * them in `secretRevisions` restarts them (runs the Job again under a new name).
+   */
+  readonly followsSecretRotation?: boolean;
+}
+
+function podMetadata(env: Environment, role: Role, parts: PodOwnerParts, pod: PodParts) {
+  const annotations = {
+    ...parts.podAnnotations,
+    ...(parts.followsSecretRotation ? secretRevisions(env, secretsReadBy(pod)) : {}),
+  };
+  return { labels: recommendedLabels(env, role), ...(Object.keys(annotations).length > 0 ? { annotations } : {}) };
 }
 
 export function statefulSet(env: Environment, parts: StatefulSetParts): StatefulSet {
@@ -79,7 +92,7 @@ export function statefulSet(env: Environment, parts: StatefulSetParts): Stateful
       // Removing or scaling down a StatefulSet never deletes a database's volumes.
       persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
       template: {
-        metadata: podMetadata(env, parts.role, parts.podAnnotations),
+        metadata: podMetadata(env, parts.role, parts, parts.pod),
         spec: {
           ...parts.pod,
           ...(parts.spread ? { topologySpreadConstraints: spreadOverNodes(parts.role) } : {}),
@@ -104,14 +117,13 @@ export function statefulSet(env: Environment, parts: StatefulSetParts): Stateful
   });
 }
 
-export interface DeploymentParts {
+export interface DeploymentParts extends PodOwnerParts {
   readonly name: string;
   readonly namespace: string;
   readonly role: Role;
   readonly replicas: number;
   readonly uid: number;
   readonly pod: PodParts;
-  readonly podAnnotations?: Record<string, string>;
 }
 
 export function deployment(env: Environment, parts: DeploymentParts): Deployment {
@@ -121,7 +133,7 @@ export function deployment(env: Environment, parts: DeploymentParts): Deployment
       replicas: parts.replicas,
       selector: { matchLabels: selectorLabels(parts.role) },
       template: {
-        metadata: podMetadata(env, parts.role, parts.podAnnotations),
+        metadata: podMetadata(env, parts.role, parts, parts.pod),
         spec: {
           ...parts.pod,
           nodeSelector: { "node.kubernetes.io/pool": env.common.nodePools.stateful },
@@ -132,7 +144,7 @@ export function deployment(env: Environment, parts: DeploymentParts): Deployment
   });
 }
 
-export interface InitJobParts {
+export interface InitJobParts extends PodOwnerParts {
   readonly name: string;
   readonly namespace: string;
   readonly role: Role;
@@ -140,8 +152,6 @@ export interface InitJobParts {
   /** The Job's one container; resources come from the common Job limits. */
   readonly container: Omit<IContainer, "resources" | "securityContext">;
   readonly volumes?: IPodSpec["volumes"];
-  /** A checksum of what the Job reads from ConfigMaps, so a change to it runs the Job again. */
-  readonly podAnnotations?: Record<string, string>;
 }
 
 /**
@@ -153,7 +163,7 @@ export interface InitJobParts {
  */
 export function initJob(env: Environment, parts: InitJobParts): Job {
   const template = {
-    metadata: podMetadata(env, parts.role, parts.podAnnotations),
+    metadata: podMetadata(env, parts.role, parts, { containers: [parts.container], ...(parts.volumes ? { volumes: parts.volumes } : {}) }),
     spec: {
       restartPolicy: "OnFailure" as const,
       containers: [container({ ...parts.container, resources: resources(env.common.jobs.resources) })],

@@ -3,6 +3,7 @@
 import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
 import type { IPodSecurityContext } from "kubernetes-models/v1/PodSecurityContext";
+import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import type { IProbe } from "kubernetes-models/v1/Probe";
 import type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
 import type { ContainerResources } from "../config/types.ts";
@@ -36,6 +37,19 @@ export function resources(r: ContainerResources): IContainer["resources"] {
     requests: { cpu: r.requests.cpu, memory: r.requests.memory },
     limits: { cpu: r.limits.cpu, memory: r.limits.memory },
   };
+}
+
+/** The names of the Secrets a pod reads: env, envFrom and volumes, of every container. */
+export function secretsReadBy(pod: Pick<IPodSpec, "containers" | "initContainers" | "volumes">): string[] {
+  const containers = [...(pod.initContainers ?? []), ...pod.containers];
+  return [
+    ...containers.flatMap((c) => (c.env ?? []).flatMap((e) => (e.valueFrom?.secretKeyRef ? [e.valueFrom.secretKeyRef.name] : []))),
+    ...containers.flatMap((c) => (c.envFrom ?? []).flatMap((e) => (e.secretRef ? [e.secretRef.name] : []))),
+    ...(pod.volumes ?? []).flatMap((v) => [
+      ...(v.secret?.secretName ? [v.secret.secretName] : []),
+      ...(v.projected?.sources ?? []).flatMap((s) => (s.secret ? [s.secret.name] : [])),
+    ]),
+  ].filter((name): name is string => typeof name === "string");
 }
 
 export function secretEnv(name: string, secret: SecretRef): IEnvVar {
