@@ -3,11 +3,11 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { pssFixtureDir } from "../scripts/vendored.ts";
 import { copyGeneratedTree, removeTempDirs, runCli, tempDir } from "./support/repo.ts";
 
 afterAll(removeTempDirs);
 
-const repo = join(import.meta.dirname, "..");
 const policy = (args: string[], root?: string) => runCli(["policy", ...(root ? ["--root", root] : []), ...args], { entry: "policies/cli.ts" });
 
 function edit(root: string, file: string, from: string, to: string): void {
@@ -23,7 +23,7 @@ function dropFromBase(root: string, namespace: string, file: string): void {
   edit(root, `base/${namespace}/kustomization.yaml`, `- ${file}\n`, "");
 }
 
-const fixtures = process.env.NX_PSS_FIXTURES ?? join(repo, "../shared/pss-fixtures/testdata");
+const fixtures = join(pssFixtureDir, "testdata");
 
 describe("npm run policy", () => {
   it("passes on every committed overlay", () => {
