@@ -8,6 +8,7 @@ import { projectRootOf } from "../generator/lib/project.ts";
 import { familyOf, type Finding, objectName, runPolicies, type Source } from "./engine.ts";
 import { loadExceptions } from "./exceptions.ts";
 import { kustomize } from "./kustomize.ts";
+import { apiRules } from "./rules/api.ts";
 import { rules } from "./rules/index.ts";
 import { localSchemaLocations, projectSchemaDir, SchemaValidator } from "./schemas.ts";
 import { allKustomizations, environmentOverlays, loadSources } from "./sources.ts";
@@ -52,6 +53,15 @@ async function validate(root: string, paths: string[], options: { locations: str
           : result.errors.map((e) => `${e.path}: ${e.message}`);
       // The same object built through the overlay and through its namespace is reported once.
       failures.set(`${objectName(source.manifest)} ${source.file} ${lines.join("|")}`, { source, lines });
+    }
+  }
+  // What the API server checks beyond the schemas (the api family), on the same builds.
+  const exceptions = loadExceptions(rules);
+  for (const sources of built.values()) {
+    for (const f of runPolicies(apiRules, sources, exceptions).findings) {
+      const source = sources.find((s) => objectName(s.manifest) === f.object)!;
+      const lines = [`${f.path}: ${f.message} (${f.rule}; fix: ${f.fix})`];
+      failures.set(`${f.object} ${f.file} ${lines.join("|")}`, { source, lines });
     }
   }
   const kubeconformFailures = runKubeconform(root, built, locations, options.kubernetesVersion);

@@ -35,6 +35,18 @@ describe("npm run validate", () => {
     expect(run.stderr).toContain("run `npm run generate`");
   });
 
+  it("rejects what the API server refuses beyond the schemas: a request above its limit", () => {
+    const root = copyGeneratedTree();
+    const file = join(root, "base/nx-broker/nx-redis-statefulset.yaml");
+    writeFileSync(file, readFileSync(file, "utf8").replace("            cpu: 100m\n", "            cpu: 1500m\n"));
+    const run = validate(["overlays/staging/nx-broker"], root);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("StatefulSet nx-broker/nx-redis in base/nx-broker/nx-redis-statefulset.yaml");
+    expect(run.stderr).toContain(
+      'spec.template.spec.containers[0].resources.requests.cpu: container redis requests 1500m cpu, more than its limit 1 (api/requests-within-limits; fix: lower the request or raise the limit',
+    );
+  });
+
   it("rejects a wrong type deep inside a pod template", () => {
     const root = copyGeneratedTree();
     const file = join(root, "base/nx-search/nx-typesense-statefulset.yaml");
