@@ -26,7 +26,7 @@ function editGenerated(root: string, count: number): string[] {
 /** The tree without the owned paths (base/, overlays/, argocd/, docs/network.md, docs/secrets.md). */
 function notOwned(root: string): Map<string, Buffer> {
   const owned = new Set(ownedFiles(root));
-  return new Map([...readTree(root)].filter(([path]) => !owned.has(path) && !path.startsWith("node_modules/")));
+  return new Map([...readTree(root)].filter(([path]) => !owned.has(path)));
 }
 
 /**

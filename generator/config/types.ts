@@ -99,10 +99,13 @@ export interface PostgresConfig {
   };
 }
 
+/** PgBouncer's pool_mode values (pgbouncer src/loader.c: pool_mode_map). */
+export const poolModes = ["session", "transaction", "statement"] as const;
+
 export interface PgBouncerConfig {
   readonly replicas: number;
   readonly resources: ContainerResources;
-  readonly poolMode: "session" | "transaction" | "statement";
+  readonly poolMode: (typeof poolModes)[number];
   readonly maxClientConn: number;
   readonly defaultPoolSize: number;
   readonly minPoolSize: number;
@@ -110,13 +113,26 @@ export interface PgBouncerConfig {
   readonly maxDbConnections: number;
 }
 
+/** Redis 7's maxmemory-policy values (redis src/config.c: maxmemory_policy_enum). */
+export const maxmemoryPolicies = [
+  "volatile-lru",
+  "volatile-lfu",
+  "volatile-random",
+  "volatile-ttl",
+  "allkeys-lru",
+  "allkeys-lfu",
+  "allkeys-random",
+  "noeviction",
+] as const;
+
 export interface RedisConfig {
   /** Cluster masters; every pod is a master (no replicas in staging). */
   readonly masters: number;
   readonly resources: ContainerResources;
   readonly storage: Quantity;
+  /** Redis memory units (`256mb`, `1gb`); at most half the container's memory limit. */
   readonly maxmemory: string;
-  readonly maxmemoryPolicy: string;
+  readonly maxmemoryPolicy: (typeof maxmemoryPolicies)[number];
   readonly clusterNodeTimeoutMs: number;
 }
 
@@ -150,6 +166,8 @@ export interface DebeziumConfig {
   readonly publicationName: string;
 }
 
+export const syncModes = ["automated", "manual"] as const;
+
 export interface Environment {
   readonly name: string;
   readonly common: Common;
@@ -157,7 +175,7 @@ export interface Environment {
    * `automated`: Argo CD syncs every commit, prunes what Git removed (except stateful objects)
    * and reverts changes made in the cluster. `manual`: an operator starts every sync.
    */
-  readonly sync: "automated" | "manual";
+  readonly sync: (typeof syncModes)[number];
   /**
    * Raise by one after rotating a credential in the cluster's Secrets: the Jobs that apply
    * passwords run again and the pods that read them at start restart (see docs/operations.md).

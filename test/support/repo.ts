@@ -55,12 +55,13 @@ export function copyProject(to: string = tempDir("project")): string {
   return to;
 }
 
-/** Every file below `dir` as `relative/path -> bytes`, sorted by path. */
+/** Every file below `dir` as `relative/path -> bytes`, sorted by path; symbolic links are not followed. */
 export function readTree(dir: string): Map<string, Buffer> {
-  const files = readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)))
-    .sort();
+  const walk = (at: string): string[] =>
+    readdirSync(at, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(at, e.name)) : e.isFile() ? [relative(dir, join(at, e.name))] : [],
+    );
+  const files = walk(dir).sort();
   return new Map(files.map((f) => [f, readFileSync(join(dir, f))]));
 }
 
