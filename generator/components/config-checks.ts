@@ -56,15 +56,27 @@ function redisMemory(env: Environment): Found[] {
   }];
 }
 
+// Each minimum of in-sync replicas, the replication factor it is measured against, and Kafka's
+// default for that factor. The component itself requires the brokers to hold every factor, so
+// a minimum within its factor is within the brokers too.
+const inSyncMinimums: Record<string, { factor: string; byDefault: number }> = {
+  "min.insync.replicas": { factor: "default.replication.factor", byDefault: 1 },
+  "transaction.state.log.min.isr": { factor: "transaction.state.log.replication.factor", byDefault: 3 },
+};
+
 function kafkaSettings(env: Environment): Found[] {
-  const { brokers, serverProperties } = env.kafka;
+  const { serverProperties } = env.kafka;
   const keys = serverProperties.map(([key]) => key);
+  const setting = (key: string) => serverProperties.find(([k]) => k === key)?.[1];
   const rendered = kafkaServerProperties(env).split("\n").filter((line) => line.includes("=")).map((line) => line.slice(0, line.indexOf("=")));
-  const isr = serverProperties.flatMap(([key, value], i) =>
-    /(^|\.)min\.(insync\.replicas|isr)$/.test(key) && Number(value) > brokers
-      ? [{ field: `kafka.serverProperties[${i}]`, message: `${key}=${value} is more than the ${brokers} brokers: no write with acks=all could succeed` }]
-      : [],
-  );
+  const isr = serverProperties.flatMap(([key, value], i) => {
+    const against = inSyncMinimums[key];
+    if (!against) return [];
+    const factor = Number(setting(against.factor) ?? against.byDefault);
+    return Number(value) > factor
+      ? [{ field: `kafka.serverProperties[${i}]`, message: `${key}=${value} is more than ${against.factor}=${factor}, the replicas a partition has (which the ${env.kafka.brokers} brokers must hold): no write with acks=all could succeed` }]
+      : [];
+  });
   // Kafka reads server.properties with java.util.Properties: of a key given twice the last wins.
   const generated = keys.flatMap((key, i) =>
     rendered.filter((k) => k === key).length > keys.filter((k) => k === key).length
