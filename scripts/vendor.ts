@@ -3,9 +3,10 @@
 // come from (repository, version or commit) in a small manifest that only a person edits; the
 // script rewrites the list of what it copied, with checksums (test/vendored.test.ts checks them).
 //
-//   npm run vendor-schemas [-- --from DIR] [--out DIR]
-//     strict JSON schemas of exactly the kinds the layer renders (scripts/layer-kinds.ts), read from
-//     a folder laid out like kubeconform's schema locations (default ../shared/schemas), into schemas/
+//   npm run vendor-schemas [-- --from DIR] [--out DIR] [--crd FILE]...
+//     strict JSON schemas of exactly the kinds the layer renders (scripts/vendored.ts), read from
+//     a folder laid out like kubeconform's schema locations (default ../shared/schemas), or
+//     converted from upstream CRD manifests given with --crd, into schemas/
 //   npm run vendor-pss-fixtures [-- --from DIR] [--out DIR]
 //     the Pod Security Admission fixtures (testdata/<level>/<version>/<pass|fail>/*.yaml) of the
 //     recorded version, read from pod-security-admission's test/testdata or a copy of it
@@ -17,26 +18,27 @@ import fg from "fast-glob";
 import { common } from "../generator/config/common.ts";
 import { projectRootOf } from "../generator/lib/project.ts";
 import { localSchemaLocations, projectSchemaDir, schemaCandidates } from "../policies/schemas.ts";
-import { type FixtureManifest, kindName, layerKinds, pssFixtureDir, type SchemaManifest, sha256, treeDigest } from "./vendored.ts";
+import { crdSchemaFiles, type FixtureManifest, kindName, layerKinds, pssFixtureDir, type SchemaManifest, sha256, treeDigest } from "./vendored.ts";
 
 const root = projectRootOf(import.meta.url);
 
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, "utf8")) as T;
 const writeJson = (file: string, value: unknown) => writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
 
-/** Replaces `out` with exactly `files` (relative paths) copied from `from`. */
-function replaceFiles(from: string, out: string, files: readonly string[], keep: readonly string[]): void {
+/** Replaces what `out` holds (but the `keep` entries) with exactly `files`: relative path -> content. */
+function replaceFiles(out: string, files: ReadonlyMap<string, Buffer | string>, keep: readonly string[]): void {
   for (const entry of existsSync(out) ? readdirSync(out) : []) {
     if (!keep.includes(entry)) rmSync(join(out, entry), { recursive: true, force: true });
   }
-  for (const file of files) {
+  for (const [file, content] of files) {
     mkdirSync(dirname(join(out, file)), { recursive: true });
-    // Written anew (not copied) so the files are writable whatever the source folder allows.
-    writeFileSync(join(out, file), readFileSync(join(from, file)));
+    writeFileSync(join(out, file), content);
   }
 }
 
-function vendorSchemas(from: string, out: string): string {
+/** `crds` are upstream CRD manifests, converted here; they take precedence over `from` for their kinds. */
+function vendorSchemas(from: string, out: string, crds: readonly string[]): string {
+  const converted = new Map(crds.flatMap((file) => [...crdSchemaFiles(readFileSync(file, "utf8"), file)]));
   const manifestFile = existsSync(join(out, "sources.json")) ? join(out, "sources.json") : join(projectSchemaDir, "sources.json");
   const manifest = readJson<SchemaManifest>(manifestFile);
   const kubernetesVersion = `${common.kubernetesVersion}.0`;
@@ -46,20 +48,22 @@ function vendorSchemas(from: string, out: string): string {
   }
   const options = { locations: localSchemaLocations(from), kubernetesVersion, strict: true };
   const problems: string[] = [];
+  const contents = new Map<string, Buffer | string>();
   const schemas = layerKinds(join(root, "generator")).flatMap((k) => {
-    const tried = schemaCandidates(k, options);
-    const found = tried.find((file) => existsSync(file));
-    if (!found) {
-      problems.push(`no schema for ${kindName(k)} in ${from} (tried ${tried.join(", ")})`);
+    const tried = schemaCandidates(k, options).map((file) => relative(from, file));
+    const file = tried.find((f) => converted.has(f) || existsSync(join(from, f)));
+    if (!file) {
+      problems.push(`no schema for ${kindName(k)} in ${from}${crds.length ? " or the CRDs given" : ""} (tried ${tried.join(", ")})`);
       return [];
     }
-    const file = relative(from, found);
     const source = file.startsWith("kubernetes/") ? "kubernetes" : k.apiVersion.split("/")[0]!;
     if (!manifest.upstream[source]) problems.push(`${kindName(k)}: record where the ${source} schemas come from (repository, version, path) under "upstream" in ${manifestFile}`);
-    return [{ kind: kindName(k), file, sha256: sha256(readFileSync(found)) }];
+    const content = converted.get(file) ?? readFileSync(join(from, file));
+    contents.set(file, content);
+    return [{ kind: kindName(k), file, sha256: sha256(content) }];
   });
   if (problems.length) throw new Error(problems.join("\n"));
-  replaceFiles(from, out, schemas.map((s) => s.file), ["sources.json", "README.md"]);
+  replaceFiles(out, contents, ["sources.json", "README.md"]);
   writeJson(join(out, "sources.json"), { ...manifest, schemas });
   return `${schemas.length} schemas (${schemas.map((s) => s.kind).join(", ")}) from ${from} into ${out}`;
 }
@@ -69,14 +73,16 @@ function vendorPssFixtures(from: string, out: string): string {
   const manifest = readJson<FixtureManifest>(manifestFile);
   const files = fg.sync(`{baseline,restricted}/${manifest.version}/{pass,fail}/*.yaml`, { cwd: from }).sort();
   if (files.length === 0) throw new Error(`no fixtures of ${manifest.version} in ${from} (expected <baseline|restricted>/${manifest.version}/<pass|fail>/*.yaml)`);
-  replaceFiles(from, join(out, "testdata"), files, []);
+  replaceFiles(join(out, "testdata"), new Map(files.map((f) => [f, readFileSync(join(from, f))])), []);
   writeJson(join(out, "source.json"), { ...manifest, files: files.length, sha256: treeDigest(join(out, "testdata"), files) });
   return `${files.length} Pod Security fixtures of ${manifest.version} (${manifest.repository} @ ${manifest.commit}) from ${from} into ${out}`;
 }
 
-const usage = `usage: node scripts/vendor.ts <schemas|pss-fixtures> [--from DIR] [--out DIR]
+const usage = `usage: node scripts/vendor.ts <schemas|pss-fixtures> [--from DIR] [--out DIR] [--crd FILE]...
   schemas        strict schemas of the kinds the layer renders, from DIR (laid out like kubeconform's
-                 schema locations; default ../shared/schemas) into schemas/
+                 schema locations; default ../shared/schemas) into schemas/; each --crd FILE is an
+                 upstream CustomResourceDefinition manifest, converted to its strict schemas, which
+                 take precedence over DIR's
   pss-fixtures   Pod Security Admission fixtures, from DIR (pod-security-admission's test/testdata;
                  default ../shared/pss-fixtures/testdata) into test/fixtures/pod-security-admission/`;
 
@@ -84,7 +90,7 @@ function main(argv: string[]): number {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { from: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: { from: { type: "string" }, out: { type: "string" }, crd: { type: "string", multiple: true, default: [] }, help: { type: "boolean", short: "h" } },
   });
   const [what] = positionals;
   if (values.help || (what !== "schemas" && what !== "pss-fixtures")) {
@@ -101,7 +107,8 @@ function main(argv: string[]): number {
     return 1;
   }
   try {
-    console.log(`vendor ${what}: ${what === "schemas" ? vendorSchemas(from, out) : vendorPssFixtures(from, out)}`);
+    const crds = values.crd.map((f) => resolve(f));
+    console.log(`vendor ${what}: ${what === "schemas" ? vendorSchemas(from, out, crds) : vendorPssFixtures(from, out)}`);
     return 0;
   } catch (err) {
     console.error(`vendor ${what}: ${(err as Error).message}`);

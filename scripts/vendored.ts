@@ -42,6 +42,53 @@ export function treeDigest(dir: string, files: readonly string[]): string {
   return hash.digest("hex");
 }
 
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/**
+ * A CRD's openAPIV3Schema made strict, the way the strict CRD schemas of kubeconform's layout are:
+ * `additionalProperties: false` on every object that lists its properties, except objects marked
+ * `x-kubernetes-preserve-unknown-fields` and the branches of oneOf/anyOf/allOf/not (closing a
+ * branch would reject the fields the other branches allow).
+ */
+export function strictSchema(schema: Json, inBranch = false): Json {
+  if (Array.isArray(schema)) return schema.map((s) => strictSchema(s, inBranch));
+  if (schema === null || typeof schema !== "object") return schema;
+  const out: { [key: string]: Json } = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === "properties" && value && typeof value === "object" && !Array.isArray(value)) {
+      out[key] = Object.fromEntries(Object.entries(value).map(([name, s]) => [name, strictSchema(s)]));
+    } else if (["oneOf", "anyOf", "allOf", "not"].includes(key)) {
+      out[key] = strictSchema(value, true);
+    } else if (key === "items" || key === "additionalProperties") {
+      out[key] = strictSchema(value);
+    } else {
+      out[key] = value;
+    }
+  }
+  if (schema.properties && !inBranch && !schema["x-kubernetes-preserve-unknown-fields"] && out.additionalProperties === undefined) {
+    out.additionalProperties = false;
+  }
+  return out;
+}
+
+/** The strict schema files (kubeconform's CRD layout, relative paths) of every served version of the CRDs in a YAML stream. */
+export function crdSchemaFiles(yamlText: string, origin: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const doc of parseAllDocuments(yamlText)) {
+    if (!("errors" in doc)) continue;
+    if (doc.errors.length) throw new Error(`${origin} is not valid YAML: ${doc.errors[0]?.message}`);
+    const crd = doc.toJS() as { kind?: string; spec?: { group: string; names: { kind: string }; versions?: { name: string; served?: boolean; schema?: { openAPIV3Schema?: Json } }[] } } | null;
+    if (crd?.kind !== "CustomResourceDefinition" || !crd.spec) continue;
+    for (const version of crd.spec.versions ?? []) {
+      const schema = version.schema?.openAPIV3Schema;
+      if (!version.served || !schema) continue;
+      files.set(`crds-strict/${crd.spec.group}/${crd.spec.names.kind.toLowerCase()}_${version.name}.json`, `${JSON.stringify(strictSchema(schema), null, 2)}\n`);
+    }
+  }
+  if (files.size === 0) throw new Error(`${origin} holds no CustomResourceDefinition with a served version and a schema`);
+  return files;
+}
+
 // The kinds the layer renders, derived from the generator itself: every object kind in the files
 // `npm run generate` writes, plus every kubernetes-models kind whose class the generator builds
 // objects with (a kind a config change can bring in, e.g. a PodDisruptionBudget).

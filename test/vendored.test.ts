@@ -9,7 +9,7 @@ import fg from "fast-glob";
 import { afterAll, describe, expect, it } from "vitest";
 import { common } from "../generator/config/common.ts";
 import { projectSchemaDir } from "../policies/schemas.ts";
-import { type FixtureManifest, kindName, layerKinds, pssFixtureDir, type SchemaManifest, sha256, treeDigest } from "../scripts/vendored.ts";
+import { crdSchemaFiles, type FixtureManifest, kindName, layerKinds, pssFixtureDir, type SchemaManifest, sha256, treeDigest } from "../scripts/vendored.ts";
 import { readTree, removeTempDirs, repoRoot, tempDir } from "./support/repo.ts";
 
 afterAll(removeTempDirs);
@@ -61,6 +61,59 @@ describe("the vendored schemas", () => {
     const run = vendor(["schemas", "--from", upstream, "--out", tempDir("vendored-partial")]);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("no schema for argoproj.io/v1alpha1 Application in");
+  });
+});
+
+/** A CustomResourceDefinition manifest as upstream ships one (YAML), with the given schema per version. */
+const crd = (kind: string, versions: { name: string; served: boolean; schema: object }[]) =>
+  JSON.stringify({
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${kind.toLowerCase()}s.argoproj.io` },
+    spec: { group: "argoproj.io", names: { kind }, versions: versions.map((v) => ({ name: v.name, served: v.served, storage: v.served, schema: { openAPIV3Schema: v.schema } })) },
+  });
+
+describe("strict schemas converted from upstream CRD manifests", () => {
+  const schema = {
+    type: "object",
+    properties: {
+      spec: {
+        type: "object",
+        properties: {
+          source: { type: "object", properties: { repoURL: { type: "string" } } },
+          values: { type: "object", "x-kubernetes-preserve-unknown-fields": true, properties: { known: { type: "string" } } },
+          labels: { type: "object", additionalProperties: { type: "object", properties: { v: { type: "string" } } } },
+          target: { oneOf: [{ properties: { name: { type: "string" } } }, { properties: { server: { type: "string" } } }] },
+        },
+      },
+    },
+  };
+
+  it("close every object that lists its properties, except preserved ones and oneOf/anyOf/allOf/not branches; served versions only", () => {
+    const files = crdSchemaFiles(crd("Widget", [{ name: "v1", served: true, schema }, { name: "v0", served: false, schema }]), "widget-crd.yaml");
+    expect([...files.keys()]).toEqual(["crds-strict/argoproj.io/widget_v1.json"]);
+    const strict = JSON.parse(files.get("crds-strict/argoproj.io/widget_v1.json")!);
+    expect(strict.additionalProperties).toBe(false);
+    expect(strict.properties.spec.additionalProperties).toBe(false);
+    expect(strict.properties.spec.properties.source.additionalProperties).toBe(false);
+    expect(strict.properties.spec.properties.values.additionalProperties).toBeUndefined();
+    expect(strict.properties.spec.properties.labels.additionalProperties).toEqual({ type: "object", properties: { v: { type: "string" } }, additionalProperties: false });
+    expect(strict.properties.spec.properties.target.oneOf).toEqual(schema.properties.spec.properties.target.oneOf);
+  });
+
+  it("are what the script vendors, taking precedence over the source folder", () => {
+    const upstream = tempDir("upstream-no-crds");
+    cpSync(projectSchemaDir, upstream, { recursive: true, filter: (f) => !f.includes("crds-strict") });
+    const manifests = tempDir("crd-manifests");
+    for (const kind of ["Application", "AppProject"]) writeFileSync(join(manifests, `${kind}.yaml`), crd(kind, [{ name: "v1alpha1", served: true, schema }]));
+    const out = tempDir("vendored-from-crds");
+    const run = vendor(["schemas", "--from", upstream, "--out", out, "--crd", join(manifests, "Application.yaml"), "--crd", join(manifests, "AppProject.yaml")]);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    const converted = readFileSync(join(out, "crds-strict/argoproj.io/application_v1alpha1.json"), "utf8");
+    expect(converted).toBe(crdSchemaFiles(crd("Application", [{ name: "v1alpha1", served: true, schema }]), "x").get("crds-strict/argoproj.io/application_v1alpha1.json"));
+    const manifest = JSON.parse(readFileSync(join(out, "sources.json"), "utf8")) as SchemaManifest;
+    expect(manifest.schemas.find((s) => s.kind === "argoproj.io/v1alpha1 Application")?.sha256).toBe(sha256(converted));
   });
 });
 
