@@ -23,7 +23,7 @@ const usage = `usage: node generator/cli.ts <generate|check> [--root DIR] [--ver
 function unsafeRoot(root: string): string | undefined {
   if (!existsSync(root) || !statSync(root).isDirectory()) return `${root} is not a folder`;
   if (isProjectRoot(root)) return undefined;
-  const foreign = readdirSync(root).filter((entry) => !ownedTopLevel.includes(entry) && entry !== lockFileName);
+  const foreign = readdirSync(root).filter((entry) => !ownedTopLevel.includes(entry) && !entry.startsWith(lockFileName));
   if (foreign.length === 0) return undefined;
   return `${root} is neither the ${projectName} project nor a folder of generated files only (it holds ${foreign
     .slice(0, 3)
