@@ -4,9 +4,17 @@
 // (`additionalProperties: false`), so an unknown field is an error. A kind no location covers is
 // reported as an error too, never passed silently.
 import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
+import { projectRootOf } from "../generator/lib/project.ts";
 import { fieldPath } from "../generator/lib/validation.ts";
+
+/**
+ * The strict schemas the project carries (schemas/, written by `npm run vendor-schemas`): exactly
+ * the kinds the layer renders, so validation needs neither the network nor anything beside the clone.
+ */
+export const projectSchemaDir = join(projectRootOf(import.meta.url), "schemas");
 
 /** kubeconform's own defaults: the Kubernetes schemas and the community CRD catalog. */
 export const defaultSchemaLocations = [
@@ -95,9 +103,16 @@ export class SchemaValidator {
 
   async #load(location: string): Promise<unknown | undefined> {
     if (/^https?:\/\//.test(location)) {
-      const response = await fetch(location);
+      const offline = "without --schema-location, validate reads the project's own schemas (schemas/) and needs no network";
+      let response: Response;
+      try {
+        response = await fetch(location);
+      } catch (err) {
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        throw new Error(`could not fetch ${location} (${cause?.code ?? cause?.message ?? (err as Error).message}); ${offline}`);
+      }
       if (response.status === 404) return undefined;
-      if (!response.ok) throw new Error(`${location}: HTTP ${response.status}`);
+      if (!response.ok) throw new Error(`could not fetch ${location}: HTTP ${response.status}; ${offline}`);
       return response.json();
     }
     return existsSync(location) ? JSON.parse(readFileSync(location, "utf8")) : undefined;

@@ -36,7 +36,10 @@ const imports: Import[] = project.getSourceFiles().flatMap((file) => {
 
 // Stages in data-flow order. A file may import its own stage and earlier ones, never a later one.
 const stages = ["config", "lib", "components", "delivery", "layout", "argocd", "docs", "emit", "pipeline.ts", "main.ts", "cli.ts"];
+// The entry's plain-JavaScript preflight (Node version, installed dependencies) runs before anything.
+const preflight = "../scripts/preflight.mjs";
 const stageOf = (path: string) => {
+  if (path === preflight) return -1;
   if (path.startsWith("../")) return stages.length; // outside the generator
   const i = stages.indexOf(path.split("/")[0]!);
   if (i === -1) throw new Error(`generator/${path} is in no known stage; add its folder to the stage order`);

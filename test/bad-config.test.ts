@@ -1,6 +1,6 @@
 // Bad config fails with a message naming environment, component, object and field, and the CLI
 // then writes nothing at all.
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
@@ -19,6 +19,7 @@ import { withSyncWaves } from "../generator/delivery/waves.ts";
 import { initJob } from "../generator/lib/objects.ts";
 import { buildOutput } from "../generator/pipeline.ts";
 import { stagingWith } from "./support/config.ts";
+import { copyProject } from "./support/repo.ts";
 
 function failure(run: () => unknown): string[] {
   try {
@@ -161,10 +162,7 @@ describe("The CLI writes nothing when config is bad", () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   it("exits 1, names the problem, and leaves every generated file as it was", () => {
-    const repo = join(import.meta.dirname, "..");
-    for (const dir of ["generator", "base", "overlays", "docs"]) cpSync(join(repo, dir), join(work, dir), { recursive: true });
-    cpSync(join(repo, "package.json"), join(work, "package.json"));
-    symlinkSync(join(repo, "node_modules"), join(work, "node_modules"));
+    copyProject(work);
     const stagingFile = join(work, "generator/config/staging.ts");
     const source = readFileSync(stagingFile, "utf8");
     // An edit that is wrong in one place, plus one that is fine and would change files if written.

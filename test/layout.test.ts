@@ -173,7 +173,8 @@ const production: Environment = {
   ...staging,
   name: "production",
   common: { ...staging.common, images: { ...staging.common.images, redis: "redis:7.4-alpine" } },
-  redis: { ...staging.redis, maxmemory: "1gb" },
+  // More Redis data memory needs a higher limit: maxmemory may use at most half of it.
+  redis: { ...staging.redis, maxmemory: "1gb", resources: { ...staging.redis.resources, limits: { ...staging.redis.resources.limits, memory: "2Gi" } } },
   kafka: { ...staging.kafka, storage: "50Gi" },
   typesense: { ...staging.typesense, replicas: 3 },
 };

@@ -1,15 +1,16 @@
 // The pod-security rules agree with upstream pod-security-admission: its fixtures for the newest
 // policy version (testdata/{baseline,restricted}/v1.37/{pass,fail}) are judged as upstream judges
-// them. The fixtures live outside the repository (../shared/pss-fixtures, or $NX_PSS_FIXTURES);
-// without them this test fails rather than passing on nothing.
+// them. The fixtures are upstream's files, pinned in the project (test/fixtures/pod-security-admission,
+// written by `npm run vendor-pss-fixtures`); without them this test fails rather than passing on nothing.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { runPolicies, type Manifest, type Rule } from "../policies/engine.ts";
+import { pssFixtureDir } from "../scripts/vendored.ts";
 import { baselineRuleIds, podSecurityRules, pssCheckRule, restrictedRuleIds } from "../policies/rules/pod-security.ts";
 
-const fixtureRoot = process.env.NX_PSS_FIXTURES ?? resolve(import.meta.dirname, "..", "../shared/pss-fixtures/testdata");
+const fixtureRoot = join(pssFixtureDir, "testdata");
 const version = "v1.37";
 
 interface Fixture {
@@ -108,7 +109,7 @@ describe("pod-security rules", () => {
 
 describe(`upstream pod-security-admission fixtures (${version})`, () => {
   it("are all there, as counted in their README", () => {
-    expect(existsSync(fixtureRoot), `PSS fixtures not found at ${fixtureRoot}: set NX_PSS_FIXTURES to the testdata folder`).toBe(true);
+    expect(existsSync(fixtureRoot), `PSS fixtures not found at ${fixtureRoot}: run \`npm run vendor-pss-fixtures\``).toBe(true);
     expect(Object.fromEntries(Object.entries(sets).map(([set, list]) => [set, list.length]))).toEqual({
       "baseline pass": 15,
       "baseline fail": 34,

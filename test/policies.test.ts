@@ -22,6 +22,7 @@ const goodContainer = {
   image: "redis:7-alpine",
   securityContext: restricted,
   resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "128Mi" } },
+  ports: [{ name: "redis", containerPort: 6379 }],
   readinessProbe: { tcpSocket: { port: 6379 } },
   livenessProbe: { tcpSocket: { port: 6379 } },
 };
@@ -131,7 +132,7 @@ describe.each(environmentOverlays(repo))("the real %s", (overlay) => {
 
   it("is checked by rules of every family", () => {
     expect(new Set(rules.map((r) => familyOf(r.id)))).toEqual(
-      new Set(["pod-security", "workload", "jobs", "network", "secrets", "storage", "labels"]),
+      new Set(["pod-security", "api", "workload", "references", "jobs", "network", "secrets", "storage", "labels"]),
     );
     expect(sources.length).toBeGreaterThan(40);
   });

@@ -3,11 +3,11 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { pssFixtureDir } from "../scripts/vendored.ts";
 import { copyGeneratedTree, removeTempDirs, runCli, tempDir } from "./support/repo.ts";
 
 afterAll(removeTempDirs);
 
-const repo = join(import.meta.dirname, "..");
 const policy = (args: string[], root?: string) => runCli(["policy", ...(root ? ["--root", root] : []), ...args], { entry: "policies/cli.ts" });
 
 function edit(root: string, file: string, from: string, to: string): void {
@@ -23,14 +23,15 @@ function dropFromBase(root: string, namespace: string, file: string): void {
   edit(root, `base/${namespace}/kustomization.yaml`, `- ${file}\n`, "");
 }
 
-const fixtures = process.env.NX_PSS_FIXTURES ?? join(repo, "../shared/pss-fixtures/testdata");
+const fixtures = join(pssFixtureDir, "testdata");
 
 describe("npm run policy", () => {
   it("passes on every committed overlay", () => {
     const run = policy([]);
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/policy: 0 error\(s\), 0 warning\(s\), 0 excepted; \d+ objects, \d+ rules/);
+    expect(run.stdout).toMatch(/policy: 0 error\(s\), 0 warning\(s\), 1 excepted; \d+ objects, \d+ rules/);
+    expect(run.stdout).toContain("excepted references/statefulset-service  StatefulSet nx-search/nx-typesense: The design document makes");
   });
 
   it("fails on a privileged container, naming the object, the file, the rule and the fix", () => {
@@ -50,6 +51,23 @@ describe("npm run policy", () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("workload/image-pinned  StatefulSet nx-search/nx-typesense");
     expect(run.stderr).toContain("fix: pin the image to a release tag");
+  });
+
+  it.each([
+    ["a literal password in a ConfigMap", "base/nx-persistent/nx-pgbouncer-config-configmap.yaml", "    pool_mode = transaction\n", "    pool_mode = transaction\n    auth_password = hunter2\n",
+      "secrets/literal-in-text  ConfigMap nx-persistent/nx-pgbouncer-config", 'data["pgbouncer.ini"]: auth_password is given a literal value (line 11)'],
+    ["a probe on a port the container does not declare", "base/nx-search/nx-typesense-statefulset.yaml", "            port: http\n", "            port: api\n",
+      "references/probe-port-declared  StatefulSet nx-search/nx-typesense", "spec.template.spec.containers[0].livenessProbe.httpGet.port: container typesense probes port api, which it does not declare (ports: http)"],
+    ["a Service port listed twice", "base/nx-search/nx-typesense-service.yaml", "  - name: http\n", "  - name: http2\n    port: 8108\n    targetPort: http\n  - name: http\n",
+      "api/service-ports-unique  Service nx-search/nx-typesense", "spec.ports[1]: port 8108/TCP is listed again (first at spec.ports[0])"],
+  ])("fails on %s, naming the object, the field and the fix", (_what, file, from, to, object, field) => {
+    const root = copyGeneratedTree();
+    edit(root, file, from, to);
+    const run = policy([], root);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`${object}  ${file} (built from overlays/staging, environment staging)`);
+    expect(run.stderr).toContain(field);
+    expect(run.stderr).not.toContain("hunter2");
   });
 
   it("fails on a Secret with data, given as a file", () => {

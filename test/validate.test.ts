@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { copyGeneratedTree, removeTempDirs, runCli, tempDir } from "./support/repo.ts";
 import { schemaLocations } from "./support/schemas.ts";
+import { freePort } from "./support/servers.ts";
 
 afterAll(removeTempDirs);
 
@@ -34,6 +35,18 @@ describe("npm run validate", () => {
     expect(run.stderr).toContain("run `npm run generate`");
   });
 
+  it("rejects what the API server refuses beyond the schemas: a request above its limit", () => {
+    const root = copyGeneratedTree();
+    const file = join(root, "base/nx-broker/nx-redis-statefulset.yaml");
+    writeFileSync(file, readFileSync(file, "utf8").replace("            cpu: 100m\n", "            cpu: 1500m\n"));
+    const run = validate(["overlays/staging/nx-broker"], root);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("StatefulSet nx-broker/nx-redis in base/nx-broker/nx-redis-statefulset.yaml");
+    expect(run.stderr).toContain(
+      'spec.template.spec.containers[0].resources.requests.cpu: container redis requests 1500m cpu, more than its limit 1 (api/requests-within-limits; fix: lower the request or raise the limit',
+    );
+  });
+
   it("rejects a wrong type deep inside a pod template", () => {
     const root = copyGeneratedTree();
     const file = join(root, "base/nx-search/nx-typesense-statefulset.yaml");
@@ -53,6 +66,24 @@ describe("npm run validate", () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("Widget nx-search/w");
     expect(run.stderr).toContain("no schema for example.com/v1 Widget");
+  });
+
+  it("reads the project's own schemas when given no location, with no network and nothing beside the clone", () => {
+    const run = runCli(["validate", "overlays/staging/nx-search", "argocd/staging/apps"], { entry: "policies/cli.ts", env: { NX_SCHEMA_DIR: undefined } });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("schemas from the project (schemas/)");
+  });
+
+  it("names the URL it could not fetch, and how to do without the network", async () => {
+    // A loopback port nothing listens on: the fetch fails at once, as it does offline.
+    const port = await freePort();
+    const location = `http://127.0.0.1:${port}/{{ .ResourceKind }}{{ .KindSuffix }}.json`;
+    const run = runCli(["validate", "--schema-location", location, "overlays/staging/nx-search"], { entry: "policies/cli.ts" });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(`could not fetch http://127.0.0.1:${port}/`);
+    expect(run.stderr).toContain("without --schema-location, validate reads the project's own schemas (schemas/) and needs no network");
+    expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
   it("takes schema locations as options, like kubeconform's -schema-location", () => {

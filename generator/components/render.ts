@@ -1,5 +1,6 @@
 // Stage 2 of the pipeline: runs every component over one environment's config and checks the
 // typed objects they return. Either every object is valid or nothing leaves this stage.
+import { configProblems } from "./config-checks.ts";
 import { type Component, components } from "./index.ts";
 import type { Environment } from "../config/types.ts";
 import { GenerationFailed, InvalidConfig, objectId, type Problem } from "../lib/errors.ts";
@@ -22,9 +23,12 @@ export function renderEnvironment(
   env: Environment,
   registry: Readonly<Record<string, Component>> = components,
 ): RenderedEnvironment {
-  const problems: Problem[] = [];
+  // Config is checked first; a component whose config is wrong is not built.
+  const problems: Problem[] = configProblems(env).map((p) => ({ environment: env.name, ...p }));
+  const unbuildable = new Set(problems.map((p) => p.component));
   const objects: RenderedObject[] = [];
   for (const [component, build] of Object.entries(registry)) {
+    if (unbuildable.has(component)) continue;
     try {
       for (const object of build(env)) objects.push({ component, object });
     } catch (err) {

@@ -102,10 +102,13 @@ export interface PostgresConfig {
   };
 }
 
+/** PgBouncer's pool_mode values (pgbouncer src/loader.c: pool_mode_map). */
+export const poolModes = ["session", "transaction", "statement"] as const;
+
 export interface PgBouncerConfig {
   readonly replicas: number;
   readonly resources: ContainerResources;
-  readonly poolMode: "session" | "transaction" | "statement";
+  readonly poolMode: (typeof poolModes)[number];
   readonly maxClientConn: number;
   readonly defaultPoolSize: number;
   readonly minPoolSize: number;
@@ -121,13 +124,26 @@ export interface PgBouncerConfig {
   readonly adminUser: string;
 }
 
+/** Redis 7's maxmemory-policy values (redis src/config.c: maxmemory_policy_enum). */
+export const maxmemoryPolicies = [
+  "volatile-lru",
+  "volatile-lfu",
+  "volatile-random",
+  "volatile-ttl",
+  "allkeys-lru",
+  "allkeys-lfu",
+  "allkeys-random",
+  "noeviction",
+] as const;
+
 export interface RedisConfig {
   /** Cluster masters; every pod is a master (no replicas in staging). */
   readonly masters: number;
   readonly resources: ContainerResources;
   readonly storage: Quantity;
+  /** Redis memory units (`256mb`, `1gb`); at most half the container's memory limit. */
   readonly maxmemory: string;
-  readonly maxmemoryPolicy: string;
+  readonly maxmemoryPolicy: (typeof maxmemoryPolicies)[number];
   readonly clusterNodeTimeoutMs: number;
 }
 
@@ -183,6 +199,8 @@ export interface DebeziumConfig {
   readonly schemas: readonly string[];
 }
 
+export const syncModes = ["automated", "manual"] as const;
+
 export interface Environment {
   readonly name: string;
   readonly common: Common;
@@ -190,7 +208,7 @@ export interface Environment {
    * `automated`: Argo CD syncs every commit, prunes what Git removed (except stateful objects)
    * and reverts changes made in the cluster. `manual`: an operator starts every sync.
    */
-  readonly sync: "automated" | "manual";
+  readonly sync: (typeof syncModes)[number];
   /**
    * Revision of each Secret, by name (absent: 0). Raise a Secret's revision after rotating it in
    * the cluster: the pods that read it at start restart and the Jobs that apply it run again, and

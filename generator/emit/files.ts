@@ -1,5 +1,5 @@
-// Stage 5: the files the generator owns, written all at once or not at all, and compared
-// against what is committed for the drift check.
+// Stage 5: the files the generator owns, written and removed all at once or not at all, and
+// compared against what is committed for the drift check.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import fg from "fast-glob";
@@ -11,6 +11,9 @@ export interface OutputFile {
 
 /** Folders and files that belong to the generator: anything else found there is stale. */
 export const ownedPatterns = ["base/**", "overlays/**", "argocd/**", "docs/network.md", "docs/secrets.md"];
+
+/** The top-level entries the owned paths live in (`base`, `overlays`, `argocd`, `docs`). */
+export const ownedTopLevel = [...new Set(ownedPatterns.map((p) => p.split("/")[0]!))];
 
 export function ownedFiles(root: string): string[] {
   return fg.sync(ownedPatterns, { cwd: root, dot: true, onlyFiles: true }).sort();
@@ -37,30 +40,73 @@ export function diffTree(root: string, files: readonly OutputFile[]): FileChange
   };
 }
 
+/** A write or removal failed and every step before it was undone: the tree is as it was. */
+export class TreeUnchanged extends Error {
+  /** The file the failed step was about, relative to the root. */
+  readonly path: string;
+  readonly code: string | undefined;
+  constructor(path: string, doing: string, cause: unknown) {
+    const code = (cause as { code?: string }).code;
+    const denied = code === "EACCES" || code === "EPERM" || code === "EROFS";
+    super(`${denied ? "permission denied: " : ""}could not ${doing} ${path} (${code ?? (cause as Error).message}); nothing was changed`, { cause });
+    this.path = path;
+    this.code = code;
+  }
+}
+
+// Suffixes of the files a run keeps beside their targets until it is done, unique to the run; a
+// run that was killed leaves them in owned folders, so the next run removes them as stale.
+const staging = `.generating-${process.pid}`;
+const backup = `.replaced-${process.pid}`;
+
 /**
- * Writes every changed file and removes stale ones. New content is first staged next to its
- * target; only when every file is staged are they renamed into place, so a failure (disk full,
- * permissions) leaves the tree as it was.
+ * Writes every changed file and removes stale ones, as one step: new content is first staged next
+ * to its target; then every target that is replaced or removed is moved aside and the staged
+ * files are renamed into place. If any step fails, the steps already done are undone in reverse
+ * and TreeUnchanged is thrown; only once all succeeded are the moved-aside files deleted.
  */
 export function writeTree(root: string, files: readonly OutputFile[]): FileChanges {
   const { changed, written, unchanged, removed } = diffTree(root, files);
-  const staged: string[] = [];
-  try {
-    for (const f of changed) {
-      const target = join(root, f.path);
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(`${target}.generating`, f.content);
-      staged.push(target);
+  const undo: (() => void)[] = [];
+  const step = (path: string, doing: string, run: () => void, revert: () => void) => {
+    try {
+      run();
+    } catch (err) {
+      const unrestored = undo.reverse().flatMap((revertStep) => {
+        try {
+          revertStep();
+          return [];
+        } catch (failed) {
+          return [(failed as Error).message];
+        }
+      });
+      if (unrestored.length > 0) {
+        throw new Error(`could not ${doing} ${path} (${(err as Error).message}), and undoing the steps before it failed too: ${unrestored.join("; ")}`);
+      }
+      throw new TreeUnchanged(path, doing, err);
     }
-  } catch (err) {
-    for (const target of staged) rmSync(`${target}.generating`, { force: true });
-    throw err;
+    undo.push(revert);
+  };
+  const full = (path: string) => join(root, path);
+  for (const f of changed) {
+    let created: string | undefined;
+    step(f.path, "create the folder of", () => (created = mkdirSync(dirname(full(f.path)), { recursive: true })), () => {
+      if (created) rmSync(created, { recursive: true, force: true });
+    });
+    step(f.path, "write", () => writeFileSync(full(f.path) + staging, f.content), () => rmSync(full(f.path) + staging, { force: true }));
   }
-  for (const target of staged) renameSync(`${target}.generating`, target);
+  for (const f of changed) {
+    if (existsSync(full(f.path))) {
+      step(f.path, "replace", () => renameSync(full(f.path), full(f.path) + backup), () => renameSync(full(f.path) + backup, full(f.path)));
+    }
+    step(f.path, "write", () => renameSync(full(f.path) + staging, full(f.path)), () => renameSync(full(f.path), full(f.path) + staging));
+  }
   for (const path of removed) {
-    rmSync(join(root, path));
-    removeEmptyParents(root, dirname(path));
+    step(path, "remove", () => renameSync(full(path), full(path) + backup), () => renameSync(full(path) + backup, full(path)));
   }
+  // Done: what was moved aside goes, and so does a folder the removals emptied.
+  for (const path of [...written, ...removed]) rmSync(full(path) + backup, { force: true });
+  for (const path of removed) removeEmptyParents(root, dirname(path));
   return { written, unchanged, removed };
 }
 

@@ -1,8 +1,10 @@
 import type { Rule } from "../engine.ts";
+import { apiRules } from "./api.ts";
 import { jobRules } from "./jobs.ts";
 import { labelRules } from "./labels.ts";
 import { networkRules } from "./network.ts";
 import { podSecurityRules, restrictedRuleIds } from "./pod-security.ts";
+import { referenceRules } from "./references.ts";
 import { secretRules } from "./secrets.ts";
 import { storageRules } from "./storage.ts";
 import { workloadRules } from "./workload.ts";
@@ -11,7 +13,9 @@ import { workloadRules } from "./workload.ts";
 export const rules: readonly Rule[] = [
   // The restricted level as upstream runs it: four baseline checks give way to stricter ones.
   ...podSecurityRules.filter((r) => restrictedRuleIds.has(r.id)),
+  ...apiRules,
   ...workloadRules,
+  ...referenceRules,
   ...jobRules,
   ...networkRules,
   ...secretRules,

@@ -1,7 +1,7 @@
 // Shared helpers for the tests: the real kustomize, the real CLI as a child process, and
 // throw-away copies of the generated tree. Nothing here ever writes into the repository.
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,12 +43,25 @@ export function copyGeneratedTree(to: string = tempDir("tree")): string {
   return to;
 }
 
-/** Every file below `dir` as `relative/path -> bytes`, sorted by path. */
+/**
+ * A working copy of the project in `to` (a fresh temp dir by default): the generator, its scripts,
+ * package.json and the generated tree, with node_modules linked to the repository's. The CLI run
+ * from it (`node <copy>/generator/cli.ts`) treats it as its project.
+ */
+export function copyProject(to: string = tempDir("project")): string {
+  for (const entry of ["generator", "scripts", "package.json"]) cpSync(join(repoRoot, entry), join(to, entry), { recursive: true });
+  copyGeneratedTree(to);
+  symlinkSync(join(repoRoot, "node_modules"), join(to, "node_modules"));
+  return to;
+}
+
+/** Every file below `dir` as `relative/path -> bytes`, sorted by path; symbolic links are not followed. */
 export function readTree(dir: string): Map<string, Buffer> {
-  const files = readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)))
-    .sort();
+  const walk = (at: string): string[] =>
+    readdirSync(at, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(at, e.name)) : e.isFile() ? [relative(dir, join(at, e.name))] : [],
+    );
+  const files = walk(dir).sort();
   return new Map(files.map((f) => [f, readFileSync(join(dir, f))]));
 }
 

@@ -1,19 +1,10 @@
-// Where the strict schemas are: $NX_SCHEMA_DIR (CI sets it), else shared/schemas beside the
-// repository, else kubeconform's default locations on the network (the GitHub workflow).
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+// The strict schemas the tests validate against: the project's own (schemas/), so the tests need
+// neither the network nor anything beside the clone.
 import { common } from "../../generator/config/common.ts";
-import { defaultSchemaLocations, localSchemaLocations, SchemaValidator } from "../../policies/schemas.ts";
-
-/** The local schema folder, or undefined when there is none (the network defaults apply). */
-export function localSchemaDir(): string | undefined {
-  const dir = process.env.NX_SCHEMA_DIR ?? resolve(import.meta.dirname, "../../../shared/schemas");
-  return existsSync(join(dir, "kubernetes")) ? dir : undefined;
-}
+import { localSchemaLocations, projectSchemaDir, SchemaValidator } from "../../policies/schemas.ts";
 
 export function schemaLocations(): string[] {
-  const dir = localSchemaDir();
-  return dir ? localSchemaLocations(dir) : defaultSchemaLocations;
+  return localSchemaLocations(projectSchemaDir);
 }
 
 export function strictValidator(): SchemaValidator {

@@ -1,0 +1,2 @@
+// scripts/preflight.mjs exports nothing: importing it runs its checks.
+export {};

@@ -1,0 +1,40 @@
+// Runs before any TypeScript of the project, in plain JavaScript, so that an old Node or a clone
+// without `npm ci` gets a sentence saying what to do instead of a stack trace (an old Node cannot
+// even read a .ts file). npm scripts load it with `node --import ./scripts/preflight.mjs`; the
+// command-line entries import it first too, for direct `node generator/cli.ts` runs.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+
+// Node runs TypeScript without flags from 22.18 (and 23.6) on.
+const [major, minor] = process.versions.node.split(".").map(Number);
+const strips = major > 23 || (major === 23 && minor >= 6) || (major === 22 && minor >= 18);
+
+/** The project's dependencies that are not installed. */
+const missing = Object.keys({ ...manifest.dependencies, ...manifest.devDependencies }).filter(
+  (name) => !existsSync(join(root, "node_modules", name, "package.json")),
+);
+
+function fail(lines) {
+  process.stderr.write(`${lines.join("\n")}\n`);
+  process.exit(1);
+}
+
+if (!strips) {
+  fail([
+    `error: this is Node ${process.version} (${process.execPath}); the project needs Node 22.18 or newer, which runs its TypeScript directly.`,
+    missing.length
+      ? "  Run `npm ci` in the project: it installs the project's own Node 24, which every `npm run ...` then uses."
+      : "  Use `npm run <script>`: npm scripts run on the project's own Node 24 (installed by `npm ci`).",
+    "  Or install Node 24 yourself, e.g. `nvm install` (it reads .nvmrc).",
+  ]);
+}
+if (missing.length) {
+  fail([
+    `error: the project's dependencies are not installed (${missing.slice(0, 3).join(", ")}${missing.length > 3 ? `, and ${missing.length - 3} more` : ""} missing from ${join(root, "node_modules")}).`,
+    `  Run \`npm ci\` in ${root}, then run the command again.`,
+  ]);
+}
