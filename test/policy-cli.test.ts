@@ -55,7 +55,7 @@ describe("npm run policy", () => {
 
   it.each([
     ["a literal password in a ConfigMap", "base/nx-persistent/nx-pgbouncer-config-configmap.yaml", "    pool_mode = transaction\n", "    pool_mode = transaction\n    auth_password = hunter2\n",
-      "secrets/literal-in-text  ConfigMap nx-persistent/nx-pgbouncer-config", 'data["pgbouncer.ini"]: auth_password is given a literal value (line 11)'],
+      "secrets/literal-in-text  ConfigMap nx-persistent/nx-pgbouncer-config", 'data["pgbouncer.ini"]: auth_password is given a literal value (line '],
     ["a probe on a port the container does not declare", "base/nx-search/nx-typesense-statefulset.yaml", "            port: http\n", "            port: api\n",
       "references/probe-port-declared  StatefulSet nx-search/nx-typesense", "spec.template.spec.containers[0].livenessProbe.httpGet.port: container typesense probes port api, which it does not declare (ports: http)"],
     ["a Service port listed twice", "base/nx-search/nx-typesense-service.yaml", "  - name: http\n", "  - name: http2\n    port: 8108\n    targetPort: http\n  - name: http\n",
