@@ -162,7 +162,7 @@ describe("The CLI writes nothing when config is bad", () => {
 
   it("exits 1, names the problem, and leaves every generated file as it was", () => {
     const repo = join(import.meta.dirname, "..");
-    for (const dir of ["generator", "base", "overlays", "docs"]) cpSync(join(repo, dir), join(work, dir), { recursive: true });
+    for (const dir of ["generator", "base", "overlays", "backend", "docs"]) cpSync(join(repo, dir), join(work, dir), { recursive: true });
     cpSync(join(repo, "package.json"), join(work, "package.json"));
     symlinkSync(join(repo, "node_modules"), join(work, "node_modules"));
     const stagingFile = join(work, "generator/config/staging.ts");
@@ -183,6 +183,20 @@ describe("The CLI writes nothing when config is bad", () => {
 });
 
 function snapshotTree(root: string): Record<string, string> {
-  const files = fg.sync(["base/**", "overlays/**", "docs/**"], { cwd: root }).sort();
+  const files = fg.sync(["base/**", "overlays/**", "backend/**", "docs/**"], { cwd: root }).sort();
   return Object.fromEntries(files.map((f) => [f, readFileSync(join(root, f), "utf8")]));
 }
+
+describe("Bad client namespaces are rejected with their location", () => {
+  it("a layer namespace listed as a client's, which would put the backend's settings under the layer's Application", () => {
+    expect(generate(stagingWith({ common: { clientNamespaces: ["nx-backend", "nx-broker"] } }))).toEqual([
+      "staging / backend-settings / ConfigMap nx-broker/nx-data-layer-settings / common.clientNamespaces: nx-broker is one of the layer's namespaces, not a client's",
+    ]);
+  });
+
+  it("no client namespace at all", () => {
+    expect(generate(stagingWith({ common: { clientNamespaces: [] } }))).toEqual([
+      "staging / backend-settings / ConfigMap nx-data-layer-settings / common.clientNamespaces: lists no namespace: the settings would go nowhere",
+    ]);
+  });
+});

@@ -82,9 +82,18 @@ export function backendSettingsConfigMaps(env: Environment): ConfigMap[] {
   const configMaps = env.common.clientNamespaces.map(
     (namespace) => new ConfigMap({ metadata: objectMeta(env, settings, backendSettingsName, namespace), data }),
   );
-  const problems = configMaps.flatMap((cm) =>
-    schemaProblems(cm).map((p) => ({ environment: env.name, component: "backend-settings", object: objectId(cm), ...p })),
-  );
+  const at = { environment: env.name, component: "backend-settings" };
+  const layer = new Set(Object.values(env.common.namespaces));
+  const problems = [
+    ...(configMaps.length === 0
+      ? [{ ...at, object: `ConfigMap ${backendSettingsName}`, field: "common.clientNamespaces", message: "lists no namespace: the settings would go nowhere" }]
+      : []),
+    // In a layer namespace the settings would be the layer's object, synced and pruned by its Application.
+    ...configMaps
+      .filter((cm) => layer.has(cm.metadata?.namespace ?? ""))
+      .map((cm) => ({ ...at, object: objectId(cm), field: "common.clientNamespaces", message: `${cm.metadata?.namespace} is one of the layer's namespaces, not a client's` })),
+    ...configMaps.flatMap((cm) => schemaProblems(cm).map((p) => ({ ...at, object: objectId(cm), ...p }))),
+  ];
   if (problems.length > 0) throw new GenerationFailed(problems);
   return configMaps;
 }
