@@ -102,9 +102,20 @@ function row(owner: PodOwner, pods: number): ResourceRow {
   };
 }
 
+// Kinds known to run no pods and claim no volumes. Any other kind that is not counted below stops
+// the summary, so a new kind (an operator's cluster resource) cannot leave its pods out unnoticed.
+const podless = new Set(["Namespace", "NetworkPolicy", "ConfigMap", "Service", "ServiceAccount", "PodDisruptionBudget"]);
+const counted = new Set(["StatefulSet", "Deployment", "Job"]);
+
 /** Every workload's and init Job's share of an environment, in rendered order. */
 export function resourceSummary(env: RenderedEnvironment): ResourceSummary {
   const owners = env.objects.map(({ object }) => JSON.parse(JSON.stringify(object)) as PodOwner);
+  const unknown = owners.find((o) => !podless.has(o.kind) && !counted.has(o.kind));
+  if (unknown) {
+    throw new Error(
+      `docs/resources.md: ${unknown.kind} ${unknown.metadata?.namespace}/${unknown.metadata?.name} may run pods or claim volumes; count it in generator/docs/resources.ts (or list its kind as podless there)`,
+    );
+  }
   return {
     workloads: owners.filter((o) => o.kind === "StatefulSet" || o.kind === "Deployment").map((o) => row(o, o.spec?.replicas ?? 1)),
     jobs: owners.filter((o) => o.kind === "Job").map((o) => row(o, o.spec?.parallelism ?? 1)),
