@@ -1,10 +1,14 @@
 // The whole generator as one pure function: environments in, file contents out. Nothing here
 // touches disk. config -> components (render) -> delivery (sync waves) -> layout -> argocd -> emit
 import { planArgocd } from "./argocd/applications.ts";
+import { backendSettingsFiles } from "./clients/backend.ts";
 import { withSyncWaves } from "./delivery/waves.ts";
 import { type RenderedEnvironment, renderEnvironment } from "./components/render.ts";
 import type { Environment } from "./config/types.ts";
 import { networkDoc } from "./docs/network.ts";
+import { resourcesDoc } from "./docs/resources.ts";
+import { topologyDoc } from "./docs/topology.ts";
+import { wavesDoc } from "./docs/waves.ts";
 import { secretsDoc } from "./docs/secrets.ts";
 import type { OutputFile } from "./emit/files.ts";
 import { toYaml } from "./emit/yaml.ts";
@@ -32,11 +36,15 @@ export function buildOutput(environments: readonly Environment[]): OutputFile[] 
   if (problems.length > 0) throw new GenerationFailed(problems);
   const layout = planLayout(deployed);
   const argocd = collect(() => planArgocd(environments, layout)).flat();
+  const backend = environments.flatMap((env) => collect(() => backendSettingsFiles(env)).flat());
   if (problems.length > 0) throw new GenerationFailed(problems);
-  const files = [...layout, ...argocd].map((f) => ({ path: f.path, content: toYaml(f.documents, f.notice) }));
+  const files = [...layout, ...argocd, ...backend].map((f) => ({ path: f.path, content: toYaml(f.documents, f.notice) }));
   const docs = [
     { path: "docs/network.md", content: networkDoc(deployed) },
+    { path: "docs/resources.md", content: resourcesDoc(deployed) },
     { path: "docs/secrets.md", content: secretsDoc(deployed) },
+    { path: "docs/topology.md", content: topologyDoc(deployed) },
+    { path: "docs/waves.md", content: wavesDoc(deployed, argocd) },
   ];
   return [...files, ...docs].sort((a, b) =>
     a.path < b.path ? -1 : a.path > b.path ? 1 : 0,

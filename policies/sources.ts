@@ -25,7 +25,7 @@ const isKustomization = (dir: string) =>
 
 /** Generated files that define objects (not kustomizations, not patches), by the object they define. */
 function origins(root: string): Map<string, string> {
-  const files = fg.sync(["base/**/*.yaml", "overlays/**/*.yaml", "argocd/**/*.yaml"], {
+  const files = fg.sync(["base/**/*.yaml", "overlays/**/*.yaml", "argocd/**/*.yaml", "backend/**/*.yaml"], {
     cwd: root,
     ignore: ["**/kustomization.yaml", "**/patches/**"],
   });
@@ -64,10 +64,15 @@ export function environmentOverlays(root: string): string[] {
   return fg.sync("overlays/*/kustomization.yaml", { cwd: root }).map((f) => f.slice(0, -"/kustomization.yaml".length)).sort();
 }
 
-/** Every kustomization Argo CD or a person may build: each overlay, each namespace, each Argo CD folder. */
+/**
+ * Every kustomization Argo CD or a person may build: each overlay, each namespace, each Argo CD
+ * folder, and the backend settings each environment hands the backend's own kustomization.
+ */
 export function allKustomizations(root: string): string[] {
   return fg
-    .sync(["overlays/*/kustomization.yaml", "overlays/*/*/kustomization.yaml", "argocd/*/*/kustomization.yaml"], { cwd: root })
+    .sync(["overlays/*/kustomization.yaml", "overlays/*/*/kustomization.yaml", "argocd/*/*/kustomization.yaml", "backend/*/kustomization.yaml"], {
+      cwd: root,
+    })
     .map((f) => f.slice(0, -"/kustomization.yaml".length))
     .sort();
 }

@@ -35,7 +35,7 @@ const imports: Import[] = project.getSourceFiles().flatMap((file) => {
 });
 
 // Stages in data-flow order. A file may import its own stage and earlier ones, never a later one.
-const stages = ["config", "lib", "components", "delivery", "layout", "argocd", "docs", "emit", "pipeline.ts", "main.ts", "cli.ts"];
+const stages = ["config", "lib", "components", "delivery", "layout", "argocd", "clients", "docs", "emit", "pipeline.ts", "main.ts", "cli.ts"];
 // The entry's plain-JavaScript preflight (Node version, installed dependencies) runs before anything.
 const preflight = "../scripts/preflight.mjs";
 const stageOf = (path: string) => {

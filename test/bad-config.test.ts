@@ -181,6 +181,20 @@ describe("The CLI writes nothing when config is bad", () => {
 });
 
 function snapshotTree(root: string): Record<string, string> {
-  const files = fg.sync(["base/**", "overlays/**", "docs/**"], { cwd: root }).sort();
+  const files = fg.sync(["base/**", "overlays/**", "backend/**", "docs/**"], { cwd: root }).sort();
   return Object.fromEntries(files.map((f) => [f, readFileSync(join(root, f), "utf8")]));
 }
+
+describe("Bad client namespaces are rejected with their location", () => {
+  it("a layer namespace listed as a client's, which would put the backend's settings under the layer's Application", () => {
+    expect(generate(stagingWith({ common: { clientNamespaces: ["nx-backend", "nx-broker"] } }))).toEqual([
+      "staging / backend-settings / ConfigMap nx-broker/nx-data-layer-settings / common.clientNamespaces: nx-broker is one of the layer's namespaces, not a client's",
+    ]);
+  });
+
+  it("no client namespace at all", () => {
+    expect(generate(stagingWith({ common: { clientNamespaces: [] } }))).toEqual([
+      "staging / backend-settings / ConfigMap nx-data-layer-settings / common.clientNamespaces: lists no namespace: the settings would go nowhere",
+    ]);
+  });
+});

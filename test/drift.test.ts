@@ -81,6 +81,19 @@ describe("npm run check", () => {
     expect(result.stderr).toContain("npm run generate");
   });
 
+  it("fails on a hand-edited backend settings file, and on a stray file beside it", () => {
+    const root = copyGeneratedTree();
+    const file = "backend/staging/nx-data-layer-settings.yaml";
+    writeFileSync(join(root, file), readFileSync(join(root, file), "utf8").replace("APP_ENV_POSTGRES_PORT: \"5432\"", "APP_ENV_POSTGRES_PORT: \"6432\""));
+    writeFileSync(join(root, "backend/staging/by-hand.yaml"), "apiVersion: v1\nkind: ConfigMap\n");
+
+    const result = check(root);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`differs: ${file}`);
+    expect(result.stderr).toContain('+   APP_ENV_POSTGRES_PORT: "5432"');
+    expect(result.stderr).toMatch(/stale:\s+backend\/staging\/by-hand\.yaml/);
+  });
+
   it("fails on a hand-edited overlay kustomization", () => {
     const root = copyGeneratedTree();
     const env = subfolders(join(root, "overlays"))[0];

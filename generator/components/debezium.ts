@@ -5,7 +5,7 @@ import { role } from "../lib/labels.ts";
 import { configMap, deployment, initJob, type KubeObject, service } from "../lib/objects.ts";
 import { container, httpProbe, jvmHeapOptions, livenessTiming, plainEnv, readinessTiming, resources, secretEnv } from "../lib/pod.ts";
 import { debeziumNames, kafkaNames, podRoles, ports, postgresNames, serviceHost } from "../lib/topology.ts";
-import { kafkaBrokerAddresses, kafkaSetting } from "./kafka.ts";
+import { kafkaBrokerAddresses, kafkaClientMechanism, kafkaSetting } from "./kafka.ts";
 import { primaryHost } from "./postgres.ts";
 
 const uid = 1001; // the kafka user of the debezium/connect image
@@ -56,7 +56,7 @@ function saslEnv(env: Environment) {
   const jaas = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${env.kafka.clientUser}" password="$(KAFKA_SASL_PASSWORD)";`;
   return ["", "PRODUCER_", "CONSUMER_"].flatMap((prefix) => [
     plainEnv(`CONNECT_${prefix}SECURITY_PROTOCOL`, "SASL_PLAINTEXT"),
-    plainEnv(`CONNECT_${prefix}SASL_MECHANISM`, "SCRAM-SHA-512"),
+    plainEnv(`CONNECT_${prefix}SASL_MECHANISM`, kafkaClientMechanism),
     plainEnv(`CONNECT_${prefix}SASL_JAAS_CONFIG`, jaas),
   ]);
 }

@@ -35,6 +35,9 @@ export function kafkaBrokerAddresses(env: Environment, port: number): string[] {
   );
 }
 
+/** The SASL mechanism of the CLIENT listener, the one every client (backend, Debezium) uses. */
+export const kafkaClientMechanism = "SCRAM-SHA-512";
+
 /** A broker setting from the environment's server.properties, e.g. `default.replication.factor`. */
 export function kafkaSetting(env: Environment, key: string): string | undefined {
   return env.kafka.serverProperties.find(([k]) => k === key)?.[1];
@@ -92,8 +95,8 @@ export function kafkaServerProperties(env: Environment): string {
     `listeners=INTERNAL://:${ports.kafkaInternal},CLIENT://:${ports.kafkaClient},CONTROLLER://:${ports.kafkaController}`,
     "listener.security.protocol.map=INTERNAL:PLAINTEXT,CLIENT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
     "inter.broker.listener.name=INTERNAL",
-    "sasl.enabled.mechanisms=SCRAM-SHA-512",
-    "listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-512",
+    `sasl.enabled.mechanisms=${kafkaClientMechanism}`,
+    `listener.name.client.sasl.enabled.mechanisms=${kafkaClientMechanism}`,
     // The listener's login module, here rather than only in the mounted JAAS file: a JAAS Secret
     // without a KafkaServer section would otherwise keep every broker from starting.
     "listener.name.client.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;",

@@ -4,12 +4,20 @@ import { InvalidConfig } from "../lib/errors.ts";
 import { role } from "../lib/labels.ts";
 import { configMap, deployment, type KubeObject, service } from "../lib/objects.ts";
 import { container, livenessTiming, readinessTiming, resources, secretEnv, tcpProbe } from "../lib/pod.ts";
-import { pgbouncerNames, podRoles, ports, postgresNames } from "../lib/topology.ts";
+import { pgbouncerNames, podRoles, ports, postgresNames, serviceHost } from "../lib/topology.ts";
 import { primaryHost } from "./postgres.ts";
 
 const uid = 70; // the postgres user of the image
 const configDir = "/etc/pgbouncer/config";
 const authDir = "/etc/pgbouncer/auth";
+
+/** Where clients connect for a pooled session: the Service, on PostgreSQL's own port. */
+export function pgbouncerHost(env: Environment): string {
+  return serviceHost(pgbouncerNames.service, env.common.namespaces.persistent, env.common.clusterDomain);
+}
+
+/** The Service port clients use, so they connect as they would to PostgreSQL itself. */
+export const pgbouncerClientPort = ports.postgres;
 
 /**
  * The PgBouncer database a client names to land in `schema`: the database itself for `public`,
@@ -151,7 +159,7 @@ export function pgbouncer(env: Environment): KubeObject[] {
       name: pgbouncerNames.service,
       namespace,
       role: pooler,
-      ports: [{ name: "postgresql", port: ports.postgres, targetPort: "pgbouncer" }],
+      ports: [{ name: "postgresql", port: pgbouncerClientPort, targetPort: "pgbouncer" }],
     }),
     pool,
   ];

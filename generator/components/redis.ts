@@ -16,6 +16,9 @@ import { ordinals, podHost, podRoles, ports, redisNames, serviceHost } from "../
 
 const uid = 999; // the redis user of the official image
 
+/** How clients connect: to a Redis Cluster (cluster-aware clients, no SELECT of a database). */
+export const redisClientMode = "cluster";
+
 /** Pod DNS names of the cluster nodes, the addresses backend services are configured with. */
 export function redisNodeHosts(env: Environment): string[] {
   const ns = env.common.namespaces.broker;

@@ -2,7 +2,7 @@ import type { Environment } from "../config/types.ts";
 import { role } from "../lib/labels.ts";
 import { dataVolume, type KubeObject, service, statefulSet } from "../lib/objects.ts";
 import { container, httpProbe, livenessTiming, readinessTiming, resources, secretEnv } from "../lib/pod.ts";
-import { podRoles, ports, typesenseNames } from "../lib/topology.ts";
+import { podRoles, ports, serviceHost, typesenseNames } from "../lib/topology.ts";
 
 const uid = 1000;
 
@@ -10,6 +10,14 @@ const uid = 1000;
 // (the API serves before the data is loaded). Liveness starts only once it has answered 200, and
 // the load gets up to 30 minutes.
 const startupTiming = { initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 180 };
+
+/** The API's protocol: plain HTTP, since the server is started without `--ssl-certificate`. */
+export const typesenseProtocol = "http";
+
+/** Where clients reach the search API. */
+export function typesenseHost(env: Environment): string {
+  return serviceHost(typesenseNames.service, env.common.namespaces.search, env.common.clusterDomain);
+}
 
 /** Typesense search engine, one node; its index can be rebuilt from PostgreSQL if lost. */
 export function typesense(env: Environment): KubeObject[] {

@@ -1,6 +1,10 @@
 import type { Common } from "./types.ts";
 
-// Images and versions live here and nowhere else.
+// Images and versions live here and nowhere else. Renovate (renovate.json) proposes a bump of
+// every `images` entry (`"<registry>/<name>:<tag>"`, optionally `@sha256:<digest>`) and of every
+// Helm chart pinned on one line in this form (an operator's chart, once an environment runs one):
+//   <key>: { repository: "<https chart repository>", chart: "<chart>", version: "<version>" },
+// and regenerates the YAML in the same pull request (docs/renovate.md).
 export const common: Common = {
   partOf: "nx-data-layer",
   layerVersion: "0.1.0",

@@ -5,22 +5,33 @@
 export type Quantity = string;
 
 export interface ContainerResources {
+  /** What the scheduler reserves for the container. */
   readonly requests: { readonly cpu: Quantity; readonly memory: Quantity };
+  /** What the container may use at most (memory beyond it is an OOM kill). */
   readonly limits: { readonly cpu: Quantity; readonly memory: Quantity };
 }
 
 export interface Images {
+  /** PostgreSQL: the primary, the replicas and the setup Job. */
   readonly postgres: string;
+  /** PgBouncer, and its userlist init container. */
   readonly pgbouncer: string;
+  /** Redis: the cluster nodes and the cluster-create Job. */
   readonly redis: string;
+  /** Kafka: the brokers, their init container and the SCRAM user Job. */
   readonly kafka: string;
+  /** Typesense. */
   readonly typesense: string;
+  /** Kafka Connect with the Debezium connectors, and the connector registration Job. */
   readonly debezium: string;
 }
 
 export interface Namespaces {
+  /** PostgreSQL and PgBouncer. */
   readonly persistent: string;
+  /** Redis and Kafka. */
   readonly broker: string;
+  /** Typesense and Debezium. */
   readonly search: string;
 }
 
@@ -28,6 +39,7 @@ export interface Namespaces {
 export interface Delivery {
   /** The Git repository Argo CD syncs from, and the revision it tracks: set here and nowhere else. */
   readonly source: { readonly repoURL: string; readonly targetRevision: string };
+  /** The namespace Argo CD runs in, where the Applications and AppProjects are created. */
   readonly argocdNamespace: string;
   /** The cluster the layer runs in (Argo CD's own cluster). */
   readonly destinationServer: string;
@@ -56,14 +68,19 @@ export interface Common {
   readonly managedBy: string;
   /** Kubernetes minor version the layer targets, e.g. `1.36`; pins the Pod Security version labels. */
   readonly kubernetesVersion: string;
+  /** The cluster's DNS domain, the end of every Service and pod hostname. */
   readonly clusterDomain: string;
+  /** StorageClass of every volume claim; it must allow volume expansion. */
   readonly storageClassName: string;
   /** Values of the `node.kubernetes.io/pool` node label. */
   readonly nodePools: { readonly stateful: string; readonly jobs: string };
+  /** Every image the layer runs, pinned here and nowhere else (Renovate proposes bumps). */
   readonly images: Images;
+  /** The layer's namespaces, one Argo CD Application each. */
   readonly namespaces: Namespaces;
   /** Namespaces whose pods use the data layer (backend services). */
   readonly clientNamespaces: readonly string[];
+  /** How Argo CD delivers the layer. */
   readonly delivery: Delivery;
   /** Limits of the one-time init Jobs (sized for the JVM command-line tools of Kafka). */
   readonly jobs: {
@@ -77,23 +94,27 @@ export interface Common {
 export type PostgresSettings = readonly (readonly [name: string, value: string])[];
 
 export interface PostgresConfig {
+  /** The application database; PgBouncer offers it, and one database per schema. */
   readonly database: string;
   /**
    * The schemas the services use, created (if missing) by the setup. PgBouncer offers one
    * database per schema other than `public` that lands its clients in it.
    */
   readonly schemas: readonly string[];
+  /** PostgreSQL roles: superuser, application user, streaming replication and Debezium (logical replication). */
   readonly users: {
     readonly superuser: string;
     readonly app: string;
     readonly replication: string;
     readonly debezium: string;
   };
+  /** The primary's container resources, volume size and `-c` server settings. */
   readonly primary: {
     readonly resources: ContainerResources;
     readonly storage: Quantity;
     readonly settings: PostgresSettings;
   };
+  /** The hot standbys streaming from the primary: count, resources, volume size and server settings. */
   readonly replica: {
     readonly replicas: number;
     readonly resources: ContainerResources;
@@ -106,12 +127,19 @@ export interface PostgresConfig {
 export const poolModes = ["session", "transaction", "statement"] as const;
 
 export interface PgBouncerConfig {
+  /** PgBouncer pods; `maxUserConnections` applies to each. */
   readonly replicas: number;
+  /** Resources of the PgBouncer container (and its init container). */
   readonly resources: ContainerResources;
+  /** When a server connection returns to the pool: after each session, transaction or statement. */
   readonly poolMode: (typeof poolModes)[number];
+  /** Client connections one PgBouncer pod accepts. */
   readonly maxClientConn: number;
+  /** Server connections per user and database pool. */
   readonly defaultPoolSize: number;
+  /** Server connections kept open per pool that has clients. */
   readonly minPoolSize: number;
+  /** Extra server connections a pool may open when clients wait. */
   readonly reservePoolSize: number;
   /** Server connections per PgBouncer database (each schema's database is one). */
   readonly maxDbConnections: number;
@@ -139,18 +167,24 @@ export const maxmemoryPolicies = [
 export interface RedisConfig {
   /** Cluster masters; every pod is a master (no replicas in staging). */
   readonly masters: number;
+  /** Resources of each Redis container. */
   readonly resources: ContainerResources;
+  /** Volume size of each node (AOF and nodes.conf). */
   readonly storage: Quantity;
-  /** Redis memory units (`256mb`, `1gb`); at most half the container's memory limit. */
+  /** Redis `maxmemory` (`256mb`, `1gb`): the data set's cap; at most half the container's memory limit. */
   readonly maxmemory: string;
+  /** Redis `maxmemory-policy` (`noeviction`: writes fail rather than keys vanish). */
   readonly maxmemoryPolicy: (typeof maxmemoryPolicies)[number];
+  /** Redis `cluster-node-timeout`: how long a node may not answer before it counts as failing. */
   readonly clusterNodeTimeoutMs: number;
 }
 
 export interface KafkaConfig {
   /** Combined broker+controller nodes. */
   readonly brokers: number;
+  /** Resources of each broker container. */
   readonly resources: ContainerResources;
+  /** Volume size of each broker's log directory. */
   readonly storage: Quantity;
   /** KRaft cluster id (22-character base64 UUID), fixed so every broker formats into one cluster. */
   readonly clusterId: string;
@@ -168,29 +202,38 @@ export interface KafkaConfig {
   readonly toolsHeapFraction: number;
   /** The SCRAM-SHA-512 user the backend services (and Debezium) authenticate as. */
   readonly clientUser: string;
+  /** SCRAM-SHA-512 iterations of the client user's stored credential. */
   readonly scramIterations: number;
   /** Broker settings written into server.properties, in this order. */
   readonly serverProperties: readonly (readonly [key: string, value: string])[];
 }
 
 export interface TypesenseConfig {
+  /** Typesense pods (one node: the index can be rebuilt from PostgreSQL). */
   readonly replicas: number;
+  /** Resources of the Typesense container. */
   readonly resources: ContainerResources;
+  /** Volume size of the search index. */
   readonly storage: Quantity;
 }
 
 export interface DebeziumConfig {
+  /** Kafka Connect worker pods. */
   readonly replicas: number;
+  /** Resources of each Kafka Connect worker container. */
   readonly resources: ContainerResources;
   /**
    * Share of the memory limit given to the Connect worker's JVM heap (-Xms = -Xmx); the rest is
    * metaspace (every connector plugin of the image is loaded), thread stacks and direct buffers.
    */
   readonly heapFraction: number;
+  /** Name of the PostgreSQL source connector registered in Kafka Connect. */
   readonly connectorName: string;
   /** Kafka topic prefix of the change events. */
   readonly topicPrefix: string;
+  /** The logical replication slot the connector reads from, on the primary. */
   readonly slotName: string;
+  /** The publication (created by the PostgreSQL setup) the connector streams. */
   readonly publicationName: string;
   /**
    * The schemas whose tables Debezium streams (a subset of `postgres.schemas`): the only ones
@@ -202,7 +245,9 @@ export interface DebeziumConfig {
 export const syncModes = ["automated", "manual"] as const;
 
 export interface Environment {
+  /** The environment's name: its folders (`overlays/<name>`, `argocd/<name>`, `backend/<name>`) and Application names. */
   readonly name: string;
+  /** What every environment shares (`config/common.ts`). */
   readonly common: Common;
   /**
    * `automated`: Argo CD syncs every commit, prunes what Git removed (except stateful objects)
@@ -215,10 +260,16 @@ export interface Environment {
    * nothing else (see docs/operations.md).
    */
   readonly secretRevisions: Readonly<Record<string, number>>;
+  /** PostgreSQL primary and replicas. */
   readonly postgres: PostgresConfig;
+  /** PgBouncer, the pooler every client connects through. */
   readonly pgbouncer: PgBouncerConfig;
+  /** The Redis Cluster. */
   readonly redis: RedisConfig;
+  /** The Kafka KRaft cluster. */
   readonly kafka: KafkaConfig;
+  /** Typesense. */
   readonly typesense: TypesenseConfig;
+  /** Debezium on Kafka Connect (change data capture from PostgreSQL to Kafka). */
   readonly debezium: DebeziumConfig;
 }

@@ -1,6 +1,8 @@
 // docs/secrets.md: every Secret the layer reads, found in the rendered pods themselves (env
 // secretKeyRefs and secret volumes), so the list cannot drift from what the pods expect; what each
-// key holds comes from lib/topology.ts.
+// key holds comes from lib/topology.ts. The backend services' Secret, which goes with their
+// settings (clients/backend.ts), is listed with them.
+import { backendSecretKeys, backendSecretName, backendSettingsName } from "../clients/backend.ts";
 import type { RenderedEnvironment } from "../components/render.ts";
 import { generatedNotice } from "../lib/generated.ts";
 import { secretRefs } from "../lib/topology.ts";
@@ -40,6 +42,14 @@ function secretUses(env: RenderedEnvironment): SecretUse[] {
       if (volume?.secretName) note(volume.secretName, (volume.items ?? []).map((i) => i.key));
     });
   }
+  for (const namespace of env.environment.common.clientNamespaces) {
+    uses.set(`${namespace}/${backendSecretName}`, {
+      namespace,
+      name: backendSecretName,
+      keys: new Set(backendSecretKeys(env.environment).map((k) => k.key)),
+      readers: new Set([`the backend services, with ConfigMap ${namespace}/${backendSettingsName} (backend/${env.environment.name})`]),
+    });
+  }
   const id = (u: SecretUse) => `${u.namespace}/${u.name}`;
   // Code-point order, not localeCompare: the output must not depend on the machine's locale.
   return [...uses.values()].sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
@@ -47,7 +57,9 @@ function secretUses(env: RenderedEnvironment): SecretUse[] {
 
 const sorted = (s: Set<string>) => [...s].sort();
 
-function holds(name: string, key: string): string {
+function holds(env: RenderedEnvironment, name: string, key: string): string {
+  const copy = name === backendSecretName ? backendSecretKeys(env.environment).find((k) => k.key === key) : undefined;
+  if (copy) return `the value of \`${copy.sameAs.key}\` in \`${copy.sameAs.name}\` (${copy.namespace}): ${copy.sameAs.holds}`;
   return secretRefs.find((r) => r.name === name && r.key === key)?.holds ?? "(undocumented)";
 }
 
@@ -64,7 +76,7 @@ export function secretsDoc(environments: readonly RenderedEnvironment[]): string
     lines.push(`## ${env.environment.name}`, "", "| Namespace | Secret | Key: what it holds | Read by |", "|---|---|---|---|");
     const uses = secretUses(env);
     for (const u of uses) {
-      const keys = sorted(u.keys).map((k) => `\`${k}\`: ${holds(u.name, k)}`).join("<br>");
+      const keys = sorted(u.keys).map((k) => `\`${k}\`: ${holds(env, u.name, k)}`).join("<br>");
       lines.push(`| ${u.namespace} | \`${u.name}\` | ${keys} | ${sorted(u.readers).join("<br>")} |`);
     }
     const shared = [...new Set(uses.map((u) => u.name))].filter((name) => uses.filter((u) => u.name === name).length > 1);

@@ -10,7 +10,17 @@ export interface OutputFile {
 }
 
 /** Folders and files that belong to the generator: anything else found there is stale. */
-export const ownedPatterns = ["base/**", "overlays/**", "argocd/**", "docs/network.md", "docs/secrets.md"];
+export const ownedPatterns = [
+  "base/**",
+  "overlays/**",
+  "argocd/**",
+  "backend/**",
+  "docs/network.md",
+  "docs/resources.md",
+  "docs/secrets.md",
+  "docs/topology.md",
+  "docs/waves.md",
+];
 
 /** The top-level entries the owned paths live in (`base`, `overlays`, `argocd`, `docs`). */
 export const ownedTopLevel = [...new Set(ownedPatterns.map((p) => p.split("/")[0]!))];

@@ -11,8 +11,8 @@ import { kustomize } from "../../policies/kustomize.ts";
 /** Absolute path of the repository (the folder holding generator/ and test/). */
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
 
-/** The top-level folders the generator writes (argocd/ only once it exists). */
-export const generatedFolders = ["base", "overlays", "docs", "argocd"] as const;
+/** The top-level folders the generator writes. */
+export const generatedFolders = ["base", "overlays", "docs", "argocd", "backend"] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Temporary directories

@@ -1,0 +1,194 @@
+// docs/resources.md: what each environment asks of the cluster (pods, CPU and memory requests and
+// limits, volume storage), computed from the rendered objects, as the design document's "Resource
+// Summary" does for staging. The environments' totals stand side by side; the init Jobs, which run
+// once and complete, are counted apart.
+import type { RenderedEnvironment } from "../components/render.ts";
+import { generatedNotice } from "../lib/generated.ts";
+
+interface Resources {
+  requests?: { cpu?: string; memory?: string };
+  limits?: { cpu?: string; memory?: string };
+}
+
+interface Container {
+  name: string;
+  resources?: Resources;
+  restartPolicy?: string;
+}
+
+interface PodOwner {
+  kind: string;
+  metadata?: { name?: string; namespace?: string };
+  spec?: {
+    replicas?: number;
+    parallelism?: number;
+    template?: { spec?: { containers?: Container[]; initContainers?: Container[]; nodeSelector?: Record<string, string> } };
+    volumeClaimTemplates?: { spec?: { resources?: { requests?: { storage?: string } } } }[];
+  };
+}
+
+/** CPU in millicores and memory and storage in bytes; a limit is undefined when a container has none. */
+export interface Amounts {
+  readonly pods: number;
+  readonly cpuRequest: number;
+  readonly cpuLimit: number | undefined;
+  readonly memoryRequest: number;
+  readonly memoryLimit: number | undefined;
+  readonly storage: number;
+}
+
+export interface ResourceRow extends Amounts {
+  /** `StatefulSet nx-persistent/nx-postgresql-primary` */
+  readonly workload: string;
+  readonly nodePool: string;
+}
+
+export interface ResourceSummary {
+  readonly workloads: ResourceRow[];
+  readonly jobs: ResourceRow[];
+}
+
+const binary: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+const decimal: Record<string, number> = { m: 1e-3, "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+
+/** A Kubernetes quantity (`500m`, `1.5`, `1280Mi`, `1G`) in base units (cores, bytes). */
+export function quantity(text: string): number {
+  const match = /^([0-9.]+)([A-Za-z]*)$/.exec(text);
+  const factor = match ? (binary[match[2]!] ?? decimal[match[2]!]) : undefined;
+  if (!match || factor === undefined) throw new Error(`docs/resources.md: ${JSON.stringify(text)} is not a quantity`);
+  return Number(match[1]) * factor;
+}
+
+type Field = "cpu" | "memory";
+type Kind = "requests" | "limits";
+
+/** One container's amount in integer units (millicores, bytes); undefined for a missing limit. */
+function amount(c: Container, kind: Kind, field: Field): number | undefined {
+  const text = c.resources?.[kind]?.[field];
+  if (text === undefined) return kind === "requests" ? 0 : undefined;
+  return Math.round(quantity(text) * (field === "cpu" ? 1000 : 1));
+}
+
+const add = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a + b);
+const max = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : Math.max(a, b));
+
+/**
+ * What one pod reserves, as the scheduler counts it: the larger of the containers' sum and the
+ * largest init container (init containers run one at a time, before the others).
+ */
+function podAmount(owner: PodOwner, kind: Kind, field: Field): number | undefined {
+  const pod = owner.spec?.template?.spec ?? {};
+  const inits = pod.initContainers ?? [];
+  // A sidecar (an init container that keeps running) adds to the sum instead: not counted here.
+  const sidecar = inits.find((c) => c.restartPolicy === "Always");
+  if (sidecar) throw new Error(`docs/resources.md: ${owner.kind} ${owner.metadata?.name} has sidecar ${sidecar.name}, which this summary does not count`);
+  const containers = (pod.containers ?? []).map((c) => amount(c, kind, field)).reduce(add, 0);
+  return inits.map((c) => amount(c, kind, field)).reduce(max, containers);
+}
+
+function row(owner: PodOwner, pods: number): ResourceRow {
+  const times = (n: number | undefined) => (n === undefined ? undefined : n * pods);
+  const claims = owner.spec?.volumeClaimTemplates ?? [];
+  return {
+    // A Job's name ends in a hash of its template, which would change this page with every change.
+    workload: `${owner.kind} ${owner.metadata?.namespace}/${owner.kind === "Job" ? owner.metadata?.name?.replace(/-[0-9a-f]{8}$/, "") : owner.metadata?.name}`,
+    nodePool: owner.spec?.template?.spec?.nodeSelector?.["node.kubernetes.io/pool"] ?? "(any)",
+    pods,
+    cpuRequest: pods * (podAmount(owner, "requests", "cpu") ?? 0),
+    cpuLimit: times(podAmount(owner, "limits", "cpu")),
+    memoryRequest: pods * (podAmount(owner, "requests", "memory") ?? 0),
+    memoryLimit: times(podAmount(owner, "limits", "memory")),
+    storage: pods * claims.reduce((sum, c) => sum + quantity(c.spec?.resources?.requests?.storage ?? "0"), 0),
+  };
+}
+
+// Kinds known to run no pods and claim no volumes. Any other kind that is not counted below stops
+// the summary, so a new kind (an operator's cluster resource) cannot leave its pods out unnoticed.
+const podless = new Set(["Namespace", "NetworkPolicy", "ConfigMap", "Service", "ServiceAccount", "PodDisruptionBudget"]);
+const counted = new Set(["StatefulSet", "Deployment", "Job"]);
+
+/** Every workload's and init Job's share of an environment, in rendered order. */
+export function resourceSummary(env: RenderedEnvironment): ResourceSummary {
+  const owners = env.objects.map(({ object }) => JSON.parse(JSON.stringify(object)) as PodOwner);
+  const unknown = owners.find((o) => !podless.has(o.kind) && !counted.has(o.kind));
+  if (unknown) {
+    throw new Error(
+      `docs/resources.md: ${unknown.kind} ${unknown.metadata?.namespace}/${unknown.metadata?.name} may run pods or claim volumes; count it in generator/docs/resources.ts (or list its kind as podless there)`,
+    );
+  }
+  return {
+    workloads: owners.filter((o) => o.kind === "StatefulSet" || o.kind === "Deployment").map((o) => row(o, o.spec?.replicas ?? 1)),
+    jobs: owners.filter((o) => o.kind === "Job").map((o) => row(o, o.spec?.parallelism ?? 1)),
+  };
+}
+
+export function total(rows: readonly Amounts[]): Amounts {
+  return rows.reduce<Amounts>(
+    (t, r) => ({
+      pods: t.pods + r.pods,
+      cpuRequest: t.cpuRequest + r.cpuRequest,
+      cpuLimit: add(t.cpuLimit, r.cpuLimit),
+      memoryRequest: t.memoryRequest + r.memoryRequest,
+      memoryLimit: add(t.memoryLimit, r.memoryLimit),
+      storage: t.storage + r.storage,
+    }),
+    { pods: 0, cpuRequest: 0, cpuLimit: 0, memoryRequest: 0, memoryLimit: 0, storage: 0 },
+  );
+}
+
+/** `500m`, `1.5`, `13` (cores), as the design document writes CPU. */
+function cpu(millicores: number | undefined): string {
+  if (millicores === undefined) return "no limit";
+  return millicores < 1000 ? `${millicores}m` : String(millicores / 1000);
+}
+
+/** The largest binary unit that shows the amount exactly with at most three decimals: `1.125Gi`, `512Mi`. */
+function bytes(amount: number | undefined): string {
+  if (amount === undefined) return "no limit";
+  if (amount === 0) return "-";
+  for (const unit of ["Ei", "Pi", "Ti", "Gi", "Mi", "Ki"]) {
+    const value = amount / binary[unit]!;
+    if (value >= 1 && Number.isInteger(value * 1000)) return `${value}${unit}`;
+  }
+  return String(amount);
+}
+
+const columns = (a: Amounts) => [String(a.pods), cpu(a.cpuRequest), cpu(a.cpuLimit), bytes(a.memoryRequest), bytes(a.memoryLimit), bytes(a.storage)];
+const tableRow = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
+const header = ["Pods", "CPU req", "CPU lim", "Mem req", "Mem lim", "Storage"];
+
+export function resourcesDoc(environments: readonly RenderedEnvironment[]): string {
+  const summaries = environments.map((env) => ({ name: env.environment.name, ...resourceSummary(env) }));
+  const lines = [
+    `<!-- ${generatedNotice} -->`,
+    "# Resources per environment",
+    "",
+    "What each environment asks of the cluster, computed from the rendered objects: pods, CPU and",
+    "memory requests and limits (a pod counts the larger of its containers' sum and its largest init",
+    "container, as the scheduler does) and the storage of its volume claims. The init Jobs run once",
+    "after a change and then complete; they are counted apart.",
+    "",
+    "## Totals",
+    "",
+    tableRow(["", ...summaries.map((s) => s.name)]),
+    `|---|${summaries.map(() => "---").join("|")}|`,
+  ];
+  const totals = summaries.map((s) => columns(total(s.workloads)));
+  const jobTotals = summaries.map((s) => columns(total(s.jobs)));
+  ["Pods", "CPU requests", "CPU limits", "Memory requests", "Memory limits", "Storage (volume claims)"].forEach((label, i) =>
+    lines.push(tableRow([label, ...totals.map((t) => t[i]!)])),
+  );
+  lines.push(
+    tableRow(["Init Jobs while they run", ...jobTotals.map((t) => `${t[0]} pods: CPU ${t[1]} / ${t[2]}, memory ${t[3]} / ${t[4]}`)]),
+    "",
+  );
+  for (const s of summaries) {
+    lines.push(`## ${s.name}`, "", tableRow(["Workload", "Node pool", ...header]), `|---|---|${header.map(() => "---").join("|")}|`);
+    for (const r of s.workloads) lines.push(tableRow([r.workload, r.nodePool, ...columns(r)]));
+    lines.push(tableRow(["**Total**", "", ...columns(total(s.workloads)).map((c) => `**${c}**`)]), "");
+    lines.push("Init Jobs:", "", tableRow(["Job", "Node pool", ...header]), `|---|---|${header.map(() => "---").join("|")}|`);
+    for (const r of s.jobs) lines.push(tableRow([r.workload, r.nodePool, ...columns(r)]));
+    lines.push(tableRow(["**Total**", "", ...columns(total(s.jobs)).map((c) => `**${c}**`)]), "");
+  }
+  return lines.join("\n");
+}

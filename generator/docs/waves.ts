@@ -1,0 +1,62 @@
+// docs/waves.md: the order in which Argo CD applies each environment, read from the sync-wave
+// annotations the delivery stage put on the objects and the argocd stage put on the Applications.
+import type { RenderedEnvironment } from "../components/render.ts";
+import { syncWaveAnnotation } from "../delivery/waves.ts";
+import type { YamlFile } from "../layout/plan.ts";
+import { generatedNotice } from "../lib/generated.ts";
+
+interface Annotated {
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> };
+  spec?: { source?: { path?: string }; destination?: { namespace?: string } };
+}
+
+const waveOf = (o: Annotated) => Number(o.metadata?.annotations?.[syncWaveAnnotation] ?? 0);
+const byWave = (a: number, b: number) => a - b;
+const tableRow = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
+
+/** `Kind name` lines of the objects, grouped by kind: `NetworkPolicy: a, b`. */
+function listed(objects: readonly Annotated[]): string {
+  const kinds = new Map<string, string[]>();
+  for (const o of objects) kinds.set(o.kind ?? "", [...(kinds.get(o.kind ?? "") ?? []), o.metadata?.name ?? ""]);
+  return [...kinds].map(([kind, names]) => `${kind}: ${names.join(", ")}`).join("<br>");
+}
+
+export function wavesDoc(environments: readonly RenderedEnvironment[], argocd: readonly YamlFile[]): string {
+  const lines = [
+    `<!-- ${generatedNotice} -->`,
+    "# Sync waves",
+    "",
+    "The order in which Argo CD applies each environment. The root Application syncs the child",
+    "Applications in waves, one Application per namespace; each child syncs its namespace's objects in",
+    "waves. A wave starts once every object of the earlier waves is Healthy (a Job once it has",
+    "completed). README.md, \"How a change reaches the cluster\", says why the order is what it is.",
+    "",
+  ];
+  for (const { environment, objects } of environments) {
+    // The root Application is applied from bootstrap/ by an admin; it syncs the children in apps/.
+    const applications = (folder: string) =>
+      argocd
+        .filter((f) => f.path.startsWith(`argocd/${environment.name}/${folder}/`))
+        .flatMap((f) => f.documents as readonly Annotated[])
+        .filter((o) => o.kind === "Application");
+    const root = applications("bootstrap").map((a) => `\`${a.metadata?.name}\``).join(", ");
+    const children = applications("apps");
+    lines.push(`## ${environment.name}`, "", `The root Application ${root} syncs:`, "");
+    lines.push(tableRow(["wave", "Application", "namespace", "path"]), "|---|---|---|---|");
+    for (const app of [...children].sort((a, b) => byWave(waveOf(a), waveOf(b)))) {
+      lines.push(tableRow([`\`${waveOf(app)}\``, `\`${app.metadata?.name}\``, app.spec?.destination?.namespace ?? "", `\`${app.spec?.source?.path}\``]));
+    }
+    const annotated = objects.map(({ object }) => JSON.parse(JSON.stringify(object)) as Annotated);
+    const folder = (o: Annotated) => (o.kind === "Namespace" ? o.metadata?.name : o.metadata?.namespace) ?? "";
+    const namespaces = children.map((a) => a.spec?.destination?.namespace ?? "");
+    const waves = [...new Set(annotated.map(waveOf))].sort(byWave);
+    lines.push("", "Inside each Application:", "", tableRow(["wave", ...namespaces]), `|---|${namespaces.map(() => "---").join("|")}|`);
+    for (const wave of waves) {
+      const cells = namespaces.map((ns) => listed(annotated.filter((o) => waveOf(o) === wave && folder(o) === ns)) || "-");
+      lines.push(tableRow([`\`${wave}\``, ...cells]));
+    }
+    lines.push("");
+  }
+  return lines.join("\n");
+}
