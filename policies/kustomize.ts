@@ -5,6 +5,8 @@ import { $, which } from "zx";
 export interface Kustomize {
   /** e.g. `kustomize v5.7.1` or `kubectl kustomize v5.5.0` */
   readonly description: string;
+  /** The build command without its folder (`kustomize build`), for callers that run builds in parallel. */
+  readonly command: readonly string[];
   build(dir: string): string;
 }
 
@@ -22,7 +24,7 @@ export function kustomize(): Kustomize {
   if (which.sync("kustomize", { nothrow: true })) {
     const version = quiet`kustomize version`.stdout.trim().match(/v\d+\.\d+\.\d+/)?.[0];
     if (majorOf(version) >= 5) {
-      found = { description: `kustomize ${version}`, build: (dir) => run(["kustomize", "build", dir]) };
+      found = using(`kustomize ${version}`, ["kustomize", "build"]);
       return found;
     }
     tried.push(`kustomize ${version ?? "(unknown version)"} is older than v5`);
@@ -32,7 +34,7 @@ export function kustomize(): Kustomize {
   if (which.sync("kubectl", { nothrow: true })) {
     const version = quiet`kubectl version --client`.stdout.match(/Kustomize Version: (v[\d.]+)/)?.[1];
     if (majorOf(version) >= 5) {
-      found = { description: `kubectl kustomize ${version}`, build: (dir) => run(["kubectl", "kustomize", dir]) };
+      found = using(`kubectl kustomize ${version}`, ["kubectl", "kustomize"]);
       return found;
     }
     tried.push(`kubectl bundles kustomize ${version ?? "(unknown version)"}, older than v5`);
@@ -40,6 +42,10 @@ export function kustomize(): Kustomize {
     tried.push("no kubectl on the PATH");
   }
   throw new Error(`kustomize v5 or newer is needed (a kustomize binary, or kubectl 1.27+): ${tried.join("; ")}`);
+}
+
+function using(description: string, command: readonly string[]): Kustomize {
+  return { description, command, build: (dir) => run([...command, dir]) };
 }
 
 function run(command: string[]): string {
