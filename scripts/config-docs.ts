@@ -41,6 +41,15 @@ function configReference(root: string): { text: string; undocumented: string[] }
     return [...new Set(references.map((r) => r.getText()).filter((n) => declared.has(n)))];
   };
 
+  /**
+   * The type as written, except a type computed from a value (`(typeof poolModes)[number]`), which
+   * a reader needs spelled out: the union of its literals.
+   */
+  function typeText(property: PropertySignature, typeNode: Node | undefined): string {
+    const written = typeNode?.getText() ?? "?";
+    return written.includes("typeof ") ? property.getType().getText(property) : written;
+  }
+
   /** A property, and the members of an inline object type below it (`primary.storage`). */
   function rows(owner: string, property: PropertySignature, prefix = ""): Row[] {
     const path = `${prefix}${property.getName()}`;
@@ -52,7 +61,7 @@ function configReference(root: string): { text: string; undocumented: string[] }
     const own: Row = {
       path,
       // Every field is readonly: the keyword would only add noise.
-      type: literal ? "object" : oneLine(typeNode?.getText() ?? "?").replace(/\breadonly /g, ""),
+      type: literal ? "object" : oneLine(typeText(property, typeNode)).replace(/\breadonly /g, ""),
       doc: [doc, links.length ? `See ${links.join(", ")}.` : ""].filter(Boolean).join(" "),
     };
     const members = literal?.getProperties().flatMap((m) => rows(owner, m, `${path}.`)) ?? [];
