@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { debeziumInitJob } from "../generator/components/debezium.ts";
 import { kafkaScramInitJob } from "../generator/components/kafka.ts";
+import { environments } from "../generator/config/environments.ts";
 import { staging } from "../generator/config/staging.ts";
+import { holdsDataAnnotation } from "../generator/lib/labels.ts";
 import { environmentObjects } from "../generator/pipeline.ts";
 import { plain, stagingWith } from "./support/config.ts";
 import { kustomizeBuild, type PlainObject } from "./support/repo.ts";
@@ -17,6 +19,37 @@ const id = (o: PlainObject) => `${o.kind} ${o.metadata?.namespace ?? ""}/${o.met
 
 const childApps = kustomizeBuild(join(repo, "argocd", "staging", "apps"));
 const synced = childApps.flatMap((app) => kustomizeBuild(join(repo, (app.spec as any).source.path)));
+
+// Every kind the layer renders, classified: a new kind fails the test below until it is added here.
+// "holds data": deleting it deletes data (its volumes, or everything in it); "disposable": Argo CD
+// may prune and re-create it from Git at any time.
+const kindSafety: Readonly<Record<string, "holds data" | "disposable">> = {
+  Namespace: "holds data",
+  StatefulSet: "holds data",
+  PersistentVolumeClaim: "holds data",
+  Deployment: "disposable",
+  Job: "disposable",
+  Service: "disposable",
+  ConfigMap: "disposable",
+  NetworkPolicy: "disposable",
+  PodDisruptionBudget: "disposable",
+};
+
+describe("What holds data is marked on the object", () => {
+  const rendered = environments.flatMap((env) => environmentObjects(env).objects.map(({ object }) => ({ env: env.name, o: plain<PlainObject>(object) })));
+
+  it.each(rendered.map(({ env, o }) => [`${env} ${id(o)}`, o] as const))("%s is of a classified kind, marked exactly when its kind holds data", (_id, o) => {
+    expect(Object.keys(kindSafety), `${o.kind} is neither classified as holding data nor as disposable`).toContain(o.kind);
+    expect(annotations(o)[holdsDataAnnotation] === "true").toBe(kindSafety[o.kind] === "holds data");
+  });
+
+  it("the mark alone keeps an object from being pruned or deleted", () => {
+    for (const { o } of rendered) {
+      const options = annotations(o)["argocd.argoproj.io/sync-options"];
+      expect(options === "Prune=false,Delete=false", id(o)).toBe(annotations(o)[holdsDataAnnotation] === "true");
+    }
+  });
+});
 
 describe("What Argo CD syncs for staging", () => {
   it("never prunes or deletes a Namespace or StatefulSet (removed from Git, or its Application deleted)", () => {

@@ -1,7 +1,7 @@
 import { Namespace } from "kubernetes-models/v1/Namespace";
 import type { Environment } from "../config/types.ts";
 import { InvalidConfig } from "../lib/errors.ts";
-import { recommendedLabels } from "../lib/labels.ts";
+import { holdsData, recommendedLabels } from "../lib/labels.ts";
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -18,6 +18,8 @@ export function namespaces(env: Environment): Namespace[] {
       new Namespace({
         metadata: {
           name,
+          // Deleting a namespace deletes every volume in it.
+          annotations: holdsData,
           labels: {
             ...recommendedLabels(env, { app: env.common.partOf, component: "namespace", instance: name }),
             "pod-security.kubernetes.io/enforce": "restricted",

@@ -5,7 +5,7 @@ import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { RenderedEnvironment, RenderedObject } from "../components/render.ts";
 import type { Environment } from "../config/types.ts";
 import { GenerationFailed, objectId, type Problem } from "../lib/errors.ts";
-import { recommendedLabels } from "../lib/labels.ts";
+import { holdsDataAnnotation, recommendedLabels } from "../lib/labels.ts";
 import type { KubeObject } from "../lib/objects.ts";
 
 export const syncWaveAnnotation = "argocd.argoproj.io/sync-wave";
@@ -17,8 +17,6 @@ const syncMarkerName = "nx-data-layer-synced";
 // Namespace-scoped setup first; then Services and the workloads; the init Jobs last.
 const setupKinds = new Set(["Namespace", "NetworkPolicy", "ConfigMap", "ServiceAccount"]);
 const workloadKinds = new Set(["StatefulSet", "Deployment"]);
-// What holds data, or deletes it when deleted: never pruned, never deleted with its Application.
-const statefulKinds = new Set(["Namespace", "StatefulSet", "PersistentVolumeClaim"]);
 
 function syncWave(kind: string, waves: Environment["common"]["delivery"]["waves"]): number {
   if (setupKinds.has(kind)) return waves.setup;
@@ -107,7 +105,8 @@ export function withSyncWaves(rendered: RenderedEnvironment): RenderedEnvironmen
     component,
     object: annotated(object, {
       [syncWaveAnnotation]: String(syncWave(object.kind, waves)),
-      ...(statefulKinds.has(object.kind) ? { [syncOptionsAnnotation]: "Prune=false,Delete=false" } : {}),
+      // What holds data is never pruned, and never deleted with its Application.
+      ...(object.metadata?.annotations?.[holdsDataAnnotation] === "true" ? { [syncOptionsAnnotation]: "Prune=false,Delete=false" } : {}),
     }),
   }));
   const problems = jobOrderProblems(env, objects);

@@ -42,6 +42,14 @@ export function objectMeta(env: Environment, role: Role, name: string, namespace
   return { name, namespace, labels: recommendedLabels(env, role) };
 }
 
+/**
+ * The mark of an object that holds data, or deletes data when it is deleted (a StatefulSet's
+ * claims, a Namespace's everything, an operator's database). Everything that protects data follows
+ * from it: Argo CD never prunes or deletes a marked object, and the review refuses its removal.
+ */
+export const holdsDataAnnotation = "nx-data-layer/holds-data";
+export const holdsData = { [holdsDataAnnotation]: "true" } as const;
+
 /** Pod annotation listing the Secrets a pod reads with their revisions (`secretRevisions` in config). */
 export const secretRevisionsAnnotation = "nx-data-layer/secret-revisions";
 

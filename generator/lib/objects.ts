@@ -14,7 +14,7 @@ import { Service } from "kubernetes-models/v1/Service";
 import type { IServicePort } from "kubernetes-models/v1/ServicePort";
 import type { Environment, Quantity } from "../config/types.ts";
 import { contentHash } from "./hash.ts";
-import { objectMeta, type Role, recommendedLabels, secretRevisions, selectorLabels } from "./labels.ts";
+import { holdsData, objectMeta, type Role, recommendedLabels, secretRevisions, selectorLabels } from "./labels.ts";
 import type { PodRole } from "./topology.ts";
 import { container, resources, restrictedPodSecurity, secretsReadBy } from "./pod.ts";
 
@@ -83,7 +83,7 @@ function podMetadata(env: Environment, role: Role, parts: PodOwnerParts, pod: Po
 
 export function statefulSet(env: Environment, parts: StatefulSetParts): StatefulSet {
   return new StatefulSet({
-    metadata: objectMeta(env, parts.role, parts.name, parts.namespace),
+    metadata: { ...objectMeta(env, parts.role, parts.name, parts.namespace), annotations: holdsData },
     spec: {
       serviceName: parts.serviceName,
       replicas: parts.replicas,
