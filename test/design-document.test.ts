@@ -1623,6 +1623,8 @@ const allowRules: readonly AllowRow[] = [
 const fixPolicies = [
   { policy: "allow-primary-from-pgbouncer", namespace: "nx-persistent", fix: "the document allows PgBouncer's egress but not the primary's ingress from it" },
   { policy: "allow-primary-from-debezium", namespace: "nx-persistent", fix: "Debezium (nx-search) reads the primary's logical replication stream" },
+  { policy: "allow-setup-to-primary", namespace: "nx-persistent", fix: "the setup Job's egress to the primary, and nowhere else (allow-pg-replication leaves it out)" },
+  { policy: "allow-primary-from-setup", namespace: "nx-persistent", fix: "the primary admits the setup Job" },
   { policy: "allow-redis-cluster", namespace: "nx-broker", fix: "only Redis pods (and the init Job) reach Redis; the cluster bus is not namespace-wide" },
   { policy: "allow-kafka-cluster", namespace: "nx-broker", fix: "only brokers (and the SCRAM Job) reach the PLAINTEXT INTERNAL and CONTROLLER listeners" },
   { policy: "allow-kafka-from-debezium", namespace: "nx-broker", fix: "Debezium (nx-search) produces change events to Kafka" },

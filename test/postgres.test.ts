@@ -2,10 +2,7 @@ import { describe, expect, it } from "vitest";
 import { debeziumConnectorConfig } from "../generator/components/debezium.ts";
 import { postgres, postgresPrimary, postgresReplica, postgresSetupJob, replicaSlot, setupSql } from "../generator/components/postgres.ts";
 import { staging } from "../generator/config/staging.ts";
-import type { Environment } from "../generator/config/types.ts";
-import { GenerationFailed, formatProblem } from "../generator/lib/errors.ts";
-import { buildOutput } from "../generator/pipeline.ts";
-import { plain, stagingWith } from "./support/config.ts";
+import { plain, problems, stagingWith } from "./support/config.ts";
 
 const initScript = (sts: any, name: string) => sts.spec.template.spec.initContainers.find((c: any) => c.name === name).command[2];
 
@@ -171,15 +168,6 @@ describe("PostgreSQL primary and replica", () => {
 });
 
 describe("Bad PostgreSQL config is rejected with its location", () => {
-  const problems = (env: Environment) => {
-    try {
-      buildOutput([env]);
-    } catch (err) {
-      if (err instanceof GenerationFailed) return err.problems.map(formatProblem);
-      throw err;
-    }
-    throw new Error("expected generation to fail");
-  };
   const at = "staging / postgres / StatefulSet nx-persistent/nx-postgresql-primary";
 
   it("a published schema that is not one of the database's schemas", () => {
