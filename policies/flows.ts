@@ -41,6 +41,8 @@ export const outsiders: readonly Pods[] = [
 const primary = app("nx-persistent", "postgresql", "primary", "PostgreSQL primary");
 const replica = app("nx-persistent", "postgresql", "replica", "PostgreSQL replica");
 const postgresSetup = app("nx-persistent", "postgresql", "setup", "PostgreSQL setup Job");
+/** The one-off pod of the promotion runbook (docs/postgresql.md, phase 2). */
+const postgresRestore: Pods = { ...app("nx-persistent", "postgresql", "restore", "the promotion runbook's restore pod"), standIn: true };
 const pgbouncer = app("nx-persistent", "pgbouncer", undefined, "PgBouncer");
 const redis = app("nx-broker", "redis", "cluster", "Redis node");
 const redisInit = app("nx-broker", "redis", "cluster-init", "Redis cluster-init Job");
@@ -60,7 +62,8 @@ export const neededFlows: readonly Flow[] = [
   { from: backend, to: typesense, port: 8108, why: "search API" },
   { from: pgbouncer, to: primary, port: 5432, why: "PgBouncer pools the primary" },
   { from: replica, to: primary, port: 5432, why: "streaming replication and the first pg_basebackup" },
-  { from: postgresSetup, to: primary, port: 5432, why: "the setup Job ensures roles, schemas, slots and the publication" },
+  { from: postgresSetup, to: primary, port: 5432, why: "the setup Job ensures roles, schemas and the publication" },
+  { from: postgresRestore, to: replica, port: 5432, why: "the promotion runbook copies the promoted replica onto a new primary volume" },
   { from: debezium, to: primary, port: 5432, why: "Debezium reads the logical replication stream" },
   { from: debezium, to: kafka, port: 9092, why: "Debezium produces change events" },
   { from: kafka, to: kafka, port: 29092, why: "inter-broker replication (INTERNAL)" },
@@ -88,6 +91,7 @@ export const closedFlows: readonly Flow[] = [
   { from: redisInit, to: kafka, port: 9093, why: "CONTROLLER: brokers only" },
   { from: scramInit, to: kafka, port: 9093, why: "CONTROLLER: brokers only" },
   { from: typesense, to: primary, port: 5432, why: "only Debezium in nx-search reads PostgreSQL" },
+  { from: postgresSetup, to: replica, port: 5432, why: "the setup Job (a superuser session) talks to the primary only" },
   // Kafka Connect's REST API resolves ${env:...} in the configs it is sent and echoes them back.
   { from: typesense, to: debezium, port: 8083, why: "Kafka Connect's REST API reveals the worker's passwords: the registration Job only" },
   { from: otherSearchPod, to: debezium, port: 8083, why: "Kafka Connect's REST API reveals the worker's passwords: the registration Job only" },

@@ -8,11 +8,9 @@ import { debeziumConnect, debeziumConnectorConfig } from "../generator/component
 import { networkPolicies } from "../generator/components/network-policies.ts";
 import { staging } from "../generator/config/staging.ts";
 import type { Environment } from "../generator/config/types.ts";
-import { formatProblem, GenerationFailed } from "../generator/lib/errors.ts";
 import { memoryMiB } from "../generator/lib/pod.ts";
 import { decide, type Endpoint, type NetworkPolicyLike } from "../generator/lib/reachability.ts";
-import { buildOutput } from "../generator/pipeline.ts";
-import { plain, stagingWith } from "./support/config.ts";
+import { plain, problems, stagingWith } from "./support/config.ts";
 import { copyGeneratedTree, removeTempDirs, runCli } from "./support/repo.ts";
 
 afterAll(removeTempDirs);
@@ -32,16 +30,6 @@ const workerProperties = (env?: Environment): Record<string, string | undefined>
       .filter(([name]) => name.startsWith("CONNECT_"))
       .map(([name, value]) => [name.slice("CONNECT_".length).toLowerCase().replaceAll("_", "."), value]),
   );
-
-function problems(env: Environment): string[] {
-  try {
-    buildOutput([env]);
-  } catch (err) {
-    if (err instanceof GenerationFailed) return err.problems.map(formatProblem);
-    throw err;
-  }
-  throw new Error("expected generation to fail");
-}
 
 describe("Kafka Connect's heap", () => {
   const heapMiB = (options: string) => Number(/-Xmx(\d+)m/.exec(options)?.[1]);

@@ -795,7 +795,8 @@ describe("PostgreSQL › Replica StatefulSet", () => {
   it("init-replica enters hot standby: pg_basebackup -R writes standby.signal at the first clone, never again", () => {
     const script = joinContinuations(shellScript(init()));
     expect(script.split("\n").find((l) => l.includes("pg_basebackup"))).toMatch(/\s-R(?:\s|$)/);
-    expect(script).not.toMatch(/standby\.signal/);
+    // It only reads standby.signal (a standby checks its slot on the primary), never writes it.
+    expect(script).not.toMatch(/(touch|>)[^\n]*standby\.signal/);
   });
 
   it("keeps its data on volume claim template \"data\" (20Gi, csi-sc-vnpaycloud)", () => {
@@ -1623,6 +1624,8 @@ const allowRules: readonly AllowRow[] = [
 const fixPolicies = [
   { policy: "allow-primary-from-pgbouncer", namespace: "nx-persistent", fix: "the document allows PgBouncer's egress but not the primary's ingress from it" },
   { policy: "allow-primary-from-debezium", namespace: "nx-persistent", fix: "Debezium (nx-search) reads the primary's logical replication stream" },
+  { policy: "allow-setup-to-primary", namespace: "nx-persistent", fix: "the setup Job's egress to the primary, and nowhere else (allow-pg-replication leaves it out)" },
+  { policy: "allow-primary-from-setup", namespace: "nx-persistent", fix: "the primary admits the setup Job" },
   { policy: "allow-redis-cluster", namespace: "nx-broker", fix: "only Redis pods (and the init Job) reach Redis; the cluster bus is not namespace-wide" },
   { policy: "allow-kafka-cluster", namespace: "nx-broker", fix: "only brokers (and the SCRAM Job) reach the PLAINTEXT INTERNAL and CONTROLLER listeners" },
   { policy: "allow-kafka-from-debezium", namespace: "nx-broker", fix: "Debezium (nx-search) produces change events to Kafka" },

@@ -139,17 +139,28 @@ answer() { cp "$STATE/$1" "$out"; printf "$2"; }`;
   const calls = (box: { state: string }) => Number(readFileSync(join(box.state, "calls"), "utf8"));
 
   // What Kafka Connect answers (AbstractHerder.maybeAddConfigErrors) when Debezium's validation
-  // cannot connect to PostgreSQL (PostgresConnector.validateConnection), and for a bad config.
-  const databaseDown = JSON.stringify({
-    error_code: 400,
-    message:
-      "Connector configuration is invalid and contains the following 1 error(s):\nError while validating connector config: Connection to nx-postgresql-primary.nx-persistent.svc.cluster.local:5432 refused. Check that the hostname and port are correct and that the postmaster is accepting TCP/IP connections.\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`",
-  });
+  // (PostgresConnector.validateConnection, 3.0.0.Final) fails with a JDBC error (pgjdbc 42.6.1
+  // ConnectionFactoryImpl, or the server's FATAL as ServerErrorMessage prints it), and for a bad config.
+  const validationFailed = (error: string) =>
+    JSON.stringify({
+      error_code: 400,
+      message: `Connector configuration is invalid and contains the following 1 error(s):\nError while validating connector config: ${error}\nYou can also find the above list of errors at the endpoint \`/connector-plugins/{connectorType}/config/validate\``,
+    });
+  const databaseDown = validationFailed(
+    "Connection to nx-postgresql-primary.nx-persistent.svc.cluster.local:5432 refused. Check that the hostname and port are correct and that the postmaster is accepting TCP/IP connections.",
+  );
   const invalidConfig = JSON.stringify({
     error_code: 400,
     message: "Connector configuration is invalid and contains the following 1 error(s):\nInvalid value x for configuration tasks.max: Not a number of type INT",
   });
   const answers = { registered: '{"name":"nx-postgresql-source"}', "database-down": databaseDown, invalid: invalidConfig };
+
+  // A clock the stand-ins move: sleep and every curl call take their time, `date +%s` reads it.
+  const now = 'cat "$STATE/clock" 2>/dev/null || echo 0';
+  const advance = (seconds: string) => `echo $(( $(${now}) + ${seconds} )) > "$STATE/clock"`;
+  const clock = { date: now, sleep: advance("$1") };
+  const { activeDeadlineSeconds } = staging.common.jobs;
+  const elapsed = (box: { state: string }) => Number(readFileSync(join(box.state, "clock"), "utf8"));
 
   it("retries while Connect starts or rebalances, then registers; a second run only updates", () => {
     // 503 while starting, 409 while rebalancing, then the PUT is accepted.
@@ -187,6 +198,34 @@ answer() { cp "$STATE/$1" "$out"; printf "$2"; }`;
     expect(calls(box)).toBe(3);
   });
 
+  it.each([
+    ["starting up", "FATAL: the database system is starting up"],
+    ["recovering", "FATAL: the database system is not yet accepting connections\n  Detail: Consistent recovery state has not been yet reached."],
+    ["unreachable (timeout, no route)", "The connection attempt failed."],
+    ["out of connection slots", "FATAL: sorry, too many clients already"],
+  ])("retries while PostgreSQL is %s, then registers", (_state, error) => {
+    const box = sandbox({ curl: stub('if [ "$n" -le 1 ]; then answer waiting 400; else answer registered 201; fi') });
+    bodies(box, { ...answers, waiting: validationFailed(error) });
+    const result = run(jobScript(debeziumInitJob(staging)), box);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(calls(box)).toBe(2);
+  });
+
+  it.each([
+    ["a wrong password", 'FATAL: password authentication failed for user "nx_debezium"'],
+    ["a missing database", 'FATAL: database "nx_seller_core" does not exist'],
+    ["a login pg_hba.conf refuses", 'FATAL: pg_hba.conf rejects connection for host "10.0.0.7", user "nx_debezium", database "nx_seller_core", no encryption'],
+  ])("fails at once on %s, which waiting does not mend", (_what, error) => {
+    const box = sandbox({ curl: stub("answer refused 400"), ...clock });
+    bodies(box, { ...answers, refused: validationFailed(error) });
+    const result = run(jobScript(debeziumInitJob(staging)), box);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(error.replaceAll('"', '\\"'));
+    expect(result.stderr).toContain("connector registration refused: HTTP 400");
+    expect(calls(box)).toBe(1);
+  });
+
   it("fails at once, printing Connect's answer, when Connect rejects the config itself", () => {
     const box = sandbox({ curl: stub("answer invalid 400") });
     bodies(box, answers);
@@ -196,13 +235,6 @@ answer() { cp "$STATE/$1" "$out"; printf "$2"; }`;
     expect(result.stderr).toContain("connector registration refused: HTTP 400");
     expect(calls(box)).toBe(1);
   });
-
-  // A clock the stand-ins move: sleep and every curl call take their time, `date +%s` reads it.
-  const now = 'cat "$STATE/clock" 2>/dev/null || echo 0';
-  const advance = (seconds: string) => `echo $(( $(${now}) + ${seconds} )) > "$STATE/clock"`;
-  const clock = { date: now, sleep: advance("$1") };
-  const { activeDeadlineSeconds } = staging.common.jobs;
-  const elapsed = (box: { state: string }) => Number(readFileSync(join(box.state, "clock"), "utf8"));
 
   it("gives up on a database that stays down before the Job's deadline, printing Connect's last answer", () => {
     const box = sandbox({ curl: stub(`${advance("10")}; answer database-down 400`), ...clock });

@@ -3,9 +3,7 @@ import { describe, expect, it } from "vitest";
 import { kafka, kafkaBrokers, kafkaScramInitJob, kafkaServerProperties } from "../generator/components/kafka.ts";
 import { staging } from "../generator/config/staging.ts";
 import type { Environment } from "../generator/config/types.ts";
-import { GenerationFailed, formatProblem } from "../generator/lib/errors.ts";
-import { buildOutput } from "../generator/pipeline.ts";
-import { plain, stagingWith } from "./support/config.ts";
+import { plain, problems, stagingWith } from "./support/config.ts";
 
 const properties = (env = staging) => kafkaServerProperties(env).trimEnd().split("\n");
 
@@ -129,15 +127,6 @@ describe("Kafka (KRaft, SASL/SCRAM)", () => {
 });
 
 describe("Bad Kafka config is rejected with its location", () => {
-  const problems = (env: Environment) => {
-    try {
-      buildOutput([env]);
-    } catch (err) {
-      if (err instanceof GenerationFailed) return err.problems.map(formatProblem);
-      throw err;
-    }
-    throw new Error("expected generation to fail");
-  };
 
   it("a broker heap that leaves the JVM and the page cache no room", () => {
     expect(problems(stagingWith({ kafka: { heapFraction: 0.9 } }))).toEqual([

@@ -74,6 +74,24 @@ describe("NetworkPolicies", () => {
     expect(ingress[0].from[0].podSelector.matchLabels["app.kubernetes.io/name"]).toBe("pgbouncer");
   });
 
+  it("lets the setup Job reach the primary's 5432 through a pair of its own; the replication policy leaves it out", () => {
+    const pods = (component: string) => ({ podSelector: { matchLabels: { "app.kubernetes.io/name": "postgresql", "app.kubernetes.io/component": component } } });
+    const toPrimary = policy("nx-persistent", "allow-setup-to-primary").spec;
+    expect(toPrimary.podSelector).toEqual(pods("setup").podSelector);
+    expect(toPrimary.egress).toEqual([{ to: [pods("primary")], ports: [{ protocol: "TCP", port: 5432 }] }]);
+    const fromSetup = policy("nx-persistent", "allow-primary-from-setup").spec;
+    expect(fromSetup.podSelector).toEqual(pods("primary").podSelector);
+    expect(fromSetup.ingress).toEqual([{ from: [pods("setup")], ports: [{ protocol: "TCP", port: 5432 }] }]);
+    const servers = {
+      matchLabels: { "app.kubernetes.io/name": "postgresql" },
+      matchExpressions: [{ key: "app.kubernetes.io/component", operator: "In", values: ["primary", "replica", "restore"] }],
+    };
+    const replication = policy("nx-persistent", "allow-pg-replication").spec;
+    expect(replication.podSelector).toEqual(servers);
+    expect(replication.ingress[0].from).toEqual([{ podSelector: servers }]);
+    expect(replication.egress[0].to).toEqual([{ podSelector: servers }]);
+  });
+
   it("keeps the document's rows for nx-persistent and nx-search", () => {
     expect(portsOf(policy("nx-persistent", "allow-from-backend").spec.ingress)).toEqual(["5432/TCP", "6432/TCP"]);
     expect(portsOf(policy("nx-persistent", "allow-pgbouncer-from-backend").spec.ingress)).toEqual(["6432/TCP"]);

@@ -2,6 +2,7 @@
 // init-primary on an empty volume, again on a clean restart and after a crash; the setup Job
 // against the running server; what the publication does to the application's writes; the
 // Debezium user's logical slot. Servers listen on 127.0.0.1 at free ports.
+import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -13,9 +14,11 @@ import {
   type Login,
   mountedLocally,
   pg17Bin,
+  pgIsReady,
   podEnv,
   postgresInstall,
   postgresRequirements,
+  postgresSecrets,
   psql,
   psqlTry,
   removeWorkdir,
@@ -25,17 +28,13 @@ import {
   startPostgres,
   stopAll,
   subdir,
+  waitFor,
   workdir,
 } from "./support/postgres.ts";
 import { freePort, serverSuite } from "./support/servers.ts";
 
 const { users, database } = staging.postgres;
-const secrets = {
-  "nx-postgresql-superuser-secret": "super pw",
-  "nx-postgresql-app-secret": 'app "pw": 1',
-  "nx-postgresql-replication-secret": "repl:pw\\1",
-  "nx-postgresql-debezium-secret": "dbz pw",
-};
+const secrets = postgresSecrets;
 
 const rendered = renderedPostgres(staging);
 const initPrimary = rendered.primary.initContainers[0];
@@ -128,7 +127,8 @@ serverSuite("PostgreSQL 17 primary: the rendered init container, setup Job and p
       .toBe("allocation,finance,inventory,payment,pricing,sale");
     expect(psql(superuser(), "SELECT string_agg(extname, ',' ORDER BY extname) FROM pg_extension WHERE extname <> 'plpgsql'")).toBe("pg_stat_statements,pgcrypto");
     expect(psql(superuser(), "SELECT count(*) FROM pg_stat_statements")).toMatch(/^\d+$/);
-    expect(psql(superuser(), "SELECT slot_name || ' ' || slot_type FROM pg_replication_slots")).toBe("nx_postgresql_replica_0 physical");
+    // Each replica makes its own slot when it clones (postgres-replica-real.test.ts).
+    expect(psql(superuser(), "SELECT count(*) FROM pg_replication_slots")).toBe("0");
     expect(psql(as(users.debezium, secrets["nx-postgresql-debezium-secret"]), "SELECT rolreplication FROM pg_roles WHERE rolname = current_user")).toBe("t");
   });
 
@@ -153,6 +153,78 @@ serverSuite("PostgreSQL 17 primary: the rendered init container, setup Job and p
     }
     expect(before).toContain(`nx_debezium:false`);
     expect(before).toContain("nx_cdc_replica_identity:O");
+  });
+
+  it("no password the setup sets reaches the server log or pg_stat_statements, even with the superuser's statements logged in full", () => {
+    const passwords = [secrets["nx-postgresql-app-secret"], secrets["nx-postgresql-replication-secret"], secrets["nx-postgresql-debezium-secret"]];
+    // Per-role settings outrank the server's command line: every way a statement's text can be
+    // recorded, on for the superuser's sessions, the setup Job's included.
+    const chatty = {
+      log_statement: "all",
+      log_min_duration_statement: "0",
+      log_min_duration_sample: "0",
+      log_statement_sample_rate: "1",
+      log_transaction_sample_rate: "1",
+      log_min_error_statement: "debug5",
+      debug_print_parse: "on",
+      "pg_stat_statements.track": "all",
+    };
+    for (const [name, value] of Object.entries(chatty)) psql(superuser("postgres"), `ALTER ROLE ${users.superuser} SET ${name} = '${value}'`);
+    try {
+      const result = runSetupJob();
+      expect(result.status, result.stderr).toBe(0);
+    } finally {
+      psql(superuser("postgres"), `ALTER ROLE ${users.superuser} RESET ALL`);
+    }
+    // By now the rendered server (log_statement=ddl, pg_stat_statements) has also run the Job twice.
+    const log = readFileSync(server!.log, "utf8");
+    const tracked = psql(superuser(), "SELECT string_agg(query, E'\\n') FROM pg_stat_statements");
+    for (const password of passwords) {
+      expect(log).not.toContain(password);
+      expect(tracked).not.toContain(password);
+    }
+    // The Job's session did begin with everything on: its first statement is in the log.
+    expect(log).toContain("SET log_statement = 'none'");
+    expect(tracked).toContain("ALTER ROLE");
+  });
+
+  it("a server still recovering passes the startup and liveness probes and fails readiness; a stopped one fails all three", async () => {
+    // A standby cloned from a backup whose end it never receives stays in recovery, not yet
+    // consistent, as a long crash recovery does: it answers, rejecting connections (57P03).
+    const copy = join(subdir(dir, "recovering-volume"), "pgdata");
+    const backup = runScript(`psql -X -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p ${port} -U ${users.superuser} -d postgres <<'SQL'
+SELECT pg_backup_start('probes', true) \\g /dev/null
+\\! cp -a "${pgdata}" "${copy}" 2>/dev/null; rm -f "${copy}/postmaster.pid"
+SELECT labelfile FROM pg_backup_stop(false) \\g ${copy}/backup_label
+SQL
+touch "${copy}/standby.signal"`, podEnv([debianBin!], dir, { PGPASSWORD: secrets["nx-postgresql-superuser-secret"] }));
+    expect(backup.status, backup.stderr).toBe(0);
+    const recoveringPort = await freePort();
+    const recovering = await startPostgres("recovering postgres 17", {
+      bin: pg17Bin,
+      pgdata: copy,
+      args: serverArgs,
+      port: recoveringPort,
+      socketDir: subdir(dir, "recovering-socket"),
+      log: join(dir, "recovering.log"),
+      env: podEnv([pg17Bin], dir, { PGDATA: copy }),
+      isReady: () => pgIsReady(recoveringPort) === 1,
+    });
+    const server17 = rendered.primary.containers[0];
+    const probe = (name: "startupProbe" | "livenessProbe" | "readinessProbe") => {
+      const [shell, flag, script] = server17[name].exec.command;
+      return spawnSync(shell, [flag, script.replace(" -p 5432 ", ` -p ${recoveringPort} `)], { env: { PATH: `${debianBin}:/usr/bin:/bin` } }).status;
+    };
+    try {
+      await waitFor("the copy to enter recovery", () => readFileSync(recovering.log, "utf8").includes("entering standby mode"));
+      expect(probe("readinessProbe")).not.toBe(0);
+      expect(probe("startupProbe")).toBe(0);
+      expect(probe("livenessProbe")).toBe(0);
+      expect(readFileSync(recovering.log, "utf8")).toContain("the database system is not yet accepting connections");
+    } finally {
+      await recovering.stop();
+    }
+    expect([probe("readinessProbe"), probe("startupProbe"), probe("livenessProbe")]).toEqual([2, 1, 1]);
   });
 
   it("reproduces the failure the publication caused: FOR ALL TABLES makes UPDATE and DELETE on a table without a primary key fail", () => {

@@ -1,11 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { debeziumConnectorConfig } from "../generator/components/debezium.ts";
-import { postgres, postgresPrimary, postgresReplica, postgresSetupJob, replicaSlot, setupSql } from "../generator/components/postgres.ts";
+import { postgres, postgresPrimary, postgresReplica, postgresSetupJob, setupSql } from "../generator/components/postgres.ts";
 import { staging } from "../generator/config/staging.ts";
-import type { Environment } from "../generator/config/types.ts";
-import { GenerationFailed, formatProblem } from "../generator/lib/errors.ts";
-import { buildOutput } from "../generator/pipeline.ts";
-import { plain, stagingWith } from "./support/config.ts";
+import { plain, problems, stagingWith } from "./support/config.ts";
 
 const initScript = (sts: any, name: string) => sts.spec.template.spec.initContainers.find((c: any) => c.name === name).command[2];
 
@@ -26,13 +23,27 @@ describe("PostgreSQL primary and replica", () => {
     expect(pod.containers[0].env).toContainEqual({ name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" });
   });
 
-  it("creates one replication slot per replica pod on the primary, and each replica streams from its own", () => {
+  it("each replica pod makes its own replication slot on the primary before it clones; the setup makes none", () => {
     const env = stagingWith({ postgres: { replica: { replicas: 2 } } });
-    expect(setupSql(env)).toContain(`'${replicaSlot(0)} ${replicaSlot(1)}'`);
     const replica = initScript(plain(postgresReplica(env)), "init-replica");
-    expect(replica).toContain('-S "$slot"');
     expect(replica).toContain('slot="nx_postgresql_replica_${POD_NAME##*-}"');
+    expect(replica).toContain("pg_create_physical_replication_slot('$slot', true)");
+    expect(replica.indexOf("create_slot ;;", replica.indexOf("pg_isready"))).toBeLessThan(replica.indexOf("pg_basebackup"));
+    expect(replica).toContain('-S "$slot"');
     expect(plain<any>(postgresReplica(env)).spec.replicas).toBe(2);
+    // A replica more changes neither the setup nor its Job, which would wait for the new replica.
+    expect(setupSql(env)).toBe(setupSql(staging));
+    expect(setupSql(env)).not.toContain("replication_slot");
+  });
+
+  it("startup and liveness accept a server that is up or still starting; readiness wants one that accepts connections", () => {
+    for (const sts of [postgresPrimary(staging), postgresReplica(staging)]) {
+      const server = plain<any>(sts).spec.template.spec.containers[0];
+      const command = (probe: string) => server[probe].exec.command;
+      expect(command("readinessProbe")).toEqual(["sh", "-c", "pg_isready -h 127.0.0.1 -p 5432 -q"]);
+      expect(command("startupProbe")).toEqual(["sh", "-c", "pg_isready -h 127.0.0.1 -p 5432 -q; [ $? -le 1 ]"]);
+      expect(command("livenessProbe")).toEqual(command("startupProbe"));
+    }
   });
 
   it("creates the cluster and runs the setup only on an empty volume; later starts start no server", () => {
@@ -69,6 +80,17 @@ describe("PostgreSQL primary and replica", () => {
     // Passwords come from the environment inside psql, never from a command line.
     expect(script).toContain("\\getenv app_password APP_PASSWORD");
     expect(script).not.toMatch(/-v \w+_password=/);
+  });
+
+  it("sets the passwords in a session that records none of its statements, and uses them in no other", () => {
+    const script = setupSql(staging);
+    const [session = "", afterConnect = ""] = script.split("\n\\connect ");
+    const firstPassword = session.indexOf("PASSWORD :'");
+    for (const setting of ["log_statement = 'none'", "log_min_error_statement = 'panic'", "pg_stat_statements.track = 'none'", "track_activities = off"]) {
+      expect(session.indexOf(`SET ${setting};`)).toBeGreaterThanOrEqual(0);
+      expect(session.indexOf(`SET ${setting};`)).toBeLessThan(firstPassword);
+    }
+    expect(afterConnect).not.toMatch(/password/i);
   });
 
   it("publishes the schemas Debezium streams, from config, and the connector includes exactly those", () => {
@@ -130,7 +152,9 @@ describe("PostgreSQL primary and replica", () => {
     expect(script).toContain('pg_basebackup -h "$PRIMARY_HOST"');
     expect(script).toContain('-D "$PGDATA.partial" -X stream -R');
     expect(script).toContain('mv "$PGDATA.partial" "$PGDATA"');
-    expect(script).not.toContain("standby.signal");
+    // It reads standby.signal (a standby checks its slot), never writes it.
+    expect(script).toContain('[ -f "$PGDATA/standby.signal" ]');
+    expect(script).not.toMatch(/(touch|>)[^\n]*standby\.signal/);
     const env = plain<any>(postgresReplica(staging)).spec.template.spec.initContainers[0].env;
     expect(env).toContainEqual({ name: "PRIMARY_HOST", value: "nx-postgresql-primary.nx-persistent.svc.cluster.local" });
   });
@@ -163,15 +187,6 @@ describe("PostgreSQL primary and replica", () => {
 });
 
 describe("Bad PostgreSQL config is rejected with its location", () => {
-  const problems = (env: Environment) => {
-    try {
-      buildOutput([env]);
-    } catch (err) {
-      if (err instanceof GenerationFailed) return err.problems.map(formatProblem);
-      throw err;
-    }
-    throw new Error("expected generation to fail");
-  };
   const at = "staging / postgres / StatefulSet nx-persistent/nx-postgresql-primary";
 
   it("a published schema that is not one of the database's schemas", () => {

@@ -128,12 +128,30 @@ const pauseSeconds = 5;
 const reserveSeconds = 60;
 
 /**
+ * The validation errors that mean PostgreSQL cannot be reached yet, which end on their own: Connect
+ * answers 400 with Debezium's "Error while validating connector config: <the JDBC error>"
+ * (PostgresConnector.validateConnection, 3.0.0.Final), and these are the JDBC errors (pgjdbc
+ * 42.6.1) of a server that is down, unreachable or not accepting connections yet. Every other
+ * validation error (a wrong password, a missing database, pg_hba) is permanent.
+ */
+const unreachableDatabase: readonly string[] = [
+  // ConnectionFactoryImpl: the TCP connection was refused (server down, pod restarting).
+  "Connection to [^ ]* refused",
+  // ConnectionFactoryImpl: any other I/O error (connect timeout, no route, name not resolved).
+  "The connection attempt failed",
+  // SQLSTATE 57P03 (backend_startup.c): starting up, in recovery, not yet consistent, shutting down.
+  "FATAL: the database system is ",
+  // SQLSTATE 53300: every connection slot is taken.
+  "FATAL: sorry, too many clients already",
+  "FATAL: remaining connection slots are reserved",
+].map((error) => `Error while validating connector config: ${error}`);
+
+/**
  * Registers the connector. `PUT /connectors/<name>/config` creates or updates, so running it again
  * changes nothing. Retried until shortly before the Job's deadline: no answer, 409 (workers
  * rebalancing), 5xx (not ready) and the 400 Connect answers when the connector's validation cannot
- * reach PostgreSQL (Debezium reports "Error while validating connector config: <JDBC error>"). The
- * Job cannot wait for PostgreSQL itself: only the Connect workers may reach it. Any other answer
- * fails at once, printing Connect's message.
+ * reach PostgreSQL yet (unreachableDatabase). The Job cannot wait for PostgreSQL itself: only the
+ * Connect workers may reach it. Any other answer fails at once, printing Connect's message.
  */
 export function debeziumInitJob(env: Environment) {
   const url = `${debeziumUrl(env)}/connectors/${env.debezium.connectorName}/config`;
@@ -157,7 +175,7 @@ while :; do
   case "$code" in
     200|201) break ;;
     000|409|5??) ;;
-    400) grep -q 'Error while validating connector config' "$response" || refused ;;
+    400) grep -q ${unreachableDatabase.map((error) => `-e '${error}'`).join(" ")} "$response" || refused ;;
     *) refused ;;
   esac
   if [ $(( $(date +%s) + ${pauseSeconds} )) -ge "$give_up_at" ]; then

@@ -111,7 +111,7 @@ export function kafkaServerProperties(env: Environment): string {
  * config/log4j2.yaml rolls six files every hour and never deletes one; stdout is rotated by the
  * kubelet instead.
  */
-export const kafkaLog4j2 = `Configuration:
+const kafkaLog4j2 = `Configuration:
   Appenders:
     Console:
       name: STDOUT

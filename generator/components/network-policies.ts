@@ -2,17 +2,22 @@
 // both halves: egress allowed where it starts and ingress allowed where it ends. The rows of the
 // design document keep their names; where they would block a needed flow or open a forbidden one
 // the rule is corrected (see README "Fixes to the design document").
+import type { ILabelSelector } from "@kubernetes-models/apimachinery/apis/meta/v1/LabelSelector";
 import type { INetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import type { Environment } from "../config/types.ts";
 import { recommendedLabels, selectorLabels } from "../lib/labels.ts";
 import { type PodRole, podRoles, ports } from "../lib/topology.ts";
 
-/** Pods of one role, or every pod of an app (`{ app }`). */
-type Pods = PodRole | { readonly app: string };
+/** Pods of one role, or the pods of several roles of one app. */
+type Pods = PodRole | readonly PodRole[];
 
-function podLabels(pods: Pods): Record<string, string> {
-  return "component" in pods ? selectorLabels(pods) : { "app.kubernetes.io/name": pods.app };
+function podSelector(pods: Pods): ILabelSelector {
+  if ("app" in pods) return { matchLabels: selectorLabels(pods) };
+  return {
+    matchLabels: { "app.kubernetes.io/name": pods[0]!.app },
+    matchExpressions: [{ key: "app.kubernetes.io/component", operator: "In", values: pods.map((p) => p.component) }],
+  };
 }
 
 /** Who is on the other side of a flow: pods of a role, or any pod, in a namespace. */
@@ -37,7 +42,7 @@ interface PolicySpec {
 }
 
 function peer(policyNamespace: string, p: Peer): INetworkPolicyPeer {
-  const pods = p.pods ? { podSelector: { matchLabels: podLabels(p.pods) } } : {};
+  const pods = p.pods ? { podSelector: podSelector(p.pods) } : {};
   // A peer without namespaceSelector means "this namespace"; other namespaces are matched by the
   // name label Kubernetes sets on every namespace.
   if (p.namespace === policyNamespace) return p.pods ? pods : { podSelector: {} };
@@ -60,7 +65,7 @@ function networkPolicy(env: Environment, spec: PolicySpec): NetworkPolicy {
       labels: recommendedLabels(env, { app: env.common.partOf, component: "network-policy", instance: spec.name }),
     },
     spec: {
-      podSelector: spec.pods ? { matchLabels: podLabels(spec.pods) } : {},
+      podSelector: spec.pods ? podSelector(spec.pods) : {},
       policyTypes: types,
       // A policy type with no rules denies that direction (default-deny).
       ...(spec.ingress?.length
@@ -77,7 +82,9 @@ function networkPolicy(env: Environment, spec: PolicySpec): NetworkPolicy {
 function networkPolicySpecs(env: Environment): PolicySpec[] {
   const { persistent, broker, search } = env.common.namespaces;
   const clients: Peer[] = env.common.clientNamespaces.map((namespace) => ({ namespace }));
-  const postgresPods = { app: podRoles.postgresPrimary.app };
+  // The PostgreSQL servers, and the restore pod of the promotion runbook; not the setup Job, which
+  // reaches the primary alone (allow-setup-to-primary).
+  const postgresServers = [podRoles.postgresPrimary, podRoles.postgresReplica, podRoles.postgresRestore];
   const within = (namespace: string, pods?: Pods): Peer => (pods ? { namespace, pods } : { namespace });
   const layerWide = (namespace: string): PolicySpec[] => [
     { name: "default-deny-all", namespace, ingress: [], egress: [] },
@@ -92,9 +99,22 @@ function networkPolicySpecs(env: Environment): PolicySpec[] {
     {
       name: "allow-pg-replication",
       namespace: persistent,
-      pods: postgresPods,
-      ingress: [{ peers: [within(persistent, postgresPods)], ports: [ports.postgres] }],
-      egress: [{ peers: [within(persistent, postgresPods)], ports: [ports.postgres] }],
+      pods: postgresServers,
+      ingress: [{ peers: [within(persistent, postgresServers)], ports: [ports.postgres] }],
+      egress: [{ peers: [within(persistent, postgresServers)], ports: [ports.postgres] }],
+    },
+    {
+      // Fix: the setup Job (a superuser session) reaches the primary's 5432 and nothing else.
+      name: "allow-setup-to-primary",
+      namespace: persistent,
+      pods: podRoles.postgresSetup,
+      egress: [{ peers: [within(persistent, podRoles.postgresPrimary)], ports: [ports.postgres] }],
+    },
+    {
+      name: "allow-primary-from-setup",
+      namespace: persistent,
+      pods: podRoles.postgresPrimary,
+      ingress: [{ peers: [within(persistent, podRoles.postgresSetup)], ports: [ports.postgres] }],
     },
     {
       name: "allow-pgbouncer-to-primary",

@@ -14,7 +14,7 @@ import {
   secretEnv,
 } from "../lib/pod.ts";
 import { waitUntil } from "../lib/shell.ts";
-import { ordinals, podRoles, ports, postgresNames, serviceHost } from "../lib/topology.ts";
+import { podRoles, ports, postgresNames, serviceHost } from "../lib/topology.ts";
 
 const uid = 70; // the postgres user of the alpine image
 const dataMount = "/var/lib/postgresql/data";
@@ -32,12 +32,8 @@ const setupMount = { name: "setup", mountPath: setupDir, readOnly: true };
 
 const identifier = /^[a-z_][a-z0-9_]*$/;
 
+// Replica pod N streams through the physical slot <prefix>_N, which its init container makes.
 const replicaSlotPrefix = postgresNames.replica.replaceAll("-", "_");
-
-/** Physical replication slot of replica pod N, created by the primary so WAL is kept for it. */
-export function replicaSlot(ordinal: number): string {
-  return `${replicaSlotPrefix}_${ordinal}`;
-}
 
 export function primaryHost(env: Environment): string {
   return serviceHost(postgresNames.primary, env.common.namespaces.persistent, env.common.clusterDomain);
@@ -47,9 +43,15 @@ function serverArgs(settings: PostgresSettings): string[] {
   return settings.flatMap(([name, value]) => ["-c", `${name}=${value}`]);
 }
 
-// Server start-up (crash recovery, a first base backup) can take minutes; liveness waits for it.
+// pg_isready exits 0 when the server accepts connections, 1 when it answers that it cannot yet
+// (SQLSTATE 57P03: starting up, in crash recovery, a standby not yet consistent, shutting down),
+// 2 when nothing answers, 3 when it made no attempt (internal_ping in libpq's fe-connect.c).
 const ready = `pg_isready -h 127.0.0.1 -p ${ports.postgres} -q`;
-const startupProbe = execProbe(ready, { initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 90 });
+// Up or starting: a recovery, however long, is never killed; a server that does not answer is.
+const upOrStarting = `${ready}; [ $? -le 1 ]`;
+// Until the server answers at all, which it does within seconds of its start (the postmaster
+// listens before recovery begins); 15 minutes leave room for a slow node, then it is restarted.
+const startupProbe = execProbe(upOrStarting, { initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 90 });
 
 function checkConfig(env: Environment, object: string): void {
   const { users, database, schemas } = env.postgres;
@@ -108,9 +110,35 @@ function writeHba(env: Environment, dir: string): string {
 }
 
 /**
+ * Settings of the session that sets the passwords, so none of its statements is recorded whatever
+ * the server, the database or the role is configured with (a session setting outranks them all):
+ * ALTER ROLE ... PASSWORD carries the clear text, which the primary's log_statement=ddl would write
+ * to the server log and pg_stat_statements would keep. SET changes them for this session only;
+ * all but debug_print_* need a superuser (context "superuser" in PostgreSQL 17's pg_settings),
+ * which the setup runs as. They cover every way PostgreSQL 17 records a statement's text: the
+ * statement log (log_statement), duration logging (log_min_duration_statement, sampled with
+ * log_min_duration_sample and log_transaction_sample_rate), the failing statement
+ * (log_min_error_statement), parse tree dumps (debug_print_*), pg_stat_statements, and
+ * pg_stat_activity's current query (track_activities).
+ */
+const unrecordedSession = `-- This session sets passwords: nothing it runs may be recorded (generator/components/postgres.ts).
+SET log_statement = 'none';
+SET log_min_duration_statement = -1;
+SET log_min_duration_sample = -1;
+SET log_transaction_sample_rate = 0;
+SET log_min_error_statement = 'panic';
+SET debug_print_parse = off;
+SET debug_print_rewritten = off;
+SET debug_print_plan = off;
+SET pg_stat_statements.track = 'none';
+SET track_activities = off;`;
+
+/**
  * Every database object the layer needs, with statements that do nothing when the work is done,
  * so it runs again safely: at the first start (on the fresh cluster) and from the setup Job.
- * Passwords are read from the environment by psql (\getenv), never from a command line.
+ * Passwords are read from the environment by psql (\getenv), never from a command line, and the
+ * session that sets them first turns off everything that would record its statements (see
+ * unrecordedSession). The replicas' slots are not made here: each replica makes its own.
  *
  * CDC: the publication covers only the schemas Debezium streams (`FOR ALL TABLES` made every
  * UPDATE and DELETE on a table without a primary key fail, for the application too). Tables it
@@ -121,9 +149,9 @@ function writeHba(env: Environment, dir: string): string {
 export function setupSql(env: Environment): string {
   const { users, database, schemas } = env.postgres;
   const { publicationName, schemas: published } = env.debezium;
-  const slots = ordinals(env.postgres.replica.replicas).map(replicaSlot).join(" ");
   const publishedList = published.join(", ");
-  return `\\getenv app_password APP_PASSWORD
+  return `${unrecordedSession}
+\\getenv app_password APP_PASSWORD
 \\getenv replication_password REPLICATION_PASSWORD
 \\getenv debezium_password DEBEZIUM_PASSWORD
 SELECT 'CREATE ROLE ${users.app}' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${users.app}') \\gexec
@@ -134,8 +162,7 @@ SELECT 'CREATE ROLE ${users.debezium}' WHERE NOT EXISTS (SELECT FROM pg_roles WH
 ALTER ROLE ${users.debezium} WITH LOGIN REPLICATION PASSWORD :'debezium_password';
 GRANT pg_read_all_data TO ${users.debezium};
 SELECT 'CREATE DATABASE ${database} OWNER ${users.app}' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${database}') \\gexec
-SELECT pg_create_physical_replication_slot(slot) FROM unnest(string_to_array('${slots}', ' ')) AS slot
-  WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = slot);
+-- A new session, with the server's logging: no password below this line.
 \\connect ${database}
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
@@ -231,11 +258,20 @@ ${writeHba(env, "$PGDATA")}
 }
 
 /**
- * First start (empty volume): clone the primary with pg_basebackup into a side directory that
- * only becomes PGDATA once complete (an interrupted clone is discarded, never started); -R writes
- * standby.signal there, once. Later starts never write it again, so a promoted replica stays a
- * primary across restarts. Every start rewrites the password file the replica streams with, so
- * a rotated replication password is picked up by a restart.
+ * First start (empty volume): make sure the replica's slot exists on the primary, then clone the
+ * primary with pg_basebackup into a side directory that only becomes PGDATA once complete (an
+ * interrupted clone is discarded, never started); -R writes standby.signal there, once. Later
+ * starts never write it again, so a promoted replica stays a primary across restarts. Every start
+ * rewrites the password file the replica streams with, so a rotated replication password is
+ * picked up by a restart.
+ *
+ * The slot is made here, as repl_user (REPLICATION may create and drop slots), not by the setup
+ * Job: that Job runs only once every workload is healthy, and a new replica cannot be healthy
+ * before it has cloned through its slot. A standby whose slot the primary invalidated (down
+ * longer than max_slot_wal_keep_size allows: wal_status 'lost') can never catch up, the WAL it
+ * needs is gone; its data is a copy of the primary's, so it is removed and cloned again. A
+ * standby whose slot is missing gets it again. A standby that cannot ask the primary (down, or
+ * a replication password not yet rotated there) starts as it is and serves reads meanwhile.
  */
 function initReplicaScript(env: Environment): string {
   const user = env.postgres.users.replication;
@@ -243,6 +279,28 @@ function initReplicaScript(env: Environment): string {
 umask 077
 escaped=$(printf '%s' "$REPLICATION_PASSWORD" | sed -e 's/\\\\/\\\\\\\\/g' -e 's/:/\\\\:/g')
 printf '*:*:*:%s:%s\\n' ${user} "$escaped" > "$PGPASSFILE"
+slot="${replicaSlotPrefix}_\${POD_NAME##*-}"
+on_primary() {
+  PGCONNECT_TIMEOUT=10 psql -X -q -At -w -v ON_ERROR_STOP=1 -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U ${user} -d postgres "$@"
+}
+# missing, or the slot's wal_status (reserved, extended, unreserved, lost; none: reserves no WAL).
+slot_state() {
+  on_primary -c "SELECT coalesce((SELECT coalesce(wal_status, 'none') FROM pg_replication_slots WHERE slot_name = '$slot'), 'missing')"
+}
+# Reserves WAL from now on, so the clone and the streaming after it find what they need.
+create_slot() {
+  on_primary -c "SELECT pg_create_physical_replication_slot('$slot', true)" > /dev/null
+}
+if [ -f "$PGDATA/standby.signal" ]; then
+  state=$(slot_state) || state=unreachable
+  case "$state" in
+    lost)
+      echo "the primary invalidated replication slot $slot (this standby was down longer than max_slot_wal_keep_size allows): cloning again" >&2
+      rm -rf "$PGDATA" ;;
+    missing) create_slot ;;
+    unreachable) echo "cannot ask primary $PRIMARY_HOST about slot $slot; starting the standby as it is" >&2 ;;
+  esac
+fi
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   rm -rf "$PGDATA.partial"
   ${waitUntil('pg_isready -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -q', {
@@ -251,7 +309,13 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     failure: '"primary $PRIMARY_HOST not ready"',
     indent: 2,
   })}
-  slot="${replicaSlotPrefix}_\${POD_NAME##*-}"
+  state=$(slot_state)
+  case "$state" in
+    lost)
+      on_primary -c "SELECT pg_drop_replication_slot('$slot')" > /dev/null
+      create_slot ;;
+    missing) create_slot ;;
+  esac
   pg_basebackup -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U ${user} \\
     -D "$PGDATA.partial" -X stream -R -S "$slot" --checkpoint=fast
   mv "$PGDATA.partial" "$PGDATA"
@@ -303,7 +367,7 @@ export function postgresPrimary(env: Environment) {
           resources: resources(cfg.primary.resources),
           startupProbe,
           readinessProbe: execProbe(ready, readinessTiming),
-          livenessProbe: execProbe(ready, livenessTiming),
+          livenessProbe: execProbe(upOrStarting, livenessTiming),
           volumeMounts: [dataMountSpec],
         }),
       ],
@@ -355,7 +419,7 @@ export function postgresReplica(env: Environment) {
           resources: resources(cfg.replica.resources),
           startupProbe,
           readinessProbe: execProbe(ready, readinessTiming),
-          livenessProbe: execProbe(ready, livenessTiming),
+          livenessProbe: execProbe(upOrStarting, livenessTiming),
           volumeMounts: [dataMountSpec, { ...authMount, readOnly: true }],
         }),
       ],

@@ -32,6 +32,9 @@ export const podRoles = {
   postgresPrimary: { app: "postgresql", component: "primary" },
   postgresReplica: { app: "postgresql", component: "replica" },
   postgresSetup: { app: "postgresql", component: "setup" },
+  // The one-off pod of the promotion runbook (docs/postgresql.md) that copies the promoted server
+  // onto a new primary volume; the layer renders none.
+  postgresRestore: { app: "postgresql", component: "restore" },
   pgbouncer: { app: "pgbouncer", component: "pooler" },
   redis: { app: "redis", component: "cluster" },
   redisClusterInit: { app: "redis", component: "cluster-init" },

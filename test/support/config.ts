@@ -2,6 +2,8 @@
 // engineer would edit generator/config/staging.ts.
 import { staging } from "../../generator/config/staging.ts";
 import type { Environment } from "../../generator/config/types.ts";
+import { formatProblem, GenerationFailed } from "../../generator/lib/errors.ts";
+import { buildOutput } from "../../generator/pipeline.ts";
 
 type DeepPartial<T> = { -readonly [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : DeepPartial<T[K]> };
 
@@ -23,4 +25,15 @@ export function stagingWith(change: DeepPartial<Environment>): Environment {
 /** Plain JSON of a typed object, as it is written to YAML. */
 export function plain<T>(object: { toJSON(): unknown }): T {
   return JSON.parse(JSON.stringify(object)) as T;
+}
+
+/** What `npm run generate` reports for `env`, one formatted problem a line; fails when it generates. */
+export function problems(env: Environment): string[] {
+  try {
+    buildOutput([env]);
+  } catch (err) {
+    if (err instanceof GenerationFailed) return err.problems.map(formatProblem);
+    throw err;
+  }
+  throw new Error("expected generation to fail");
 }

