@@ -97,6 +97,31 @@ export interface PodSpec {
 
 const templated = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "PodTemplate"]);
 
+/** Kinds whose pods podSpecOf finds. */
+export const podKinds: ReadonlySet<string> = new Set([...templated, "Pod", "CronJob"]);
+
+/**
+ * Kinds known to run no pod of their own, so the pod rules may pass over them. A kind in neither
+ * set is an error (`kinds/known`): an operator's resource may run pods the rules would never see.
+ */
+export const podlessKinds: ReadonlySet<string> = new Set([
+  "Namespace",
+  "Service",
+  "ConfigMap",
+  "Secret",
+  "ServiceAccount",
+  "NetworkPolicy",
+  "PodDisruptionBudget",
+  "PersistentVolumeClaim",
+  "Role",
+  "RoleBinding",
+  "ClusterRole",
+  "ClusterRoleBinding",
+  "CustomResourceDefinition",
+  "Application",
+  "AppProject",
+]);
+
 /** The pod spec of any kind that runs pods, or undefined. */
 export function podSpecOf(m: Manifest): PodSpecAt | undefined {
   const spec = m.spec as Record<string, any> | undefined;

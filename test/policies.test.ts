@@ -98,6 +98,19 @@ describe("each rule catches its violation, with the right id and field", () => {
   });
 });
 
+describe("a kind the policies do not know", () => {
+  // An operator's resource (here CloudNativePG's Cluster) runs pods the pod rules cannot see.
+  const cluster: Manifest = { apiVersion: "postgresql.cnpg.io/v1", kind: "Cluster", metadata: { name: "pg", namespace: "nx-persistent", labels }, spec: { instances: 3 } };
+
+  it("is an error, never a silent pass", () => {
+    expect(ruleIds([cluster], "kinds")).toEqual(["kinds/known @ kind"]);
+  });
+
+  it("while a kind known to run no pods passes", () => {
+    expect(ruleIds([{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "nx-persistent", labels }, data: {} }], "kinds")).toEqual([]);
+  });
+});
+
 describe("exceptions", () => {
   const latest = deployment({ image: "x:latest" });
   const run = (exceptions: { object: string; rule: string; reason: string }[], manifests: Manifest[] = [latest]) =>
@@ -132,7 +145,7 @@ describe.each(environmentOverlays(repo))("the real %s", (overlay) => {
 
   it("is checked by rules of every family", () => {
     expect(new Set(rules.map((r) => familyOf(r.id)))).toEqual(
-      new Set(["pod-security", "api", "workload", "references", "jobs", "network", "secrets", "storage", "labels"]),
+      new Set(["kinds", "pod-security", "api", "workload", "references", "jobs", "network", "secrets", "storage", "labels"]),
     );
     expect(sources.length).toBeGreaterThan(40);
   });

@@ -1,6 +1,7 @@
 import type { Rule } from "../engine.ts";
 import { apiRules } from "./api.ts";
 import { jobRules } from "./jobs.ts";
+import { kindRules } from "./kinds.ts";
 import { labelRules } from "./labels.ts";
 import { networkRules } from "./network.ts";
 import { podSecurityRules, restrictedRuleIds } from "./pod-security.ts";
@@ -11,6 +12,7 @@ import { workloadRules } from "./workload.ts";
 
 /** Every rule, grouped by family (the part of the id before `/`). */
 export const rules: readonly Rule[] = [
+  ...kindRules,
   // The restricted level as upstream runs it: four baseline checks give way to stricter ones.
   ...podSecurityRules.filter((r) => restrictedRuleIds.has(r.id)),
   ...apiRules,
