@@ -1,17 +1,9 @@
 // Rendered objects as the review reads them: plain JSON from `kustomize build`, identified the
 // way the API server identifies them (group, kind, namespace, name; the version is not part of it).
+import type { Manifest } from "../policies/engine.ts";
 import type { Json } from "./diff.ts";
 
-export interface Manifest {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly metadata?: {
-    readonly name?: string;
-    readonly namespace?: string;
-    readonly annotations?: Readonly<Record<string, string>>;
-  };
-  readonly [key: string]: unknown;
-}
+export type { Manifest };
 
 /** The object as the JSON it is, for the field-level functions. */
 export const asJson = (m: Manifest): Json => m as unknown as Json;
