@@ -5,6 +5,7 @@ import { backendSettingsFiles } from "./clients/backend.ts";
 import { withSyncWaves } from "./delivery/waves.ts";
 import { type RenderedEnvironment, renderEnvironment } from "./components/render.ts";
 import type { Environment } from "./config/types.ts";
+import { withFlows } from "./docs/flows.ts";
 import { networkDoc } from "./docs/network.ts";
 import { resourcesDoc } from "./docs/resources.ts";
 import { topologyDoc } from "./docs/topology.ts";
@@ -39,11 +40,12 @@ export function buildOutput(environments: readonly Environment[]): OutputFile[] 
   const backend = environments.flatMap((env) => collect(() => backendSettingsFiles(env)).flat());
   if (problems.length > 0) throw new GenerationFailed(problems);
   const files = [...layout, ...argocd, ...backend].map((f) => ({ path: f.path, content: toYaml(f.documents, f.notice) }));
+  const allowed = deployed.map(withFlows);
   const docs = [
-    { path: "docs/network.md", content: networkDoc(deployed) },
+    { path: "docs/network.md", content: networkDoc(allowed) },
     { path: "docs/resources.md", content: resourcesDoc(deployed) },
     { path: "docs/secrets.md", content: secretsDoc(deployed) },
-    { path: "docs/topology.md", content: topologyDoc(deployed) },
+    { path: "docs/topology.md", content: topologyDoc(allowed) },
     { path: "docs/waves.md", content: wavesDoc(deployed, argocd) },
   ];
   return [...files, ...docs].sort((a, b) =>

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { RenderedEnvironment } from "../generator/components/render.ts";
 import { environments } from "../generator/config/environments.ts";
 import { syncWaveAnnotation } from "../generator/delivery/waves.ts";
-import { flows } from "../generator/docs/flows.ts";
+import { withFlows } from "../generator/docs/flows.ts";
 import { resourceSummary, resourcesDoc, total } from "../generator/docs/resources.ts";
 import { topologyDoc } from "../generator/docs/topology.ts";
 import type { KubeObject } from "../generator/lib/objects.ts";
@@ -108,7 +108,7 @@ describe("docs/topology.md", () => {
   const text = doc("topology.md");
 
   it("is what the generator writes, one Mermaid flowchart per environment", () => {
-    expect(text).toBe(topologyDoc(deployed));
+    expect(text).toBe(topologyDoc(deployed.map(withFlows)));
     for (const env of environments) expect(text).toContain(`## ${env.name}\n\n\`\`\`mermaid\nflowchart LR\n`);
   });
 
@@ -135,7 +135,7 @@ describe("docs/topology.md", () => {
   });
 
   it("draws exactly the flows the NetworkPolicies allow (docs/network.md's), DNS aside", () => {
-    const { workloads, jobs, clients, open } = flows(staging);
+    const { workloads, jobs, clients, open } = withFlows(staging).flows;
     const expected = [...clients, ...workloads, ...jobs].flatMap((from) =>
       workloads
         .map((to) => ({ to, ports: [...new Set(open(from, to).map((p) => p.containerPort))] }))

@@ -57,7 +57,17 @@ function party(o: PlainObject): Party {
   };
 }
 
-export function flows(env: RenderedEnvironment): Flows {
+/** An environment with the flows its NetworkPolicies allow, evaluated once for every page that shows them. */
+export interface EnvironmentFlows {
+  readonly rendered: RenderedEnvironment;
+  readonly flows: Flows;
+}
+
+export function withFlows(env: RenderedEnvironment): EnvironmentFlows {
+  return { rendered: env, flows: flows(env) };
+}
+
+function flows(env: RenderedEnvironment): Flows {
   const plain = plainObjects(env);
   const policies = plain.filter((o) => o.kind === "NetworkPolicy") as unknown as NetworkPolicyLike[];
   const namespaces: NamespaceInfo[] = plain

@@ -3,9 +3,9 @@
 import type { RenderedEnvironment } from "../components/render.ts";
 import { generatedNotice } from "../lib/generated.ts";
 import type { Endpoint } from "../lib/reachability.ts";
-import { flows } from "./flows.ts";
+import type { EnvironmentFlows } from "./flows.ts";
 
-export function networkDoc(environments: readonly RenderedEnvironment[]): string {
+export function networkDoc(environments: readonly EnvironmentFlows[]): string {
   const lines = [
     `<!-- ${generatedNotice} -->`,
     "# Who may talk to whom",
@@ -16,8 +16,8 @@ export function networkDoc(environments: readonly RenderedEnvironment[]): string
     "policy` checks the flows the layer needs and those that must stay closed against the same policies.",
     "",
   ];
-  for (const env of environments) {
-    const { workloads, jobs, clients, outsider, dns, open } = flows(env);
+  for (const { rendered: env, flows } of environments) {
+    const { workloads, jobs, clients, outsider, dns, open } = flows;
     const sources = [...clients, ...workloads, ...jobs, outsider];
     const destinations = [...workloads, dns];
     const cell = (from: Endpoint, to: Endpoint) => {

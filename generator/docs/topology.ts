@@ -4,7 +4,7 @@
 import type { RenderedEnvironment } from "../components/render.ts";
 import { generatedNotice } from "../lib/generated.ts";
 import { selectsPod } from "../lib/reachability.ts";
-import { flows, type Party, plainObjects } from "./flows.ts";
+import { type EnvironmentFlows, type Party, plainObjects } from "./flows.ts";
 
 interface ServiceSpec {
   clusterIP?: string;
@@ -24,7 +24,7 @@ function partyNode(p: Party, replicas: number | undefined): string {
   return p.kind === "Job" ? `${partyId(p)}[/"${label}"/]` : `${partyId(p)}["${label}"]`;
 }
 
-export function topologyDoc(environments: readonly RenderedEnvironment[]): string {
+export function topologyDoc(environments: readonly EnvironmentFlows[]): string {
   const lines = [
     `<!-- ${generatedNotice} -->`,
     "# Topology",
@@ -35,8 +35,8 @@ export function topologyDoc(environments: readonly RenderedEnvironment[]): strin
     "docs/network.md has the same flows as a table.",
     "",
   ];
-  for (const env of environments) {
-    const { workloads, jobs, clients, outsider, dns, open } = flows(env);
+  for (const { rendered: env, flows } of environments) {
+    const { workloads, jobs, clients, outsider, dns, open } = flows;
     const plain = plainObjects(env) as (ReturnType<typeof plainObjects>[number] & { spec?: ServiceSpec & { replicas?: number } })[];
     const replicas = (p: Party) => plain.find((o) => o.kind === p.kind && o.metadata?.name === p.name && o.metadata?.namespace === p.namespace)?.spec?.replicas;
     const services = plain.filter((o) => o.kind === "Service");
