@@ -15,6 +15,7 @@ import type { OutputFile } from "./emit/files.ts";
 import { toYaml } from "./emit/yaml.ts";
 import { planLayout } from "./layout/plan.ts";
 import { GenerationFailed, type Problem } from "./lib/errors.ts";
+import { byCodePoint } from "./lib/order.ts";
 
 /** An environment's objects exactly as they are deployed: rendered, with their sync waves. */
 export function environmentObjects(env: Environment): RenderedEnvironment {
@@ -48,7 +49,5 @@ export function buildOutput(environments: readonly Environment[]): OutputFile[] 
     { path: "docs/topology.md", content: topologyDoc(allowed) },
     { path: "docs/waves.md", content: wavesDoc(deployed, argocd) },
   ];
-  return [...files, ...docs].sort((a, b) =>
-    a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
-  );
+  return [...files, ...docs].sort((a, b) => byCodePoint(a.path, b.path));
 }

@@ -3,6 +3,7 @@
 import { diffFields, type FieldChange } from "./diff.ts";
 import { asJson, type Manifest, objectKey, objectName } from "./objects.ts";
 import { changeFindings, type Finding, removalFinding } from "./rules.ts";
+import { byCodePoint } from "../generator/lib/order.ts";
 
 export interface ChangedObject {
   readonly object: string;
@@ -31,7 +32,8 @@ function byKey(objects: readonly Manifest[], side: string): Map<string, Manifest
   return map;
 }
 
-const sorted = (objects: Manifest[]) => objects.sort((a, b) => objectName(a).localeCompare(objectName(b)));
+// Code-point order: the report is the same on every machine, whatever its locale.
+const sorted = (objects: Manifest[]) => objects.sort((a, b) => byCodePoint(objectName(a), objectName(b)));
 
 export function compareEnvironment(environment: string, base: readonly Manifest[], head: readonly Manifest[]): EnvironmentReview {
   const before = byKey(base, "base");
@@ -45,7 +47,7 @@ export function compareEnvironment(environment: string, base: readonly Manifest[
       const changes = diffFields(asJson(old), asJson(now));
       return changes.length > 0 ? [{ object: objectName(now), before: old, after: now, changes }] : [];
     })
-    .sort((a, b) => a.object.localeCompare(b.object));
+    .sort((a, b) => byCodePoint(a.object, b.object));
   const context = { environment, head };
   const findings = [
     ...changed.flatMap((c) => changeFindings(c.before, c.after, context)),

@@ -7,6 +7,7 @@ import type { RenderedEnvironment } from "../components/render.ts";
 import { generatedNotice } from "../lib/generated.ts";
 import { secretRefs } from "../lib/topology.ts";
 import { objectId } from "../lib/errors.ts";
+import { byCodePoint } from "../lib/order.ts";
 
 interface SecretUse {
   readonly namespace: string;
@@ -51,8 +52,7 @@ function secretUses(env: RenderedEnvironment): SecretUse[] {
     });
   }
   const id = (u: SecretUse) => `${u.namespace}/${u.name}`;
-  // Code-point order, not localeCompare: the output must not depend on the machine's locale.
-  return [...uses.values()].sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
+  return [...uses.values()].sort((a, b) => byCodePoint(id(a), id(b)));
 }
 
 const sorted = (s: Set<string>) => [...s].sort();

@@ -5,6 +5,7 @@
 import { Document } from "yaml";
 import type { Json } from "../layout/json-patch.ts";
 import { generatedNotice } from "../lib/generated.ts";
+import { byCodePoint } from "../lib/order.ts";
 
 const leading = ["apiVersion", "kind", "metadata", "name", "namespace"];
 
@@ -14,7 +15,7 @@ function rank(key: string): number {
 }
 
 function compareKeys(a: string, b: string): number {
-  return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+  return rank(a) - rank(b) || byCodePoint(a, b);
 }
 
 const header = `# ${generatedNotice}\n`;

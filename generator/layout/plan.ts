@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { RenderedEnvironment } from "../components/render.ts";
 import type { KubeObject } from "../lib/objects.ts";
 import { type Json, jsonPatch } from "./json-patch.ts";
+import { byCodePoint } from "../lib/order.ts";
 
 /** A YAML file of the plan: its path from the repository root and its documents. */
 export interface YamlFile {
@@ -45,7 +46,7 @@ function place(object: KubeObject): Placed {
   };
 }
 
-const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+const byPath = (a: { path: string }, b: { path: string }) => byCodePoint(a.path, b.path);
 
 export function planLayout(environments: readonly RenderedEnvironment[]): YamlFile[] {
   const placed = environments.map((env) => {

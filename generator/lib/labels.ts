@@ -1,5 +1,6 @@
 import type { Environment } from "../config/types.ts";
 import type { PodRole } from "./topology.ts";
+import { byCodePoint } from "./order.ts";
 
 /** What an object is part of: the app (`postgresql`), its role in it (`primary`) and its instance. */
 export interface Role extends PodRole {
@@ -58,6 +59,6 @@ export const secretRevisionsAnnotation = "nx-data-layer/secret-revisions";
  * pod templates of exactly the pods that read it (they restart; a Job runs again under a new name).
  */
 export function secretRevisions(env: Environment, secretNames: Iterable<string>): Record<string, string> {
-  const names = [...new Set(secretNames)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const names = [...new Set(secretNames)].sort(byCodePoint);
   return { [secretRevisionsAnnotation]: names.map((name) => `${name}=${env.secretRevisions[name] ?? 0}`).join(",") };
 }
