@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { configProblems, redisBytes } from "../generator/components/config-checks.ts";
+import { statefulSetsOf } from "../generator/components/postgres/statefulsets.ts";
 import { staging } from "../generator/config/staging.ts";
 import type { Environment } from "../generator/config/types.ts";
 import { GenerationFailed, formatProblem } from "../generator/lib/errors.ts";
@@ -61,10 +62,10 @@ describe("config checked before rendering", () => {
       ["staging / kafka / ConfigMap nx-broker/nx-kafka-config / kafka.serverProperties[10]: log.dirs is set by the generator itself (server.properties would hold it twice, and Kafka keeps the last)"]],
     ["SCRAM iterations below Kafka's minimum", { kafka: { scramIterations: 1000 } },
       ["staging / kafka / ConfigMap nx-broker/nx-kafka-config / kafka.scramIterations: 1000 must be an integer of at least 4096 (Kafka's minimum for SCRAM-SHA-512)"]],
-    ["a PostgreSQL setting given twice, in another case", { postgres: { primary: { settings: [...staging.postgres.primary.settings, ["Work_Mem", "16MB"]] } } },
-      ["staging / postgres / StatefulSet nx-persistent/nx-postgresql-primary / postgres.primary.settings[17]: Work_Mem is already set at postgres.primary.settings[6]; PostgreSQL would silently keep only the last value"]],
-    ["a negative number of PostgreSQL replicas", { postgres: { replica: { replicas: -1 } } },
-      ["staging / postgres / StatefulSet nx-persistent/nx-postgresql-replica / postgres.replica.replicas: -1 must be an integer of at least 0"]],
+    ["a PostgreSQL setting given twice, in another case", { postgres: { cluster: { primary: { settings: [...statefulSetsOf(staging).primary.settings, ["Work_Mem", "16MB"]] } } } },
+      ["staging / postgres / StatefulSet nx-persistent/nx-postgresql-primary / postgres.cluster.primary.settings[17]: Work_Mem is already set at postgres.cluster.primary.settings[6]; PostgreSQL would silently keep only the last value"]],
+    ["a negative number of PostgreSQL replicas", { postgres: { cluster: { replica: { replicas: -1 } } } },
+      ["staging / postgres / StatefulSet nx-persistent/nx-postgresql-replica / postgres.cluster.replica.replicas: -1 must be an integer of at least 0"]],
     ["a sync mode Argo CD delivery does not know", { sync: untyped("auto") },
       ['staging / argocd / (config) / sync: "auto" is not one of automated, manual']],
   ])("rejects %s", (_what, change, expected) => {

@@ -8,8 +8,9 @@ import { writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { pgbouncer, schemaDatabase } from "../generator/components/pgbouncer.ts";
-import { primaryHost } from "../generator/components/postgres.ts";
+import { pgbouncer } from "../generator/components/pgbouncer/index.ts";
+import { deploymentOf, schemaDatabase } from "../generator/components/pgbouncer/deployment.ts";
+import { primaryHost, statefulSetsOf } from "../generator/components/postgres/statefulsets.ts";
 import type { Environment } from "../generator/config/types.ts";
 import { staging } from "../generator/config/staging.ts";
 import { plain, stagingWith } from "./support/config.ts";
@@ -45,7 +46,7 @@ const pgbouncerVersion = (pgbouncerBinary ? /PgBouncer (\d+)\.(\d+)/.exec(spawnS
 // track_extra_parameters exists from 1.20 on (pgbouncer NEWS.md, 1.20.0); older ones refuse to start with it.
 const beforeTrackExtraParameters = pgbouncerVersion !== undefined && (pgbouncerVersion[0]! < 1 || (pgbouncerVersion[0] === 1 && pgbouncerVersion[1]! < 20));
 const { users, database } = staging.postgres;
-const admin = staging.pgbouncer.adminUser;
+const admin = deploymentOf(staging).adminUser;
 const secrets = {
   "nx-postgresql-superuser-secret": "super pw",
   "nx-postgresql-app-secret": 'app "quoted" pw',
@@ -99,7 +100,7 @@ serverSuite(
     let authDir: string;
     const viaPooler = (user: string, password: string, db = database, port = poolerPort): Login => ({ port, user, password, database: db });
     const app = (db = database, password = secrets["nx-postgresql-app-secret"]) => viaPooler(users.app, password, db);
-    const direct = (): Login => ({ port: pgPort, user: users.superuser, password: secrets["nx-postgresql-superuser-secret"], database });
+    const direct = (): Login => ({ port: pgPort, user: statefulSetsOf(staging).superuser, password: secrets["nx-postgresql-superuser-secret"], database });
 
     const writeUserlist = (secretValues: Record<string, string>) => {
       const { userlist } = rendered(staging);
@@ -172,8 +173,8 @@ serverSuite(
     });
 
     it("refuses the superuser, with the very password that logs it in directly", () => {
-      expect(psql(direct(), "SELECT current_user")).toBe(users.superuser);
-      const pooled = psqlTry(viaPooler(users.superuser, secrets["nx-postgresql-superuser-secret"]), "SELECT 1");
+      expect(psql(direct(), "SELECT current_user")).toBe(statefulSetsOf(staging).superuser);
+      const pooled = psqlTry(viaPooler(statefulSetsOf(staging).superuser, secrets["nx-postgresql-superuser-secret"]), "SELECT 1");
       expect(pooled.status).not.toBe(0);
       // PgBouncer runs a fake SCRAM exchange for users it does not know: the same answer as a wrong password.
       expect(pooled.stderr).toContain("SASL authentication failed");

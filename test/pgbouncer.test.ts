@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { pgbouncer, pgbouncerIni, schemaDatabase } from "../generator/components/pgbouncer.ts";
+import { pgbouncer } from "../generator/components/pgbouncer/index.ts";
+import { pgbouncerIni, schemaDatabase } from "../generator/components/pgbouncer/deployment.ts";
 import { staging } from "../generator/config/staging.ts";
 import type { Environment } from "../generator/config/types.ts";
 import { plain, problems, stagingWith } from "./support/config.ts";

@@ -6,6 +6,8 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { statefulSetsOf } from "../generator/components/postgres/statefulsets.ts";
+import { deploymentOf } from "../generator/components/pgbouncer/deployment.ts";
 import { staging } from "../generator/config/staging.ts";
 import {
   configMapFiles,
@@ -49,7 +51,7 @@ serverSuite("PostgreSQL 17 primary: the rendered init container, setup Job and p
   let server: RunningServer | undefined;
   let starts = 0;
   const as = (user: string, password: string, db = database): Login => ({ port, user, password, database: db });
-  const superuser = (db = database) => as(users.superuser, secrets["nx-postgresql-superuser-secret"], db);
+  const superuser = (db = database) => as(statefulSetsOf(staging).superuser, secrets["nx-postgresql-superuser-secret"], db);
   const app = () => as(users.app, secrets["nx-postgresql-app-secret"]);
 
   const initEnv = (path: readonly string[] = [pg17Bin]) =>
@@ -133,7 +135,7 @@ serverSuite("PostgreSQL 17 primary: the rendered init container, setup Job and p
   });
 
   it("pg_hba.conf refuses PgBouncer's admin console user as a database login, even when a role of that name exists", () => {
-    const admin = staging.pgbouncer.adminUser;
+    const admin = deploymentOf(staging).adminUser;
     psql(superuser(), `CREATE ROLE ${admin} LOGIN PASSWORD 'console pw'`);
     try {
       const login = psqlTry(as(admin, "console pw"), "SELECT 1");
@@ -169,12 +171,12 @@ serverSuite("PostgreSQL 17 primary: the rendered init container, setup Job and p
       debug_print_parse: "on",
       "pg_stat_statements.track": "all",
     };
-    for (const [name, value] of Object.entries(chatty)) psql(superuser("postgres"), `ALTER ROLE ${users.superuser} SET ${name} = '${value}'`);
+    for (const [name, value] of Object.entries(chatty)) psql(superuser("postgres"), `ALTER ROLE ${statefulSetsOf(staging).superuser} SET ${name} = '${value}'`);
     try {
       const result = runSetupJob();
       expect(result.status, result.stderr).toBe(0);
     } finally {
-      psql(superuser("postgres"), `ALTER ROLE ${users.superuser} RESET ALL`);
+      psql(superuser("postgres"), `ALTER ROLE ${statefulSetsOf(staging).superuser} RESET ALL`);
     }
     // By now the rendered server (log_statement=ddl, pg_stat_statements) has also run the Job twice.
     const log = readFileSync(server!.log, "utf8");
@@ -192,7 +194,7 @@ serverSuite("PostgreSQL 17 primary: the rendered init container, setup Job and p
     // A standby cloned from a backup whose end it never receives stays in recovery, not yet
     // consistent, as a long crash recovery does: it answers, rejecting connections (57P03).
     const copy = join(subdir(dir, "recovering-volume"), "pgdata");
-    const backup = runScript(`psql -X -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p ${port} -U ${users.superuser} -d postgres <<'SQL'
+    const backup = runScript(`psql -X -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p ${port} -U ${statefulSetsOf(staging).superuser} -d postgres <<'SQL'
 SELECT pg_backup_start('probes', true) \\g /dev/null
 \\! cp -a "${pgdata}" "${copy}" 2>/dev/null; rm -f "${copy}/postmaster.pid"
 SELECT labelfile FROM pg_backup_stop(false) \\g ${copy}/backup_label

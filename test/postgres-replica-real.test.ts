@@ -13,7 +13,7 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { primaryHost } from "../generator/components/postgres.ts";
+import { primaryHost, statefulSetsOf } from "../generator/components/postgres/statefulsets.ts";
 import { staging } from "../generator/config/staging.ts";
 import { stagingWith } from "./support/config.ts";
 import {
@@ -50,8 +50,8 @@ const replicaSpec = rendered.replica;
 const setup = rendered.setupJob;
 const initReplica = replicaSpec.initContainers[0];
 const renderedPassfile = containerEnv(initReplica, secrets, { POD_NAME: "-" }).PGPASSFILE!;
-// The StatefulSet once postgres.replica.replicas is raised to 2: its pods run the same spec.
-const scaledReplicaSpec = renderedPostgres(stagingWith({ postgres: { replica: { replicas: 2 } } })).replica;
+// The StatefulSet once postgres.cluster.replica.replicas is raised to 2: its pods run the same spec.
+const scaledReplicaSpec = renderedPostgres(stagingWith({ postgres: { cluster: { replica: { replicas: 2 } } } })).replica;
 
 // Debian's major version; from 17 on its initdb takes the image's flags as they are.
 const needsShim = debianBin !== undefined && Number(basename(dirname(debianBin))) < 17;
@@ -88,7 +88,7 @@ serverSuite("PostgreSQL replica: the rendered init container, streaming, rotatio
   let replica1: ReplicaPod;
   let starts = 0;
   const login = (port: number, user: string, password: string): Login => ({ port, user, password, database });
-  const superuser = (port: number) => login(port, users.superuser, secrets["nx-postgresql-superuser-secret"]);
+  const superuser = (port: number) => login(port, statefulSetsOf(staging).superuser, secrets["nx-postgresql-superuser-secret"]);
   const app = (port: number) => login(port, users.app, secrets["nx-postgresql-app-secret"]);
   const inRecovery = (pod: ReplicaPod) => psql(superuser(pod.port), "SELECT pg_is_in_recovery()");
   const slotOf = (pod: ReplicaPod) => `nx_postgresql_replica_${pod.name.split("-").at(-1)}`;
@@ -216,7 +216,7 @@ serverSuite("PostgreSQL replica: the rendered init container, streaming, rotatio
     expect(readFileSync(replica0.passfile, "utf8")).toBe("*:*:*:repl_user:rotated\\:pw\\\\2\n");
     await startReplica(replica0);
     await streams("after rotation");
-    expect(psql(superuser(primaryPort), "SELECT usename || ' ' || state FROM pg_stat_replication")).toBe(`${users.replication} streaming`);
+    expect(psql(superuser(primaryPort), "SELECT usename || ' ' || state FROM pg_stat_replication")).toBe(`${statefulSetsOf(staging).replicationUser} streaming`);
   });
 
   it("replicas raised to 2: the new pod clones with no slot made for it (the setup Job has not run), streams, and its init run again changes nothing", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { debeziumConnectorConfig } from "../generator/components/debezium.ts";
-import { postgres, postgresPrimary, postgresReplica, postgresSetupJob, setupSql } from "../generator/components/postgres.ts";
+import { postgres } from "../generator/components/postgres/index.ts";
+import { postgresPrimary, postgresReplica, postgresSetupJob, setupSql, statefulSetsOf } from "../generator/components/postgres/statefulsets.ts";
 import { staging } from "../generator/config/staging.ts";
 import { plain, problems, stagingWith } from "./support/config.ts";
 
@@ -13,7 +14,7 @@ describe("PostgreSQL primary and replica", () => {
 
   it("passes every configured setting to the server as -c name=value, in order", () => {
     const args = plain<any>(postgresPrimary(staging)).spec.template.spec.containers[0].args;
-    const pairs = staging.postgres.primary.settings.flatMap(([k, v]) => ["-c", `${k}=${v}`]);
+    const pairs = statefulSetsOf(staging).primary.settings.flatMap(([k, v]) => ["-c", `${k}=${v}`]);
     expect(args).toEqual(pairs);
   });
 
@@ -24,7 +25,7 @@ describe("PostgreSQL primary and replica", () => {
   });
 
   it("each replica pod makes its own replication slot on the primary before it clones; the setup makes none", () => {
-    const env = stagingWith({ postgres: { replica: { replicas: 2 } } });
+    const env = stagingWith({ postgres: { cluster: { replica: { replicas: 2 } } } });
     const replica = initScript(plain(postgresReplica(env)), "init-replica");
     expect(replica).toContain('slot="nx_postgresql_replica_${POD_NAME##*-}"');
     expect(replica).toContain("pg_create_physical_replication_slot('$slot', true)");
@@ -169,7 +170,7 @@ describe("PostgreSQL primary and replica", () => {
   });
 
   it("sizes each volume from config", () => {
-    const env = stagingWith({ postgres: { primary: { storage: "50Gi" }, replica: { storage: "30Gi" } } });
+    const env = stagingWith({ postgres: { cluster: { primary: { storage: "50Gi" }, replica: { storage: "30Gi" } } } });
     const size = (o: any) => o.spec.volumeClaimTemplates[0].spec.resources.requests.storage;
     expect(size(plain(postgresPrimary(env)))).toBe("50Gi");
     expect(size(plain(postgresReplica(env)))).toBe("30Gi");
@@ -200,8 +201,8 @@ describe("Bad PostgreSQL config is rejected with its location", () => {
   });
 
   it("a PgBouncer admin user that is a PostgreSQL role", () => {
-    expect(problems(stagingWith({ pgbouncer: { adminUser: "postgres" } }))).toContain(
-      `${at} / pgbouncer.adminUser: postgres is a PostgreSQL role; PgBouncer's admin must not be one`,
+    expect(problems(stagingWith({ pgbouncer: { pooler: { adminUser: "postgres" } } }))).toContain(
+      `${at} / pgbouncer.pooler.adminUser: postgres is a PostgreSQL role; PgBouncer's admin must not be one`,
     );
   });
 });

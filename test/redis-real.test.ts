@@ -17,11 +17,12 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { redisCluster, redisClusterInitJob, redisNodeHosts } from "../generator/components/redis.ts";
+import { names as redisNames, redisCluster, redisClusterInitJob, redisContract, redisNodeHosts } from "../generator/components/redis.ts";
 import { staging } from "../generator/config/staging.ts";
-import { ports, redisNames } from "../generator/lib/topology.ts";
 import { plain } from "./support/config.ts";
 import { findBinary, freePort, serverSuite } from "./support/servers.ts";
+
+const contract = redisContract(staging);
 
 const redisServer = findBinary("/usr/bin/redis-server", "redis-server");
 const redisCli = findBinary("/usr/bin/redis-cli", "redis-cli");
@@ -56,7 +57,7 @@ function kubeletExpand(text: string, env: Record<string, string>): string {
 function containerEnv(c: Container, pod: Pod): Record<string, string> {
   const fields: Record<string, string> = { "metadata.name": pod.name, "status.podIP": pod.ip };
   const secrets: Record<string, Record<string, string>> = {
-    [redisNames.secret.name]: { [redisNames.secret.key]: pod.password },
+    [contract.password.name]: { [contract.password.key]: pod.password },
   };
   const env: Record<string, string> = {};
   for (const v of c.env) {
@@ -129,7 +130,7 @@ serverSuite(
   () => {
     let work = "";
     let hostsFile = "";
-    let port: number = ports.redis;
+    let port: number = contract.port;
     const path = `${dirname(redisCli!)}:/usr/bin:/bin`;
     // Pod addresses by generation: first start, full restart, rolling restart. A random subnet of
     // 127/8 keeps clear of other suites running at the same time.
@@ -146,7 +147,7 @@ serverSuite(
 
     // Rewrites for one machine. The nodes keep the rendered port unless another suite holds it on
     // these addresses; then one free port replaces it everywhere (the bus follows at +10000).
-    const atPort = (text: string) => text.replace(new RegExp(`\\b${ports.redis}\\b`, "g"), String(port));
+    const atPort = (text: string) => text.replace(new RegExp(`\\b${contract.port}\\b`, "g"), String(port));
 
     /** The hosts file the pods' resolver reads: each pod's hostname at its current address. */
     const publishAddresses = () =>
@@ -268,7 +269,7 @@ serverSuite(
       }
       const addresses = [0, 1, 2].flatMap((g) => pods.map((p) => address(g, p.ordinal)));
       const free = async (p: number) => p + busOffset <= 65_535 && (await Promise.all(addresses.flatMap((a) => [canListen(a, p), canListen(a, p + busOffset)]))).every(Boolean);
-      port = ports.redis;
+      port = contract.port;
       for (let attempt = 0; !(await free(port)); attempt++) {
         if (attempt === 20) throw new Error(`no port with a free bus port on ${subnet}.x`);
         port = await freePort(pods[0]!.ip);

@@ -6,16 +6,17 @@
 // and the layer's AppProject may not deploy there. Passwords stay out: the backend's Secret
 // (`backendSecret`) holds them, and docs/secrets.md lists its keys.
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
-import { kafkaBrokerAddresses, kafkaClientMechanism } from "../components/kafka.ts";
-import { pgbouncerClientPort, pgbouncerHost, schemaDatabase } from "../components/pgbouncer.ts";
-import { redisClientMode, redisNodeHosts } from "../components/redis.ts";
-import { typesenseHost, typesenseProtocol } from "../components/typesense.ts";
+import { kafkaContract } from "../components/kafka.ts";
+import { pgbouncerContract } from "../components/pgbouncer/index.ts";
+import { postgresContract } from "../components/postgres/index.ts";
+import { redisContract } from "../components/redis.ts";
+import { typesenseContract } from "../components/typesense.ts";
 import type { Environment } from "../config/types.ts";
 import type { Json } from "../layout/json-patch.ts";
 import type { YamlFile } from "../layout/plan.ts";
 import { GenerationFailed, objectId } from "../lib/errors.ts";
 import { objectMeta, role } from "../lib/labels.ts";
-import { kafkaNames, ports, postgresNames, redisNames, type SecretRef, typesenseNames } from "../lib/topology.ts";
+import type { SecretRef } from "../lib/topology.ts";
 import { schemaProblems } from "../lib/validation.ts";
 
 /** The ConfigMap's name in each client namespace. */
@@ -37,12 +38,15 @@ export interface BackendSecretKey {
 
 /** The keys the backend's Secret must hold next to the settings: the passwords the settings leave out. */
 export function backendSecretKeys(env: Environment): BackendSecretKey[] {
-  const ns = env.common.namespaces;
+  const postgres = postgresContract(env);
+  const redis = redisContract(env);
+  const kafka = kafkaContract(env);
+  const typesense = typesenseContract(env);
   return [
-    { key: "APP_ENV_POSTGRES_PASSWORD", sameAs: postgresNames.secrets.app, namespace: ns.persistent },
-    ...redisUses.map((use) => ({ key: `APP_ENV_${use}_REDIS_PASSWORD`, sameAs: redisNames.secret, namespace: ns.broker })),
-    { key: "APP_ENV_KAFKA_SASL_PASSWORD", sameAs: kafkaNames.clientSecret, namespace: ns.broker },
-    { key: "APP_ENV_TYPESENSE_API_KEY", sameAs: typesenseNames.secret, namespace: ns.search },
+    { key: "APP_ENV_POSTGRES_PASSWORD", sameAs: postgres.app.password, namespace: postgres.namespace },
+    ...redisUses.map((use) => ({ key: `APP_ENV_${use}_REDIS_PASSWORD`, sameAs: redis.password, namespace: redis.namespace })),
+    { key: "APP_ENV_KAFKA_SASL_PASSWORD", sameAs: kafka.client.password, namespace: kafka.namespace },
+    { key: "APP_ENV_TYPESENSE_API_KEY", sameAs: typesense.apiKey, namespace: typesense.namespace },
   ];
 }
 
@@ -52,26 +56,30 @@ export function backendSecretKeys(env: Environment): BackendSecretKey[] {
  * (docs/postgresql.md: a client may not send its own search_path).
  */
 export function backendSettings(env: Environment): Record<string, string> {
-  const redisNodes = redisNodeHosts(env).map((host) => `${host}:${ports.redis}`).join(",");
+  const postgres = postgresContract(env);
+  const pgbouncer = pgbouncerContract(env);
+  const redis = redisContract(env);
+  const kafka = kafkaContract(env);
+  const typesense = typesenseContract(env);
   return {
-    APP_ENV_POSTGRES_HOST: pgbouncerHost(env),
-    APP_ENV_POSTGRES_PORT: String(pgbouncerClientPort),
-    APP_ENV_POSTGRES_DATABASE: env.postgres.database,
-    APP_ENV_POSTGRES_USERNAME: env.postgres.users.app,
-    ...Object.fromEntries(env.postgres.schemas.map((s) => [`APP_ENV_POSTGRES_DATABASE_${s.toUpperCase()}`, schemaDatabase(env, s)])),
+    APP_ENV_POSTGRES_HOST: pgbouncer.host,
+    APP_ENV_POSTGRES_PORT: String(pgbouncer.port),
+    APP_ENV_POSTGRES_DATABASE: postgres.database,
+    APP_ENV_POSTGRES_USERNAME: postgres.app.user,
+    ...Object.fromEntries(postgres.schemas.map((s) => [`APP_ENV_POSTGRES_DATABASE_${s.toUpperCase()}`, pgbouncer.databases[s] ?? postgres.database])),
     ...Object.fromEntries(
       redisUses.flatMap((use) => [
-        [`APP_ENV_${use}_REDIS_MODE`, redisClientMode],
-        [`APP_ENV_${use}_REDIS_CLUSTER_NODES`, redisNodes],
+        [`APP_ENV_${use}_REDIS_MODE`, redis.mode],
+        [`APP_ENV_${use}_REDIS_CLUSTER_NODES`, redis.nodes.join(",")],
       ]),
     ),
-    APP_ENV_KAFKA_BROKERS: kafkaBrokerAddresses(env, ports.kafkaClient).join(","),
+    APP_ENV_KAFKA_BROKERS: kafka.bootstrap.join(","),
     APP_ENV_KAFKA_SASL_ENABLE: "true",
-    APP_ENV_KAFKA_SASL_MECHANISM: kafkaClientMechanism,
-    APP_ENV_KAFKA_SASL_USERNAME: env.kafka.clientUser,
-    APP_ENV_TYPESENSE_HOST: typesenseHost(env),
-    APP_ENV_TYPESENSE_PORT: String(ports.typesense),
-    APP_ENV_TYPESENSE_PROTOCOL: typesenseProtocol,
+    APP_ENV_KAFKA_SASL_MECHANISM: kafka.mechanism,
+    APP_ENV_KAFKA_SASL_USERNAME: kafka.client.user,
+    APP_ENV_TYPESENSE_HOST: typesense.host,
+    APP_ENV_TYPESENSE_PORT: String(typesense.port),
+    APP_ENV_TYPESENSE_PROTOCOL: typesense.protocol,
   };
 }
 

@@ -6,8 +6,10 @@
 import type { Environment, PostgresSettings } from "../config/types.ts";
 import { maxmemoryPolicies, poolModes, syncModes } from "../config/types.ts";
 import { memoryMiB } from "../lib/pod.ts";
-import { debeziumNames, kafkaNames, pgbouncerNames, postgresNames, redisNames, typesenseNames } from "../lib/topology.ts";
-import { kafkaServerProperties } from "./kafka.ts";
+import { names as debeziumNames } from "./debezium.ts";
+import { names as kafkaNames, kafkaServerProperties } from "./kafka.ts";
+import { names as redisNames } from "./redis.ts";
+import { names as typesenseNames } from "./typesense.ts";
 
 export interface ConfigProblem {
   readonly component: string;
@@ -91,17 +93,35 @@ function kafkaSettings(env: Environment): Found[] {
   ];
 }
 
+const clusterKinds = ["statefulsets", "cloudnative-pg"] as const;
+const poolerKinds = ["deployment", "cloudnative-pg"] as const;
+
+function postgresChecks(env: Environment): [component: string, object: string, found: Found[]][] {
+  const ns = env.common.namespaces.persistent;
+  const cluster = env.postgres.cluster;
+  if (cluster.kind === "statefulsets") {
+    return [
+      ["postgres", `StatefulSet ${ns}/nx-postgresql-primary`, postgresRepeats("postgres.cluster.primary.settings", cluster.primary.settings)],
+      ["postgres", `StatefulSet ${ns}/nx-postgresql-replica`, [
+        ...postgresRepeats("postgres.cluster.replica.settings", cluster.replica.settings),
+        ...integerAtLeast("postgres.cluster.replica.replicas", cluster.replica.replicas, 0),
+      ]],
+    ];
+  }
+  if (cluster.kind === "cloudnative-pg") {
+    return [["postgres", `Cluster ${ns}/nx-postgresql`, postgresRepeats("postgres.cluster.settings", cluster.settings)]];
+  }
+  return [["postgres", "(config)", oneOf("postgres.cluster.kind", (cluster as { kind: unknown }).kind, clusterKinds)]];
+}
+
 /** Every config problem of the environment, by the component (or stage) the value belongs to. */
 export function configProblems(env: Environment): ConfigProblem[] {
   const ns = env.common.namespaces;
   const checks: [component: string, object: string, found: Found[]][] = [
-    ["postgres", `StatefulSet ${ns.persistent}/${postgresNames.primary}`, postgresRepeats("postgres.primary.settings", env.postgres.primary.settings)],
-    ["postgres", `StatefulSet ${ns.persistent}/${postgresNames.replica}`, [
-      ...postgresRepeats("postgres.replica.settings", env.postgres.replica.settings),
-      ...integerAtLeast("postgres.replica.replicas", env.postgres.replica.replicas, 0),
-    ]],
-    ["pgbouncer", `Deployment ${ns.persistent}/${pgbouncerNames.deployment}`, integerAtLeast("pgbouncer.replicas", env.pgbouncer.replicas, 1, ": without a pooler no client reaches PostgreSQL")],
-    ["pgbouncer", `ConfigMap ${ns.persistent}/${pgbouncerNames.config}`, [
+    ...postgresChecks(env),
+    ["pgbouncer", `PgBouncer ${ns.persistent}/nx-pgbouncer`, [
+      ...oneOf("pgbouncer.pooler.kind", env.pgbouncer.pooler.kind, poolerKinds),
+      ...integerAtLeast("pgbouncer.replicas", env.pgbouncer.replicas, 1, ": without a pooler no client reaches PostgreSQL"),
       ...oneOf("pgbouncer.poolMode", env.pgbouncer.poolMode, poolModes),
       ...integerAtLeast("pgbouncer.maxClientConn", env.pgbouncer.maxClientConn, 1),
       ...integerAtLeast("pgbouncer.defaultPoolSize", env.pgbouncer.defaultPoolSize, 1),

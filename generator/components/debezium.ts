@@ -4,9 +4,26 @@ import { contentHash } from "../lib/hash.ts";
 import { role } from "../lib/labels.ts";
 import { configMap, deployment, initJob, type KubeObject, service } from "../lib/objects.ts";
 import { container, httpProbe, jvmHeapOptions, livenessTiming, plainEnv, readinessTiming, resources, secretEnv } from "../lib/pod.ts";
-import { debeziumNames, kafkaNames, podRoles, ports, postgresNames, serviceHost } from "../lib/topology.ts";
-import { kafkaBrokerAddresses, kafkaClientMechanism, kafkaSetting } from "./kafka.ts";
-import { primaryHost } from "./postgres.ts";
+import { networkPolicy, podsOf } from "../lib/network.ts";
+import { type PodRole, serviceHost } from "../lib/topology.ts";
+import type { DebeziumContract } from "./contracts.ts";
+import { kafkaContract } from "./kafka.ts";
+import { postgresContract } from "./postgres/index.ts";
+
+const podRoles = {
+  connect: { app: "debezium", component: "connect" },
+  connectorInit: { app: "debezium", component: "connector-init" },
+} as const satisfies Record<string, PodRole>;
+
+export const names = {
+  deployment: "nx-debezium",
+  service: "nx-debezium",
+  connector: "nx-debezium-connector",
+  initJob: "nx-debezium-init",
+} as const;
+
+/** Kafka Connect's REST API. */
+const restPort = 8083;
 
 const uid = 1001; // the kafka user of the debezium/connect image
 const connectorDir = "/etc/debezium";
@@ -17,10 +34,10 @@ const postgresPasswordEnv = "DEBEZIUM_POSTGRES_PASSWORD";
 // the worker's Kafka password. A Java regex matched against the whole name (EnvVarConfigProvider).
 const providerAllowlist = postgresPasswordEnv;
 
-const deploymentId = (env: Environment) => `Deployment ${env.common.namespaces.search}/${debeziumNames.deployment}`;
+const deploymentId = (env: Environment) => `Deployment ${env.common.namespaces.search}/${names.deployment}`;
 
 /** Topics Connect and the connector create get the brokers' default replication. */
-const topicReplication = (env: Environment) => kafkaSetting(env, "default.replication.factor") ?? "1";
+const topicReplication = (env: Environment) => kafkaContract(env).topicDefaults.replicationFactor;
 
 /**
  * The PostgreSQL source connector. It reads the primary directly: logical replication cannot go
@@ -28,15 +45,15 @@ const topicReplication = (env: Environment) => kafkaSetting(env, "default.replic
  * primary's first start and the setup Job).
  */
 export function debeziumConnectorConfig(env: Environment): Record<string, string> {
-  const pg = env.postgres;
+  const pg = postgresContract(env);
   const cfg = env.debezium;
   return {
     "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
     "database.dbname": pg.database,
-    "database.hostname": primaryHost(env),
+    "database.hostname": pg.host,
     "database.password": `\${env:${postgresPasswordEnv}}`,
-    "database.port": String(ports.postgres),
-    "database.user": pg.users.debezium,
+    "database.port": String(pg.port),
+    "database.user": pg.debezium.user,
     "plugin.name": "pgoutput",
     "publication.autocreate.mode": "disabled",
     "publication.name": cfg.publicationName,
@@ -44,7 +61,7 @@ export function debeziumConnectorConfig(env: Environment): Record<string, string
     "slot.name": cfg.slotName,
     "tasks.max": "1",
     // Brokers do not auto-create topics: the connector creates its own.
-    "topic.creation.default.partitions": kafkaSetting(env, "num.partitions") ?? "1",
+    "topic.creation.default.partitions": kafkaContract(env).topicDefaults.partitions,
     "topic.creation.default.replication.factor": topicReplication(env),
     "topic.prefix": cfg.topicPrefix,
   };
@@ -53,16 +70,17 @@ export function debeziumConnectorConfig(env: Environment): Record<string, string
 // Kafka Connect reads CONNECT_* variables as worker properties; the worker, its producers and its
 // consumers each authenticate with SCRAM on the CLIENT listener.
 function saslEnv(env: Environment) {
-  const jaas = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${env.kafka.clientUser}" password="$(KAFKA_SASL_PASSWORD)";`;
+  const kafka = kafkaContract(env);
+  const jaas = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${kafka.client.user}" password="$(KAFKA_SASL_PASSWORD)";`;
   return ["", "PRODUCER_", "CONSUMER_"].flatMap((prefix) => [
     plainEnv(`CONNECT_${prefix}SECURITY_PROTOCOL`, "SASL_PLAINTEXT"),
-    plainEnv(`CONNECT_${prefix}SASL_MECHANISM`, kafkaClientMechanism),
+    plainEnv(`CONNECT_${prefix}SASL_MECHANISM`, kafka.mechanism),
     plainEnv(`CONNECT_${prefix}SASL_JAAS_CONFIG`, jaas),
   ]);
 }
 
 function debeziumUrl(env: Environment): string {
-  return `http://${serviceHost(debeziumNames.service, env.common.namespaces.search, env.common.clusterDomain)}:${ports.debezium}`;
+  return `http://${serviceHost(names.service, env.common.namespaces.search, env.common.clusterDomain)}:${restPort}`;
 }
 
 /**
@@ -76,9 +94,9 @@ export function debeziumConnect(env: Environment) {
   const cfg = env.debezium;
   const replication = topicReplication(env);
   return deployment(env, {
-    name: debeziumNames.deployment,
+    name: names.deployment,
     namespace: env.common.namespaces.search,
-    role: role(podRoles.debezium, debeziumNames.deployment, env.common.images.debezium),
+    role: role(podRoles.connect, names.deployment, env.common.images.debezium),
     replicas: cfg.replicas,
     uid,
     // The passwords are read from the environment at start: a rotation restarts the workers.
@@ -88,15 +106,15 @@ export function debeziumConnect(env: Environment) {
         container({
           name: "debezium",
           image: env.common.images.debezium,
-          ports: [{ containerPort: ports.debezium, name: "http" }],
+          ports: [{ containerPort: restPort, name: "http" }],
           env: [
-            secretEnv("KAFKA_SASL_PASSWORD", kafkaNames.clientSecret),
-            secretEnv(postgresPasswordEnv, postgresNames.secrets.debezium),
-            plainEnv("BOOTSTRAP_SERVERS", kafkaBrokerAddresses(env, ports.kafkaClient).join(",")),
-            plainEnv("GROUP_ID", debeziumNames.deployment),
-            plainEnv("CONFIG_STORAGE_TOPIC", `${debeziumNames.deployment}-configs`),
-            plainEnv("OFFSET_STORAGE_TOPIC", `${debeziumNames.deployment}-offsets`),
-            plainEnv("STATUS_STORAGE_TOPIC", `${debeziumNames.deployment}-statuses`),
+            secretEnv("KAFKA_SASL_PASSWORD", kafkaContract(env).client.password),
+            secretEnv(postgresPasswordEnv, postgresContract(env).debezium.password),
+            plainEnv("BOOTSTRAP_SERVERS", kafkaContract(env).bootstrap.join(",")),
+            plainEnv("GROUP_ID", names.deployment),
+            plainEnv("CONFIG_STORAGE_TOPIC", `${names.deployment}-configs`),
+            plainEnv("OFFSET_STORAGE_TOPIC", `${names.deployment}-offsets`),
+            plainEnv("STATUS_STORAGE_TOPIC", `${names.deployment}-statuses`),
             plainEnv("CONNECT_CONFIG_STORAGE_REPLICATION_FACTOR", replication),
             plainEnv("CONNECT_OFFSET_STORAGE_REPLICATION_FACTOR", replication),
             plainEnv("CONNECT_STATUS_STORAGE_REPLICATION_FACTOR", replication),
@@ -158,7 +176,7 @@ export function debeziumInitJob(env: Environment) {
   const retrySeconds = env.common.jobs.activeDeadlineSeconds - attemptSeconds - reserveSeconds;
   if (retrySeconds <= 0) {
     throw new InvalidConfig(
-      `Job ${env.common.namespaces.search}/${debeziumNames.initJob}`,
+      `Job ${env.common.namespaces.search}/${names.initJob}`,
       "common.jobs.activeDeadlineSeconds",
       `is ${env.common.jobs.activeDeadlineSeconds}; the connector registration needs more than ${attemptSeconds + reserveSeconds} s (one attempt of ${attemptSeconds} s and ${reserveSeconds} s to report)`,
     );
@@ -188,9 +206,9 @@ done
 cat "$response"
 `;
   return initJob(env, {
-    name: debeziumNames.initJob,
+    name: names.initJob,
     namespace: env.common.namespaces.search,
-    role: role(podRoles.debeziumInit, debeziumNames.initJob, env.common.images.debezium),
+    role: role(podRoles.connectorInit, names.initJob, env.common.images.debezium),
     uid,
     container: {
       name: "register-connector",
@@ -198,7 +216,7 @@ cat "$response"
       command: ["sh", "-c", script],
       volumeMounts: [{ name: "connector", mountPath: connectorDir, readOnly: true }],
     },
-    volumes: [{ name: "connector", configMap: { name: debeziumNames.connector } }],
+    volumes: [{ name: "connector", configMap: { name: names.connector } }],
     // A changed connector config makes a new Job (see initJob), which registers it again.
     podAnnotations: { "checksum/config": contentHash(connectorJson(env)) },
   });
@@ -207,22 +225,54 @@ cat "$response"
 /** Debezium on Kafka Connect: streams PostgreSQL changes into Kafka topics. */
 export function debezium(env: Environment): KubeObject[] {
   const namespace = env.common.namespaces.search;
-  const init = role(podRoles.debeziumInit, debeziumNames.initJob, env.common.images.debezium);
-  const connect = role(podRoles.debezium, debeziumNames.deployment, env.common.images.debezium);
+  const init = role(podRoles.connectorInit, names.initJob, env.common.images.debezium);
+  const connect = role(podRoles.connect, names.deployment, env.common.images.debezium);
   return [
     configMap(env, {
-      name: debeziumNames.connector,
+      name: names.connector,
       namespace,
       role: init,
       data: { "connector.json": connectorJson(env) },
     }),
     service(env, {
-      name: debeziumNames.service,
+      name: names.service,
       namespace,
       role: connect,
-      ports: [{ name: "http", port: ports.debezium, targetPort: "http" }],
+      ports: [{ name: "http", port: restPort, targetPort: "http" }],
     }),
     debeziumConnect(env),
     debeziumInitJob(env),
+    ...restPolicies(env),
   ];
+}
+
+function restPolicies(env: Environment) {
+  const namespace = env.common.namespaces.search;
+  const workers = { namespace, pods: podsOf(podRoles.connect) };
+  return [
+    networkPolicy(env, {
+      // The REST API admits the registration Job, and the workers themselves: a worker forwards
+      // a request it cannot serve to the group's leader.
+      name: "allow-connect-rest",
+      namespace,
+      pods: workers.pods,
+      ingress: [{ peers: [{ namespace, pods: podsOf(podRoles.connectorInit) }, workers], ports: [restPort] }],
+      egress: [{ peers: [workers], ports: [restPort] }],
+    }),
+    networkPolicy(env, {
+      name: "allow-connector-registration",
+      namespace,
+      pods: podsOf(podRoles.connectorInit),
+      egress: [{ peers: [workers], ports: [restPort] }],
+    }),
+  ];
+}
+
+export function debeziumContract(env: Environment): DebeziumContract {
+  return {
+    namespace: env.common.namespaces.search,
+    pods: podsOf(podRoles.connect),
+    // Copies, in this namespace, of the Secrets of its PostgreSQL and Kafka users.
+    secrets: [postgresContract(env).debezium.password, kafkaContract(env).client.password],
+  };
 }

@@ -1,13 +1,14 @@
 import type { Environment } from "../config/types.ts";
 import type { KubeObject } from "../lib/objects.ts";
-import { debezium } from "./debezium.ts";
-import { kafka } from "./kafka.ts";
+import type { Reads } from "./contracts.ts";
+import { debezium, debeziumContract } from "./debezium.ts";
+import { kafka, kafkaContract } from "./kafka.ts";
 import { namespaces } from "./namespaces.ts";
 import { networkPolicies } from "./network-policies.ts";
-import { pgbouncer } from "./pgbouncer.ts";
-import { postgres } from "./postgres.ts";
-import { redis } from "./redis.ts";
-import { typesense } from "./typesense.ts";
+import { pgbouncer, pgbouncerContract } from "./pgbouncer/index.ts";
+import { postgres, postgresContract } from "./postgres/index.ts";
+import { redis, redisContract } from "./redis.ts";
+import { typesense, typesenseContract } from "./typesense.ts";
 
 /** A component: a pure function from an environment's config to the typed objects it runs. */
 export type Component = (env: Environment) => KubeObject[];
@@ -23,3 +24,11 @@ export const components: Readonly<Record<string, Component>> = {
   typesense,
   debezium,
 };
+
+/** The Secrets each component's objects read, by namespace, as their contracts declare them. */
+export function secretsRead(env: Environment): Reads[] {
+  return [postgresContract, pgbouncerContract, redisContract, kafkaContract, typesenseContract, debeziumContract].map((contract) => {
+    const { namespace, secrets } = contract(env);
+    return { namespace, secrets };
+  });
+}

@@ -15,7 +15,36 @@ import {
   tcpProbe,
 } from "../lib/pod.ts";
 import { waitUntil } from "../lib/shell.ts";
-import { kafkaNames, ordinals, podHost, podRoles, ports, serviceHost } from "../lib/topology.ts";
+import { createHash } from "node:crypto";
+import { networkPolicy, podsOf } from "../lib/network.ts";
+import { ordinals, podHost, type PodRole, serviceHost } from "../lib/topology.ts";
+import type { KafkaContract } from "./contracts.ts";
+
+const podRoles = {
+  broker: { app: "kafka", component: "broker" },
+  scramInit: { app: "kafka", component: "scram-init" },
+} as const satisfies Record<string, PodRole>;
+
+export const names = {
+  statefulSet: "nx-kafka",
+  service: "nx-kafka",
+  headless: "nx-kafka-headless",
+  config: "nx-kafka-config",
+  scramInitJob: "nx-kafka-scram-init",
+} as const;
+
+const secrets = {
+  jaas: {
+    name: "nx-kafka-jaas",
+    key: "kafka_server_jaas.conf",
+    holds:
+      "the brokers' JAAS file: `KafkaServer { org.apache.kafka.common.security.scram.ScramLoginModule required; };` (no credentials; users live in the KRaft metadata)",
+  },
+  /** Password of the SCRAM client user; Debezium reads a copy in its own namespace. */
+  client: { name: "nx-kafka-client-secret", key: "KAFKA_SASL_PASSWORD", holds: "password of the SCRAM user of the backend services" },
+} as const;
+
+const ports = { kafkaInternal: 29092, kafkaClient: 9092, kafkaController: 9093 } as const;
 
 const uid = 1000; // appuser of the apache/kafka image
 const kafkaBin = "/opt/kafka/bin";
@@ -31,19 +60,24 @@ const quorumWait = { attempts: 60, seconds: 60 };
 export function kafkaBrokerAddresses(env: Environment, port: number): string[] {
   const ns = env.common.namespaces.broker;
   return ordinals(env.kafka.brokers).map(
-    (i) => `${podHost(kafkaNames.statefulSet, i, kafkaNames.headless, ns, env.common.clusterDomain)}:${port}`,
+    (i) => `${podHost(names.statefulSet, i, names.headless, ns, env.common.clusterDomain)}:${port}`,
   );
 }
 
 /** The SASL mechanism of the CLIENT listener, the one every client (backend, Debezium) uses. */
-export const kafkaClientMechanism = "SCRAM-SHA-512";
+const kafkaClientMechanism = "SCRAM-SHA-512";
+
+/** The configured cluster id, or one derived from the environment's name (16 bytes, base64url). */
+export function kafkaClusterId(env: Environment): string {
+  return env.kafka.clusterId ?? createHash("sha256").update(`nx-data-layer/${env.name}/kafka`).digest("base64url").slice(0, 22);
+}
 
 /** A broker setting from the environment's server.properties, e.g. `default.replication.factor`. */
 export function kafkaSetting(env: Environment, key: string): string | undefined {
   return env.kafka.serverProperties.find(([k]) => k === key)?.[1];
 }
 
-const statefulSetId = (env: Environment) => `StatefulSet ${env.common.namespaces.broker}/${kafkaNames.statefulSet}`;
+const statefulSetId = (env: Environment) => `StatefulSet ${env.common.namespaces.broker}/${names.statefulSet}`;
 
 /** The brokers must hold every replica the settings ask for, and every JVM must fit its limit. */
 function checkKafkaConfig(env: Environment): void {
@@ -58,7 +92,7 @@ function checkKafkaConfig(env: Environment): void {
       );
     }
   }
-  if (!/^[A-Za-z0-9_-]{22}$/.test(env.kafka.clusterId)) {
+  if (!/^[A-Za-z0-9_-]{22}$/.test(kafkaClusterId(env))) {
     throw new InvalidConfig(statefulSetId(env), "kafka.clusterId", "must be a 22-character base64url UUID (kafka-storage.sh random-uuid)");
   }
   brokerHeap(env);
@@ -140,7 +174,7 @@ const kafkaLog4j2 = `Configuration:
  */
 function initConfigScript(env: Environment): string {
   const namespace = env.common.namespaces.broker;
-  const headless = serviceHost(kafkaNames.headless, namespace, env.common.clusterDomain);
+  const headless = serviceHost(names.headless, namespace, env.common.clusterDomain);
   const runbook = "docs/kafka.md, 'A node lost its disk'";
   const approve = `kubectl -n ${namespace} exec $POD_NAME -c kafka-init-config -- touch ${kafkaFormatApproval}`;
   return `set -eu
@@ -210,7 +244,7 @@ export function kafkaBrokers(env: Environment) {
   checkKafkaConfig(env);
   const cfg = env.kafka;
   const image = env.common.images.kafka;
-  const brokers = role(podRoles.kafka, kafkaNames.statefulSet, image);
+  const brokers = role(podRoles.broker, names.statefulSet, image);
   // The broker listeners open only once the broker has caught up with the metadata and been
   // unfenced (BrokerServer starts their acceptors last): readiness and startup watch CLIENT, so a
   // rolling update waits for a broker that serves. Liveness watches CONTROLLER, which the process
@@ -218,10 +252,10 @@ export function kafkaBrokers(env: Environment) {
   // begin its catch-up again. Parallel pod management and the headless Service's not-ready
   // addresses let every node start and find its peers before any is ready.
   return statefulSet(env, {
-    name: kafkaNames.statefulSet,
+    name: names.statefulSet,
     namespace: env.common.namespaces.broker,
     role: brokers,
-    serviceName: kafkaNames.headless,
+    serviceName: names.headless,
     replicas: cfg.brokers,
     parallel: true,
     spread: true,
@@ -234,7 +268,7 @@ export function kafkaBrokers(env: Environment) {
           name: "kafka-init-config",
           image,
           command: ["sh", "-c", initConfigScript(env)],
-          env: [podFieldEnv("POD_NAME", "metadata.name"), plainEnv("CLUSTER_ID", cfg.clusterId), plainEnv("KAFKA_HEAP_OPTS", toolsHeap(env))],
+          env: [podFieldEnv("POD_NAME", "metadata.name"), plainEnv("CLUSTER_ID", kafkaClusterId(env)), plainEnv("KAFKA_HEAP_OPTS", toolsHeap(env))],
           // It runs only shell and Kafka's CLI tools: the Job limits, which the tools' heap fits.
           resources: resources(env.common.jobs.resources),
           volumeMounts: [
@@ -250,7 +284,7 @@ export function kafkaBrokers(env: Environment) {
           image,
           command: [`${kafkaBin}/kafka-server-start.sh`, "/config/server.properties"],
           env: [
-            plainEnv("KAFKA_OPTS", `-Djava.security.auth.login.config=${jaasDir}/${kafkaNames.jaasSecret.key}`),
+            plainEnv("KAFKA_OPTS", `-Djava.security.auth.login.config=${jaasDir}/${secrets.jaas.key}`),
             plainEnv("KAFKA_HEAP_OPTS", brokerHeap(env)),
             plainEnv("KAFKA_LOG4J_OPTS", `-Dlog4j2.configurationFile=${templateDir}/log4j2.yaml`),
             // Set, so kafka-server-start.sh's -loggc does not turn on its ten 100 MB files in logs/.
@@ -276,12 +310,12 @@ export function kafkaBrokers(env: Environment) {
       ],
       volumes: [
         { name: "config", emptyDir: { sizeLimit: "8Mi" } },
-        { name: "template", configMap: { name: kafkaNames.config } },
+        { name: "template", configMap: { name: names.config } },
         {
           name: "jaas",
           secret: {
-            secretName: kafkaNames.jaasSecret.name,
-            items: [{ key: kafkaNames.jaasSecret.key, path: kafkaNames.jaasSecret.key }],
+            secretName: secrets.jaas.name,
+            items: [{ key: secrets.jaas.key, path: secrets.jaas.key }],
           },
         },
         // kafka-run-class.sh creates the logs folder; with the settings above nothing is written to it.
@@ -293,7 +327,7 @@ export function kafkaBrokers(env: Environment) {
 
 function kafkaServices(env: Environment) {
   const namespace = env.common.namespaces.broker;
-  const brokers = role(podRoles.kafka, kafkaNames.statefulSet, env.common.images.kafka);
+  const brokers = role(podRoles.broker, names.statefulSet, env.common.images.kafka);
   const internal = { name: "internal", port: ports.kafkaInternal, targetPort: "internal" };
   const client = { name: "client", port: ports.kafkaClient, targetPort: "client" };
   const controller = { name: "controller", port: ports.kafkaController, targetPort: "controller" };
@@ -301,14 +335,14 @@ function kafkaServices(env: Environment) {
     // Without publishNotReadyAddresses the nodes could not resolve each other before they are
     // ready, and they only become ready once a quorum of them has elected a leader.
     service(env, {
-      name: kafkaNames.headless,
+      name: names.headless,
       namespace,
       role: brokers,
       ports: [internal, client, controller],
       headless: true,
       publishNotReadyAddresses: true,
     }),
-    service(env, { name: kafkaNames.service, namespace, role: brokers, ports: [internal, client] }),
+    service(env, { name: names.service, namespace, role: brokers, ports: [internal, client] }),
   ];
 }
 
@@ -334,15 +368,15 @@ ${kafkaBin}/kafka-configs.sh --bootstrap-server "$bootstrap" --alter \\
 ${kafkaBin}/kafka-configs.sh --bootstrap-server "$bootstrap" --describe --entity-type users --entity-name ${user}
 `;
   return initJob(env, {
-    name: kafkaNames.scramInitJob,
+    name: names.scramInitJob,
     namespace: env.common.namespaces.broker,
-    role: role(podRoles.kafkaScramInit, kafkaNames.scramInitJob, env.common.images.kafka),
+    role: role(podRoles.scramInit, names.scramInitJob, env.common.images.kafka),
     uid,
     container: {
       name: "scram-init",
       image: env.common.images.kafka,
       command: ["sh", "-c", script],
-      env: [secretEnv("KAFKA_SASL_PASSWORD", kafkaNames.clientSecret), plainEnv("KAFKA_HEAP_OPTS", toolsHeap(env))],
+      env: [secretEnv("KAFKA_SASL_PASSWORD", secrets.client), plainEnv("KAFKA_HEAP_OPTS", toolsHeap(env))],
     },
     followsSecretRotation: true,
   });
@@ -354,10 +388,10 @@ ${kafkaBin}/kafka-configs.sh --bootstrap-server "$bootstrap" --describe --entity
  */
 export function kafka(env: Environment): KubeObject[] {
   const namespace = env.common.namespaces.broker;
-  const brokers = role(podRoles.kafka, kafkaNames.statefulSet, env.common.images.kafka);
+  const brokers = role(podRoles.broker, names.statefulSet, env.common.images.kafka);
   return [
     configMap(env, {
-      name: kafkaNames.config,
+      name: names.config,
       namespace,
       role: brokers,
       data: { "server.properties": kafkaServerProperties(env), "log4j2.yaml": kafkaLog4j2 },
@@ -365,7 +399,34 @@ export function kafka(env: Environment): KubeObject[] {
     ...kafkaServices(env),
     kafkaBrokers(env),
     // With min.insync.replicas=2 of 3 replicas, two brokers down stop every producer that waits for all.
-    podDisruptionBudget(env, { name: kafkaNames.statefulSet, namespace, role: brokers, maxUnavailable: 1 }),
+    podDisruptionBudget(env, { name: names.statefulSet, namespace, role: brokers, maxUnavailable: 1 }),
     kafkaScramInitJob(env),
+    // Fix: INTERNAL and CONTROLLER are PLAINTEXT: only the brokers and the SCRAM init Job reach them.
+    networkPolicy(env, {
+      name: "allow-kafka-cluster",
+      namespace,
+      pods: podsOf(podRoles.broker),
+      ingress: [
+        { peers: [{ namespace, pods: podsOf(podRoles.broker) }], ports: [ports.kafkaInternal, ports.kafkaController] },
+        { peers: [{ namespace, pods: podsOf(podRoles.scramInit) }], ports: [ports.kafkaInternal] },
+      ],
+    }),
   ];
+}
+
+export function kafkaContract(env: Environment): KafkaContract {
+  return {
+    namespace: env.common.namespaces.broker,
+    bootstrap: kafkaBrokerAddresses(env, ports.kafkaClient),
+    port: ports.kafkaClient,
+    memberPorts: [ports.kafkaInternal, ports.kafkaController],
+    mechanism: kafkaClientMechanism,
+    topicDefaults: {
+      partitions: kafkaSetting(env, "num.partitions") ?? "1",
+      replicationFactor: kafkaSetting(env, "default.replication.factor") ?? "1",
+    },
+    client: { user: env.kafka.clientUser, password: secrets.client },
+    pods: podsOf(podRoles.broker),
+    secrets: Object.values(secrets),
+  };
 }

@@ -12,18 +12,33 @@ import {
   secretEnv,
 } from "../lib/pod.ts";
 import { waitUntil } from "../lib/shell.ts";
-import { ordinals, podHost, podRoles, ports, redisNames, serviceHost } from "../lib/topology.ts";
+import { networkPolicy, podsOf } from "../lib/network.ts";
+import { ordinals, podHost, type PodRole, serviceHost } from "../lib/topology.ts";
+import type { RedisContract } from "./contracts.ts";
 
 const uid = 999; // the redis user of the official image
 
-/** How clients connect: to a Redis Cluster (cluster-aware clients, no SELECT of a database). */
-export const redisClientMode = "cluster";
+const podRoles = {
+  node: { app: "redis", component: "cluster" },
+  clusterInit: { app: "redis", component: "cluster-init" },
+} as const satisfies Record<string, PodRole>;
+
+export const names = {
+  statefulSet: "nx-redis",
+  service: "nx-redis",
+  headless: "nx-redis-headless",
+  clusterInitJob: "nx-redis-cluster-init",
+} as const;
+
+const secret = { name: "nx-redis-secret", key: "REDIS_PASSWORD", holds: "password of every Redis node (requirepass and masterauth)" };
+
+const ports = { redis: 6379, redisBus: 16379 } as const;
 
 /** Pod DNS names of the cluster nodes, the addresses backend services are configured with. */
 export function redisNodeHosts(env: Environment): string[] {
   const ns = env.common.namespaces.broker;
   return ordinals(env.redis.masters).map((i) =>
-    podHost(redisNames.statefulSet, i, redisNames.headless, ns, env.common.clusterDomain),
+    podHost(names.statefulSet, i, names.headless, ns, env.common.clusterDomain),
   );
 }
 
@@ -52,25 +67,25 @@ exec "$@"
 `;
 
 /** The role of the cluster's pods, which the Services and the disruption budget select. */
-const nodeRole = (env: Environment) => role(podRoles.redis, redisNames.statefulSet, env.common.images.redis);
+const nodeRole = (env: Environment) => role(podRoles.node, names.statefulSet, env.common.images.redis);
 
 export function redisCluster(env: Environment) {
   const ns = env.common.namespaces.broker;
   const cfg = env.redis;
   if (!Number.isInteger(cfg.masters) || cfg.masters < 3) {
     throw new InvalidConfig(
-      `StatefulSet ${ns}/${redisNames.statefulSet}`,
+      `StatefulSet ${ns}/${names.statefulSet}`,
       "spec.replicas",
       `redis.masters is ${cfg.masters}; a Redis Cluster needs at least 3 masters`,
     );
   }
-  const announceHost = `$(POD_NAME).${serviceHost(redisNames.headless, ns, env.common.clusterDomain)}`;
+  const announceHost = `$(POD_NAME).${serviceHost(names.headless, ns, env.common.clusterDomain)}`;
   const ping = `REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 -p ${ports.redis} ping | grep -q PONG`;
   return statefulSet(env, {
-    name: redisNames.statefulSet,
+    name: names.statefulSet,
     namespace: ns,
     role: nodeRole(env),
-    serviceName: redisNames.headless,
+    serviceName: names.headless,
     replicas: cfg.masters,
     parallel: true,
     // Masters on different nodes (while the pool has as many): losing a node loses one master.
@@ -120,7 +135,7 @@ export function redisCluster(env: Environment) {
           env: [
             podFieldEnv("POD_NAME", "metadata.name"),
             podFieldEnv("POD_IP", "status.podIP"),
-            secretEnv("REDIS_PASSWORD", redisNames.secret),
+            secretEnv("REDIS_PASSWORD", secret),
           ],
           resources: resources(cfg.resources),
           // A plain PING: readiness must not wait for the cluster, which the init Job creates
@@ -140,7 +155,7 @@ export function redisCluster(env: Environment) {
  */
 function redisDisruptionBudget(env: Environment) {
   return podDisruptionBudget(env, {
-    name: redisNames.statefulSet,
+    name: names.statefulSet,
     namespace: env.common.namespaces.broker,
     role: nodeRole(env),
     maxUnavailable: 1,
@@ -156,14 +171,14 @@ function redisServices(env: Environment) {
   ];
   return [
     service(env, {
-      name: redisNames.headless,
+      name: names.headless,
       namespace: ns,
       role: clusterRole,
       ports: servicePorts,
       headless: true,
       publishNotReadyAddresses: true,
     }),
-    service(env, { name: redisNames.service, namespace: ns, role: clusterRole, ports: servicePorts }),
+    service(env, { name: names.service, namespace: ns, role: clusterRole, ports: servicePorts }),
   ];
 }
 
@@ -228,9 +243,9 @@ ${waitUntil("formed_everywhere", { attempts: 120, seconds: 1, failure: '"cluster
 echo "cluster state ok"
 `;
   return initJob(env, {
-    name: redisNames.clusterInitJob,
+    name: names.clusterInitJob,
     namespace: env.common.namespaces.broker,
-    role: role(podRoles.redisClusterInit, redisNames.clusterInitJob, env.common.images.redis),
+    role: role(podRoles.clusterInit, names.clusterInitJob, env.common.images.redis),
     uid,
     // Runs again after a rotation of the Redis Secret (once the nodes have restarted), proving that every node
     // accepts the new password and the cluster is still ok.
@@ -239,7 +254,7 @@ echo "cluster state ok"
       name: "cluster-init",
       image: env.common.images.redis,
       command: ["sh", "-c", script],
-      env: [secretEnv("REDIS_PASSWORD", redisNames.secret)],
+      env: [secretEnv("REDIS_PASSWORD", secret)],
     },
   });
 }
@@ -249,5 +264,33 @@ echo "cluster state ok"
  * cluster-create Job.
  */
 export function redis(env: Environment): KubeObject[] {
-  return [...redisServices(env), redisCluster(env), redisDisruptionBudget(env), redisClusterInitJob(env)];
+  return [...redisServices(env), redisCluster(env), redisDisruptionBudget(env), redisClusterInitJob(env), redisClusterPolicy(env)];
+}
+
+/** Fix: the document's namespace-wide rule let any pod reach the cluster bus. */
+function redisClusterPolicy(env: Environment) {
+  const namespace = env.common.namespaces.broker;
+  return networkPolicy(env, {
+    name: "allow-redis-cluster",
+    namespace,
+    pods: podsOf(podRoles.node),
+    ingress: [
+      { peers: [{ namespace, pods: podsOf(podRoles.node) }], ports: [ports.redis, ports.redisBus] },
+      { peers: [{ namespace, pods: podsOf(podRoles.clusterInit) }], ports: [ports.redis] },
+    ],
+  });
+}
+
+export function redisContract(env: Environment): RedisContract {
+  return {
+    namespace: env.common.namespaces.broker,
+    nodes: redisNodeHosts(env).map((host) => `${host}:${ports.redis}`),
+    // Cluster-aware clients, no SELECT of a database.
+    mode: "cluster",
+    port: ports.redis,
+    memberPorts: [ports.redisBus],
+    password: secret,
+    pods: podsOf(podRoles.node),
+    secrets: [secret],
+  };
 }

@@ -16,6 +16,8 @@ export const common: Common = {
   images: {
     postgres: "postgres:17-alpine",
     pgbouncer: "ghcr.io/icoretech/pgbouncer-docker:1.24.1",
+    cloudnativePgPostgres: "ghcr.io/cloudnative-pg/postgresql:17.11-minimal-trixie",
+    cloudnativePgPgbouncer: "ghcr.io/cloudnative-pg/pgbouncer:1.25.1",
     redis: "redis:7-alpine",
     kafka: "apache/kafka:4.1.1",
     typesense: "typesense/typesense:27.1",

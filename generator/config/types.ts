@@ -16,6 +16,10 @@ export interface Images {
   readonly postgres: string;
   /** PgBouncer, and its userlist init container. */
   readonly pgbouncer: string;
+  /** PostgreSQL of a CloudNativePG Cluster (CloudNativePG reads the major version from the tag). */
+  readonly cloudnativePgPostgres: string;
+  /** PgBouncer of a CloudNativePG Pooler. */
+  readonly cloudnativePgPgbouncer: string;
   /** Redis: the cluster nodes and the cluster-create Job. */
   readonly redis: string;
   /** Kafka: the brokers, their init container and the SCRAM user Job. */
@@ -101,13 +105,19 @@ export interface PostgresConfig {
    * database per schema other than `public` that lands its clients in it.
    */
   readonly schemas: readonly string[];
-  /** PostgreSQL roles: superuser, application user, streaming replication and Debezium (logical replication). */
-  readonly users: {
-    readonly superuser: string;
-    readonly app: string;
-    readonly replication: string;
-    readonly debezium: string;
-  };
+  /** The roles the services (the database's owner) and Debezium (logical replication) log in as. */
+  readonly users: { readonly app: string; readonly debezium: string };
+  /** How the servers run: StatefulSets the layer writes itself, or a CloudNativePG `Cluster`. */
+  readonly cluster: PostgresStatefulSets | PostgresCloudNativePg;
+}
+
+/** A primary and hot standbys as StatefulSets, set up by the layer's own scripts and Job. */
+export interface PostgresStatefulSets {
+  readonly kind: "statefulsets";
+  /** The superuser the setup Job runs as. */
+  readonly superuser: string;
+  /** The role the standbys stream (and clone) with. */
+  readonly replicationUser: string;
   /** The primary's container resources, volume size and `-c` server settings. */
   readonly primary: {
     readonly resources: ContainerResources;
@@ -120,6 +130,30 @@ export interface PostgresConfig {
     readonly resources: ContainerResources;
     readonly storage: Quantity;
     readonly settings: PostgresSettings;
+  };
+}
+
+/** A CloudNativePG `Cluster`: the operator runs the primary, the standbys, failover and backups. */
+export interface PostgresCloudNativePg {
+  readonly kind: "cloudnative-pg";
+  /** PostgreSQL instances: one primary, the others hot standbys it can fail over to. */
+  readonly instances: number;
+  /** Resources of each instance's PostgreSQL container. */
+  readonly resources: ContainerResources;
+  /** Volume size of each instance's data directory. */
+  readonly storage: Quantity;
+  /** Volume size of each instance's WAL (a volume of its own, so a WAL burst cannot fill the data). */
+  readonly walStorage: Quantity;
+  /** `postgresql.parameters`, in this order (CloudNativePG manages some itself and refuses them). */
+  readonly settings: PostgresSettings;
+  /** Continuous WAL archiving and base backups to object storage (Barman Cloud plugin). */
+  readonly backup: {
+    /** `s3://bucket/path/`: where the WAL and the base backups go. */
+    readonly destinationPath: string;
+    /** How long backups are kept: a number and d, w or m (`30d`). */
+    readonly retention: string;
+    /** When the base backup runs: CloudNativePG's six-field cron, seconds first (`0 0 2 * * *`). */
+    readonly schedule: string;
   };
 }
 
@@ -148,8 +182,19 @@ export interface PgBouncerConfig {
    * per-schema pools together below the primary's max_connections.
    */
   readonly maxUserConnections: number;
+  /** Who runs PgBouncer: a Deployment of the layer's own, or CloudNativePG's `Pooler`. */
+  readonly pooler: PgBouncerDeployment | PgBouncerCloudNativePg;
+}
+
+export interface PgBouncerDeployment {
+  readonly kind: "deployment";
   /** The admin console's user: in PgBouncer's userlist only, never a PostgreSQL role. */
   readonly adminUser: string;
+}
+
+/** CloudNativePG's `Pooler` in front of the Cluster's read-write Service. */
+export interface PgBouncerCloudNativePg {
+  readonly kind: "cloudnative-pg";
 }
 
 /** Redis 7's maxmemory-policy values (redis src/config.c: maxmemory_policy_enum). */
@@ -186,8 +231,11 @@ export interface KafkaConfig {
   readonly resources: ContainerResources;
   /** Volume size of each broker's log directory. */
   readonly storage: Quantity;
-  /** KRaft cluster id (22-character base64 UUID), fixed so every broker formats into one cluster. */
-  readonly clusterId: string;
+  /**
+   * KRaft cluster id (22-character base64 UUID), fixed so every broker formats into one cluster.
+   * Absent: derived from the environment's name, so each environment's cluster has its own.
+   */
+  readonly clusterId?: string;
   /**
    * Whether an empty disk may be formatted without an operator (as etcd's `initial-cluster-state`).
    * `new`: the first start of a new cluster; every empty node formats, and a node that finds the
@@ -244,6 +292,21 @@ export interface DebeziumConfig {
 
 export const syncModes = ["automated", "manual"] as const;
 
+/** Where the Secrets the layer reads come from. */
+export type SecretSource =
+  /** An operator creates each Secret with kubectl before the first sync (docs/secrets.md lists them). */
+  | { readonly kind: "manual" }
+  /** The External Secrets Operator writes each Secret from a secret store; Git holds only references. */
+  | {
+      readonly kind: "external-secrets";
+      /** The (Cluster)SecretStore every ExternalSecret reads from. */
+      readonly store: { readonly kind: "ClusterSecretStore" | "SecretStore"; readonly name: string };
+      /** Remote keys are `<remoteKeyPrefix>/<secret>`, one property per Secret key (a copy of a Secret in two namespaces reads one key). */
+      readonly remoteKeyPrefix: string;
+      /** How often the operator re-reads the store (`1h`). */
+      readonly refreshInterval: string;
+    };
+
 export interface Environment {
   /** The environment's name: its folders (`overlays/<name>`, `argocd/<name>`, `backend/<name>`) and Application names. */
   readonly name: string;
@@ -260,6 +323,8 @@ export interface Environment {
    * nothing else (see docs/operations.md).
    */
   readonly secretRevisions: Readonly<Record<string, number>>;
+  /** Where the Secrets the layer reads come from. */
+  readonly secrets: SecretSource;
   /** PostgreSQL primary and replicas. */
   readonly postgres: PostgresConfig;
   /** PgBouncer, the pooler every client connects through. */

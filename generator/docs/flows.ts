@@ -3,7 +3,6 @@
 // and docs/topology.md draws.
 import type { RenderedEnvironment } from "../components/render.ts";
 import { decide, type Endpoint, type NamespaceInfo, type NetworkPolicyLike } from "../lib/reachability.ts";
-import { ports } from "../lib/topology.ts";
 
 interface PodTemplate {
   metadata?: { labels?: Record<string, string> };
@@ -82,8 +81,8 @@ function flows(env: RenderedEnvironment): Flows {
       namespace: "kube-system",
       labels: { "k8s-app": "kube-dns" },
       ports: [
-        { name: "dns", containerPort: ports.dns, protocol: "UDP" },
-        { name: "dns-tcp", containerPort: ports.dns, protocol: "TCP" },
+        { name: "dns", containerPort: 53, protocol: "UDP" },
+        { name: "dns-tcp", containerPort: 53, protocol: "TCP" },
       ],
       what: "kube-dns",
     },

@@ -5,7 +5,7 @@
 import { backendSecretKeys, backendSecretName, backendSettingsName } from "../clients/backend.ts";
 import type { RenderedEnvironment } from "../components/render.ts";
 import { generatedNotice } from "../lib/generated.ts";
-import { secretRefs } from "../lib/topology.ts";
+import { secretsRead } from "../components/index.ts";
 import { objectId } from "../lib/errors.ts";
 import { byCodePoint } from "../lib/order.ts";
 
@@ -60,7 +60,8 @@ const sorted = (s: Set<string>) => [...s].sort();
 function holds(env: RenderedEnvironment, name: string, key: string): string {
   const copy = name === backendSecretName ? backendSecretKeys(env.environment).find((k) => k.key === key) : undefined;
   if (copy) return `the value of \`${copy.sameAs.key}\` in \`${copy.sameAs.name}\` (${copy.namespace}): ${copy.sameAs.holds}`;
-  return secretRefs.find((r) => r.name === name && r.key === key)?.holds ?? "(undocumented)";
+  const declared = secretsRead(env.environment).flatMap((r) => r.secrets);
+  return declared.find((r) => r.name === name && r.key === key)?.holds ?? "(undocumented)";
 }
 
 export function secretsDoc(environments: readonly RenderedEnvironment[]): string {

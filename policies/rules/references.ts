@@ -2,10 +2,11 @@
 // in the style of kosko's reference lint rules: a Service or PodDisruptionBudget selects pods, a
 // named port is declared, a ConfigMap and its keys are defined, a StatefulSet's governing Service
 // is headless and selects its pods. Secrets are never in the manifests: a reference to one is
-// checked against the Secrets the layer documents (generator/lib/topology.ts `secretRefs`, the
+// checked against the Secrets the components declare in their contracts (`secretsRead`, the
 // source of docs/secrets.md). These break at run time, not at apply time.
+import { secretsRead } from "../../generator/components/index.ts";
+import { environments } from "../../generator/config/environments.ts";
 import { type LabelSelector, selectsPod } from "../../generator/lib/reachability.ts";
-import { secretRefs } from "../../generator/lib/topology.ts";
 import { type Container, containersOf, type Manifest, objectName, podSpecOf, type Rule, type RuleContext, type Source, type Violation } from "../engine.ts";
 
 interface PodTemplate {
@@ -97,11 +98,14 @@ function configMapViolations(m: Manifest, context: RuleContext): Violation[] {
     });
 }
 
+/** Every Secret key some environment's components declare. */
+const declaredSecrets = environments.flatMap((env) => secretsRead(env).flatMap((r) => r.secrets));
+
 function secretViolations(m: Manifest): Violation[] {
   return referencesOf(m)
     .filter((r) => r.kind === "Secret")
     .flatMap((r): Violation[] => {
-      const documented = secretRefs.filter((s) => s.name === r.name).map((s) => s.key);
+      const documented = declaredSecrets.filter((s) => s.name === r.name).map((s) => s.key);
       if (documented.length === 0) return [{ path: r.path, message: `reads Secret ${r.name}, which the layer does not document (docs/secrets.md)` }];
       const missing = r.keys.filter((k) => !documented.includes(k));
       return missing.length ? [{ path: r.path, message: `reads key ${missing.join(", ")} of Secret ${r.name}, whose documented keys are ${documented.join(", ")}` }] : [];

@@ -1,25 +1,20 @@
 // Builds environment variants for tests: staging with a few values changed, the way a platform
-// engineer would edit generator/config/staging.ts.
+// engineer would edit an environment file.
+import { type Delta, withDelta } from "../../generator/config/delta.ts";
+import { production } from "../../generator/config/production.ts";
 import { staging } from "../../generator/config/staging.ts";
 import type { Environment } from "../../generator/config/types.ts";
 import { formatProblem, GenerationFailed } from "../../generator/lib/errors.ts";
 import { buildOutput } from "../../generator/pipeline.ts";
 
-type DeepPartial<T> = { -readonly [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : DeepPartial<T[K]> };
-
-function merge<T>(base: T, change: DeepPartial<T> | undefined): T {
-  if (change === undefined || typeof base !== "object" || base === null || Array.isArray(base)) {
-    return (change ?? base) as T;
-  }
-  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [key, value] of Object.entries(change)) {
-    out[key] = merge((base as Record<string, unknown>)[key], value as never);
-  }
-  return out as T;
+/** Staging with `change` applied the way an environment file's delta is (config/delta.ts). */
+export function stagingWith(change: Delta<Environment>): Environment {
+  return withDelta<Environment>(staging, change);
 }
 
-export function stagingWith(change: DeepPartial<Environment>): Environment {
-  return merge(staging, change);
+/** Production with `change` applied. */
+export function productionWith(change: Delta<Environment>): Environment {
+  return withDelta<Environment>(production, change);
 }
 
 /** Plain JSON of a typed object, as it is written to YAML. */

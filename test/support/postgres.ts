@@ -8,9 +8,9 @@ import { type ChildProcess, spawn, spawnSync, type SpawnSyncReturns } from "node
 import { chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { postgres } from "../../generator/components/postgres.ts";
+import { postgres } from "../../generator/components/postgres/index.ts";
+import { names as postgresNames } from "../../generator/components/postgres/statefulsets.ts";
 import type { Environment } from "../../generator/config/types.ts";
-import { postgresNames } from "../../generator/lib/topology.ts";
 import { findBinary } from "./servers.ts";
 
 /** The newest Debian PostgreSQL (`/usr/lib/postgresql/<major>/bin`), if installed. */

@@ -1,8 +1,10 @@
-import type { Environment, PostgresSettings } from "../config/types.ts";
-import { InvalidConfig } from "../lib/errors.ts";
-import { contentHash } from "../lib/hash.ts";
-import { role } from "../lib/labels.ts";
-import { configMap, dataVolume, initJob, type KubeObject, service, statefulSet } from "../lib/objects.ts";
+// PostgreSQL as StatefulSets the layer writes itself: a primary, hot standbys streaming from it,
+// and the setup (roles, database, schemas, publication) applied at the first start and by a Job.
+import type { Environment, PostgresSettings, PostgresStatefulSets } from "../../config/types.ts";
+import { InvalidConfig } from "../../lib/errors.ts";
+import { contentHash } from "../../lib/hash.ts";
+import { role } from "../../lib/labels.ts";
+import { configMap, dataVolume, initJob, type KubeObject, service, statefulSet } from "../../lib/objects.ts";
 import {
   container,
   execProbe,
@@ -12,9 +14,52 @@ import {
   readinessTiming,
   resources,
   secretEnv,
-} from "../lib/pod.ts";
-import { waitUntil } from "../lib/shell.ts";
-import { podRoles, ports, postgresNames, serviceHost } from "../lib/topology.ts";
+} from "../../lib/pod.ts";
+import { waitUntil } from "../../lib/shell.ts";
+import { podsOf, type PolicySpec, networkPolicy } from "../../lib/network.ts";
+import { type PodRole, type SecretRef, serviceHost } from "../../lib/topology.ts";
+import type { PostgresContract } from "../contracts.ts";
+import { checkPostgres, postgresPort } from "./model.ts";
+
+/** What the StatefulSets' pods are (`app.kubernetes.io/name` and `/component`). */
+export const podRoles = {
+  primary: { app: "postgresql", component: "primary" },
+  replica: { app: "postgresql", component: "replica" },
+  setup: { app: "postgresql", component: "setup" },
+  // The one-off pod of the promotion runbook (docs/postgresql.md) that copies the promoted server
+  // onto a new primary volume; the layer renders none.
+  restore: { app: "postgresql", component: "restore" },
+} as const satisfies Record<string, PodRole>;
+
+const secret = (name: string, holds: string): SecretRef => ({ name, key: "password", holds });
+
+export const names = {
+  primary: "nx-postgresql-primary",
+  primaryHeadless: "nx-postgresql-primary-headless",
+  replica: "nx-postgresql-replica",
+  replicaHeadless: "nx-postgresql-replica-headless",
+  setupJob: "nx-postgresql-setup",
+  setupConfig: "nx-postgresql-setup",
+} as const;
+
+/** The Secrets of the four roles; every pod reads its passwords from these. */
+function secrets(env: Environment) {
+  const { app, debezium } = env.postgres.users;
+  const cluster = statefulSetsOf(env);
+  return {
+    superuser: secret("nx-postgresql-superuser-secret", `password of the ${cluster.superuser} superuser`),
+    app: secret("nx-postgresql-app-secret", `password of the application user ${app}`),
+    replication: secret("nx-postgresql-replication-secret", `password of the streaming replication user ${cluster.replicationUser}`),
+    debezium: secret("nx-postgresql-debezium-secret", `password of the Debezium user ${debezium}`),
+  };
+}
+
+/** The StatefulSets settings of the environment (this implementation runs only for them). */
+export function statefulSetsOf(env: Environment): PostgresStatefulSets {
+  const cluster = env.postgres.cluster;
+  if (cluster.kind !== "statefulsets") throw new Error(`postgres.cluster is ${cluster.kind}, not statefulsets`);
+  return cluster;
+}
 
 const uid = 70; // the postgres user of the alpine image
 const dataMount = "/var/lib/postgresql/data";
@@ -27,16 +72,14 @@ const replicationPassfile = `${authDir}/replication.pgpass`;
 // The setup SQL, from a ConfigMap: changing it runs the setup Job again, never restarts the primary.
 const setupDir = "/etc/postgresql/setup";
 const setupFile = `${setupDir}/setup.sql`;
-const setupVolume = { name: "setup", configMap: { name: postgresNames.setupConfig } };
+const setupVolume = { name: "setup", configMap: { name: names.setupConfig } };
 const setupMount = { name: "setup", mountPath: setupDir, readOnly: true };
 
-const identifier = /^[a-z_][a-z0-9_]*$/;
-
 // Replica pod N streams through the physical slot <prefix>_N, which its init container makes.
-const replicaSlotPrefix = postgresNames.replica.replaceAll("-", "_");
+const replicaSlotPrefix = names.replica.replaceAll("-", "_");
 
 export function primaryHost(env: Environment): string {
-  return serviceHost(postgresNames.primary, env.common.namespaces.persistent, env.common.clusterDomain);
+  return serviceHost(names.primary, env.common.namespaces.persistent, env.common.clusterDomain);
 }
 
 function serverArgs(settings: PostgresSettings): string[] {
@@ -46,40 +89,12 @@ function serverArgs(settings: PostgresSettings): string[] {
 // pg_isready exits 0 when the server accepts connections, 1 when it answers that it cannot yet
 // (SQLSTATE 57P03: starting up, in crash recovery, a standby not yet consistent, shutting down),
 // 2 when nothing answers, 3 when it made no attempt (internal_ping in libpq's fe-connect.c).
-const ready = `pg_isready -h 127.0.0.1 -p ${ports.postgres} -q`;
+const ready = `pg_isready -h 127.0.0.1 -p ${postgresPort} -q`;
 // Up or starting: a recovery, however long, is never killed; a server that does not answer is.
 const upOrStarting = `${ready}; [ $? -le 1 ]`;
 // Until the server answers at all, which it does within seconds of its start (the postmaster
 // listens before recovery begins); 15 minutes leave room for a slow node, then it is restarted.
 const startupProbe = execProbe(upOrStarting, { initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 90 });
-
-function checkConfig(env: Environment, object: string): void {
-  const { users, database, schemas } = env.postgres;
-  const names: [string, string][] = [
-    ...Object.entries(users).map(([k, v]): [string, string] => [`postgres.users.${k}`, v]),
-    ["postgres.database", database],
-    ...schemas.map((s, i): [string, string] => [`postgres.schemas[${i}]`, s]),
-    ["debezium.slotName", env.debezium.slotName],
-    ["debezium.publicationName", env.debezium.publicationName],
-    ["pgbouncer.adminUser", env.pgbouncer.adminUser],
-  ];
-  for (const [field, value] of names) {
-    if (!identifier.test(value)) {
-      throw new InvalidConfig(object, field, `${JSON.stringify(value)} is not a plain SQL identifier (${identifier.source})`);
-    }
-  }
-  if (Object.values(users).includes(env.pgbouncer.adminUser)) {
-    throw new InvalidConfig(object, "pgbouncer.adminUser", `${env.pgbouncer.adminUser} is a PostgreSQL role; PgBouncer's admin must not be one`);
-  }
-  if (env.debezium.schemas.length === 0) {
-    throw new InvalidConfig(object, "debezium.schemas", "lists no schema: the publication would publish nothing");
-  }
-  env.debezium.schemas.forEach((schema, i) => {
-    if (!schemas.includes(schema)) {
-      throw new InvalidConfig(object, `debezium.schemas[${i}]`, `${JSON.stringify(schema)} is not one of postgres.schemas`);
-    }
-  });
-}
 
 /**
  * Who may log in how. The superuser logs in locally as the OS user postgres (peer) or over TCP
@@ -88,18 +103,19 @@ function checkConfig(env: Environment, object: string): void {
  * promoted replica serves with the same rules.
  */
 function pgHba(env: Environment): string {
-  const { superuser, replication } = env.postgres.users;
+  const { superuser, replicationUser } = statefulSetsOf(env);
+  const pooler = env.pgbouncer.pooler;
   const rows = [
     ["local", "all", superuser, "", "peer"],
     ["local", "all", "all", "", "scram-sha-256"],
-    ["host", "all", env.pgbouncer.adminUser, "all", "reject"],
-    ["host", "replication", replication, "all", "scram-sha-256"],
+    ...(pooler.kind === "deployment" ? [["host", "all", pooler.adminUser, "all", "reject"]] : []),
+    ["host", "replication", replicationUser, "all", "scram-sha-256"],
     ["host", "all", "all", "all", "scram-sha-256"],
   ];
   const widths = [8, 13, Math.max(...rows.map((r) => r[2]!.length)) + 2, 9];
   const line = (cells: string[]) => cells.map((c, i) => (i < widths.length ? c.padEnd(widths[i]!) : c)).join("").trimEnd();
   return [
-    "# Written by the init containers on every start; edit generator/components/postgres.ts.",
+    "# Written by the init containers on every start; edit generator/components/postgres/statefulsets.ts.",
     line(["# TYPE", "DATABASE", "USER", "ADDRESS", "METHOD"]),
     ...rows.map(line),
   ].join("\n");
@@ -121,7 +137,7 @@ function writeHba(env: Environment, dir: string): string {
  * (log_min_error_statement), parse tree dumps (debug_print_*), pg_stat_statements, and
  * pg_stat_activity's current query (track_activities).
  */
-const unrecordedSession = `-- This session sets passwords: nothing it runs may be recorded (generator/components/postgres.ts).
+const unrecordedSession = `-- This session sets passwords: nothing it runs may be recorded (generator/components/postgres/statefulsets.ts).
 SET log_statement = 'none';
 SET log_min_duration_statement = -1;
 SET log_min_duration_sample = -1;
@@ -148,6 +164,7 @@ SET track_activities = off;`;
  */
 export function setupSql(env: Environment): string {
   const { users, database, schemas } = env.postgres;
+  const { replicationUser } = statefulSetsOf(env);
   const { publicationName, schemas: published } = env.debezium;
   const publishedList = published.join(", ");
   return `${unrecordedSession}
@@ -156,8 +173,8 @@ export function setupSql(env: Environment): string {
 \\getenv debezium_password DEBEZIUM_PASSWORD
 SELECT 'CREATE ROLE ${users.app}' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${users.app}') \\gexec
 ALTER ROLE ${users.app} WITH LOGIN CREATEDB PASSWORD :'app_password';
-SELECT 'CREATE ROLE ${users.replication}' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${users.replication}') \\gexec
-ALTER ROLE ${users.replication} WITH LOGIN REPLICATION PASSWORD :'replication_password';
+SELECT 'CREATE ROLE ${replicationUser}' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${replicationUser}') \\gexec
+ALTER ROLE ${replicationUser} WITH LOGIN REPLICATION PASSWORD :'replication_password';
 SELECT 'CREATE ROLE ${users.debezium}' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${users.debezium}') \\gexec
 ALTER ROLE ${users.debezium} WITH LOGIN REPLICATION PASSWORD :'debezium_password';
 GRANT pg_read_all_data TO ${users.debezium};
@@ -222,7 +239,7 @@ $do$;
 
 /** psql running the setup as the superuser; `options` say where (before -U). */
 function runSetup(env: Environment, options = ""): string {
-  return `psql -X -q -v ON_ERROR_STOP=1 ${options}-U ${env.postgres.users.superuser} -d postgres -f ${setupFile}`;
+  return `psql -X -q -v ON_ERROR_STOP=1 ${options}-U ${statefulSetsOf(env).superuser} -d postgres -f ${setupFile}`;
 }
 
 /**
@@ -234,7 +251,7 @@ function runSetup(env: Environment, options = ""): string {
  * probe, and the setup is re-applied by the setup Job once the server is healthy.
  */
 function initPrimaryScript(env: Environment): string {
-  const { superuser } = env.postgres.users;
+  const { superuser } = statefulSetsOf(env);
   return `set -eu
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   rm -rf "$PGDATA.partial"
@@ -274,7 +291,7 @@ ${writeHba(env, "$PGDATA")}
  * a replication password not yet rotated there) starts as it is and serves reads meanwhile.
  */
 function initReplicaScript(env: Environment): string {
-  const user = env.postgres.users.replication;
+  const user = statefulSetsOf(env).replicationUser;
   return `set -eu
 umask 077
 escaped=$(printf '%s' "$REPLICATION_PASSWORD" | sed -e 's/\\\\/\\\\\\\\/g' -e 's/:/\\\\:/g')
@@ -328,14 +345,14 @@ const pgdataEnv = plainEnv("PGDATA", pgdata);
 const dataMountSpec = { name: dataVolume, mountPath: dataMount };
 
 export function postgresPrimary(env: Environment) {
-  const cfg = env.postgres;
-  const s = postgresNames.secrets;
-  checkConfig(env, `StatefulSet ${env.common.namespaces.persistent}/${postgresNames.primary}`);
+  const cfg = statefulSetsOf(env);
+  const s = secrets(env);
+  checkPostgres(env, `StatefulSet ${env.common.namespaces.persistent}/${names.primary}`);
   return statefulSet(env, {
-    name: postgresNames.primary,
+    name: names.primary,
     namespace: env.common.namespaces.persistent,
-    role: role(podRoles.postgresPrimary, postgresNames.primary, env.common.images.postgres),
-    serviceName: postgresNames.primaryHeadless,
+    role: role(podRoles.primary, names.primary, env.common.images.postgres),
+    serviceName: names.primaryHeadless,
     replicas: 1,
     uid,
     storage: cfg.primary.storage,
@@ -362,7 +379,7 @@ export function postgresPrimary(env: Environment) {
           name: "postgresql",
           image: env.common.images.postgres,
           args: serverArgs(cfg.primary.settings),
-          ports: [{ containerPort: ports.postgres, name: "postgresql" }],
+          ports: [{ containerPort: postgresPort, name: "postgresql" }],
           env: [pgdataEnv],
           resources: resources(cfg.primary.resources),
           startupProbe,
@@ -376,16 +393,16 @@ export function postgresPrimary(env: Environment) {
 }
 
 export function postgresReplica(env: Environment) {
-  const cfg = env.postgres;
+  const cfg = statefulSetsOf(env);
   const authMount = { name: "auth", mountPath: authDir };
   // The command line outranks postgresql.auto.conf, so every replica streams with the password
   // file, whatever its clone wrote there.
-  const primaryConninfo = `host=${primaryHost(env)} port=${ports.postgres} user=${cfg.users.replication} passfile=${replicationPassfile}`;
+  const primaryConninfo = `host=${primaryHost(env)} port=${postgresPort} user=${cfg.replicationUser} passfile=${replicationPassfile}`;
   return statefulSet(env, {
-    name: postgresNames.replica,
+    name: names.replica,
     namespace: env.common.namespaces.persistent,
-    role: role(podRoles.postgresReplica, postgresNames.replica, env.common.images.postgres),
-    serviceName: postgresNames.replicaHeadless,
+    role: role(podRoles.replica, names.replica, env.common.images.postgres),
+    serviceName: names.replicaHeadless,
     replicas: cfg.replica.replicas,
     uid,
     storage: cfg.replica.storage,
@@ -400,10 +417,10 @@ export function postgresReplica(env: Environment) {
           env: [
             pgdataEnv,
             plainEnv("PRIMARY_HOST", primaryHost(env)),
-            plainEnv("PRIMARY_PORT", String(ports.postgres)),
+            plainEnv("PRIMARY_PORT", String(postgresPort)),
             plainEnv("PGPASSFILE", replicationPassfile),
             podFieldEnv("POD_NAME", "metadata.name"),
-            secretEnv("REPLICATION_PASSWORD", postgresNames.secrets.replication),
+            secretEnv("REPLICATION_PASSWORD", secrets(env).replication),
           ],
           resources: resources(cfg.replica.resources),
           volumeMounts: [dataMountSpec, authMount],
@@ -414,7 +431,7 @@ export function postgresReplica(env: Environment) {
           name: "postgresql",
           image: env.common.images.postgres,
           args: [...serverArgs(cfg.replica.settings), "-c", `primary_conninfo=${primaryConninfo}`],
-          ports: [{ containerPort: ports.postgres, name: "postgresql" }],
+          ports: [{ containerPort: postgresPort, name: "postgresql" }],
           env: [pgdataEnv],
           resources: resources(cfg.replica.resources),
           startupProbe,
@@ -435,15 +452,15 @@ export function postgresReplica(env: Environment) {
  * superuser is not in its userlist).
  */
 export function postgresSetupJob(env: Environment) {
-  const s = postgresNames.secrets;
+  const s = secrets(env);
   const script = `set -eu
 ${waitUntil("pg_isready -q", { attempts: 120, seconds: 5, failure: '"primary $PGHOST not ready"' })}
 ${runSetup(env)}
 `;
   return initJob(env, {
-    name: postgresNames.setupJob,
+    name: names.setupJob,
     namespace: env.common.namespaces.persistent,
-    role: role(podRoles.postgresSetup, postgresNames.setupJob, env.common.images.postgres),
+    role: role(podRoles.setup, names.setupJob, env.common.images.postgres),
     uid,
     container: {
       name: "setup",
@@ -451,7 +468,7 @@ ${runSetup(env)}
       command: ["sh", "-c", script],
       env: [
         plainEnv("PGHOST", primaryHost(env)),
-        plainEnv("PGPORT", String(ports.postgres)),
+        plainEnv("PGPORT", String(postgresPort)),
         secretEnv("PGPASSWORD", s.superuser),
         secretEnv("APP_PASSWORD", s.app),
         secretEnv("REPLICATION_PASSWORD", s.replication),
@@ -469,24 +486,80 @@ ${runSetup(env)}
 function postgresServices(env: Environment) {
   const namespace = env.common.namespaces.persistent;
   const image = env.common.images.postgres;
-  const servicePorts = [{ name: "postgresql", port: ports.postgres, targetPort: "postgresql" }];
-  const primary = role(podRoles.postgresPrimary, postgresNames.primary, image);
-  const replica = role(podRoles.postgresReplica, postgresNames.replica, image);
+  const servicePorts = [{ name: "postgresql", port: postgresPort, targetPort: "postgresql" }];
+  const primary = role(podRoles.primary, names.primary, image);
+  const replica = role(podRoles.replica, names.replica, image);
   return [
-    service(env, { name: postgresNames.primary, namespace, role: primary, ports: servicePorts }),
-    service(env, { name: postgresNames.primaryHeadless, namespace, role: primary, ports: servicePorts, headless: true }),
-    service(env, { name: postgresNames.replica, namespace, role: replica, ports: servicePorts }),
-    service(env, { name: postgresNames.replicaHeadless, namespace, role: replica, ports: servicePorts, headless: true }),
+    service(env, { name: names.primary, namespace, role: primary, ports: servicePorts }),
+    service(env, { name: names.primaryHeadless, namespace, role: primary, ports: servicePorts, headless: true }),
+    service(env, { name: names.replica, namespace, role: replica, ports: servicePorts }),
+    service(env, { name: names.replicaHeadless, namespace, role: replica, ports: servicePorts, headless: true }),
   ];
 }
 
-/** PostgreSQL primary + streaming hot-standby replica, their four Services and the setup. */
-export function postgres(env: Environment): KubeObject[] {
+// The servers, and the restore pod of the promotion runbook; not the setup Job, which reaches the
+// primary alone.
+const servers = podsOf(podRoles.primary, podRoles.replica, podRoles.restore);
+
+/** The flows inside PostgreSQL: streaming replication, and the setup Job to the primary. */
+function ownPolicies(env: Environment): PolicySpec[] {
+  const namespace = env.common.namespaces.persistent;
+  return [
+    {
+      name: "allow-pg-replication",
+      namespace,
+      pods: servers,
+      ingress: [{ peers: [{ namespace, pods: servers }], ports: [postgresPort] }],
+      egress: [{ peers: [{ namespace, pods: servers }], ports: [postgresPort] }],
+    },
+    {
+      // Fix: the setup Job (a superuser session) reaches the primary's 5432 and nothing else.
+      name: "allow-setup-to-primary",
+      namespace,
+      pods: podsOf(podRoles.setup),
+      egress: [{ peers: [{ namespace, pods: podsOf(podRoles.primary) }], ports: [postgresPort] }],
+    },
+    {
+      name: "allow-primary-from-setup",
+      namespace,
+      pods: podsOf(podRoles.primary),
+      ingress: [{ peers: [{ namespace, pods: podsOf(podRoles.setup) }], ports: [postgresPort] }],
+    },
+  ];
+}
+
+/** PostgreSQL primary + streaming hot-standby replicas, their four Services, the setup and its flows. */
+export function statefulSetsPostgres(env: Environment): KubeObject[] {
   const setup = configMap(env, {
-    name: postgresNames.setupConfig,
+    name: names.setupConfig,
     namespace: env.common.namespaces.persistent,
-    role: role(podRoles.postgresSetup, postgresNames.setupConfig, env.common.images.postgres),
+    role: role(podRoles.setup, names.setupConfig, env.common.images.postgres),
     data: { "setup.sql": setupSql(env) },
   });
-  return [...postgresServices(env), setup, postgresPrimary(env), postgresReplica(env), postgresSetupJob(env)];
+  return [
+    ...postgresServices(env),
+    setup,
+    postgresPrimary(env),
+    postgresReplica(env),
+    postgresSetupJob(env),
+    ...ownPolicies(env).map((spec) => networkPolicy(env, spec)),
+  ];
+}
+
+export function statefulSetsContract(env: Environment): PostgresContract {
+  const s = secrets(env);
+  const { app, debezium } = env.postgres.users;
+  const maxConnections = statefulSetsOf(env).primary.settings.find(([k]) => k === "max_connections")?.[1];
+  return {
+    namespace: env.common.namespaces.persistent,
+    host: primaryHost(env),
+    port: postgresPort,
+    database: env.postgres.database,
+    schemas: env.postgres.schemas,
+    app: { user: app, password: s.app },
+    debezium: { user: debezium, password: s.debezium },
+    maxConnections: Number(maxConnections ?? 100),
+    pods: { primary: podsOf(podRoles.primary), servers },
+    secrets: Object.values(s),
+  };
 }

@@ -1,23 +1,43 @@
-import type { Environment } from "../config/types.ts";
-import { contentHash } from "../lib/hash.ts";
-import { InvalidConfig } from "../lib/errors.ts";
-import { role } from "../lib/labels.ts";
-import { configMap, deployment, type KubeObject, service } from "../lib/objects.ts";
-import { container, livenessTiming, readinessTiming, resources, secretEnv, tcpProbe } from "../lib/pod.ts";
-import { pgbouncerNames, podRoles, ports, postgresNames, serviceHost } from "../lib/topology.ts";
-import { primaryHost } from "./postgres.ts";
+// PgBouncer as a Deployment of the layer's own, with one database per schema.
+import type { Environment, PgBouncerDeployment } from "../../config/types.ts";
+import { contentHash } from "../../lib/hash.ts";
+import { InvalidConfig } from "../../lib/errors.ts";
+import { role } from "../../lib/labels.ts";
+import { podsOf } from "../../lib/network.ts";
+import { configMap, deployment, type KubeObject, service } from "../../lib/objects.ts";
+import { container, livenessTiming, readinessTiming, resources, secretEnv, tcpProbe } from "../../lib/pod.ts";
+import { type PodRole, serviceHost } from "../../lib/topology.ts";
+import type { PgBouncerContract } from "../contracts.ts";
+import { postgresContract } from "../postgres/index.ts";
+
+const podRole: PodRole = { app: "pgbouncer", component: "pooler" };
+
+const names = { deployment: "nx-pgbouncer", service: "nx-pgbouncer", config: "nx-pgbouncer-config" } as const;
+
+function adminSecret(env: Environment) {
+  const { adminUser } = deploymentOf(env);
+  return {
+    name: "nx-pgbouncer-admin-secret",
+    key: "password",
+    holds: `password of PgBouncer's admin console user ${adminUser} (a PgBouncer user only, not a PostgreSQL role)`,
+  };
+}
+
+/** PgBouncer listens here; the Service maps PostgreSQL's port onto it. */
+const podPort = 6432;
+
+export function deploymentOf(env: Environment): PgBouncerDeployment {
+  const pooler = env.pgbouncer.pooler;
+  if (pooler.kind !== "deployment") throw new Error(`pgbouncer.pooler is ${pooler.kind}, not deployment`);
+  return pooler;
+}
 
 const uid = 70; // the postgres user of the image
 const configDir = "/etc/pgbouncer/config";
 const authDir = "/etc/pgbouncer/auth";
 
-/** Where clients connect for a pooled session: the Service, on PostgreSQL's own port. */
-export function pgbouncerHost(env: Environment): string {
-  return serviceHost(pgbouncerNames.service, env.common.namespaces.persistent, env.common.clusterDomain);
-}
-
 /** The Service port clients use, so they connect as they would to PostgreSQL itself. */
-export const pgbouncerClientPort = ports.postgres;
+const clientPort = 5432;
 
 /**
  * The PgBouncer database a client names to land in `schema`: the database itself for `public`,
@@ -34,8 +54,9 @@ export function schemaDatabase(env: Environment, schema: string): string {
 // connections set search_path once when opened (connect_query); a client sending search_path
 // itself is refused ("unsupported startup parameter"), never silently ignored.
 function databases(env: Environment): string {
-  const db = env.postgres.database;
-  const server = `host=${primaryHost(env)} port=${ports.postgres} dbname=${db}`;
+  const pg = postgresContract(env);
+  const db = pg.database;
+  const server = `host=${pg.host} port=${pg.port} dbname=${db}`;
   return env.postgres.schemas
     .map((schema) =>
       schema === "public"
@@ -54,10 +75,10 @@ ${databases(env)}
 
 [pgbouncer]
 listen_addr = 0.0.0.0
-listen_port = ${ports.pgbouncer}
+listen_port = ${podPort}
 auth_type = scram-sha-256
 auth_file = ${authDir}/userlist.txt
-admin_users = ${cfg.adminUser}
+admin_users = ${deploymentOf(env).adminUser}
 pool_mode = ${cfg.poolMode}
 max_client_conn = ${cfg.maxClientConn}
 default_pool_size = ${cfg.defaultPoolSize}
@@ -76,25 +97,24 @@ ignore_startup_parameters = extra_float_digits
 // to PostgreSQL with the password it holds for it, so any PostgreSQL user listed here could reach
 // the database through the pooler.
 function userlistScript(env: Environment): string {
-  const cfg = env.pgbouncer;
   return `set -eu
 umask 077
 quote() { printf '"%s"' "$(printf '%s' "$1" | sed 's/"/""/g')"; }
 {
-  printf '%s %s\\n' "$(quote ${env.postgres.users.app})" "$(quote "$APP_PASSWORD")"
-  printf '%s %s\\n' "$(quote ${cfg.adminUser})" "$(quote "$ADMIN_PASSWORD")"
+  printf '%s %s\\n' "$(quote ${postgresContract(env).app.user})" "$(quote "$APP_PASSWORD")"
+  printf '%s %s\\n' "$(quote ${deploymentOf(env).adminUser})" "$(quote "$ADMIN_PASSWORD")"
 } > ${authDir}/userlist.txt
 `;
 }
 
 function checkConnectionCap(env: Environment): void {
-  const maxConnections = Number(env.postgres.primary.settings.find(([k]) => k === "max_connections")?.[1] ?? 100);
+  const { maxConnections } = postgresContract(env);
   // PostgreSQL keeps superuser_reserved_connections (3 by default) for the superuser alone.
   const usable = maxConnections - 3;
   const { maxUserConnections: cap, replicas } = env.pgbouncer;
   if (!Number.isInteger(cap) || cap < 1 || cap * replicas > usable) {
     throw new InvalidConfig(
-      `ConfigMap ${env.common.namespaces.persistent}/${pgbouncerNames.config}`,
+      `ConfigMap ${env.common.namespaces.persistent}/${names.config}`,
       "pgbouncer.maxUserConnections",
       `${cap} per PgBouncer pod (${replicas} pods) must be at least 1 and together at most ${usable}: the primary's max_connections=${maxConnections} less 3 superuser-reserved, which the per-schema pools share`,
     );
@@ -102,13 +122,13 @@ function checkConnectionCap(env: Environment): void {
 }
 
 /** PgBouncer in transaction pooling mode in front of the primary; clients use port 5432. */
-export function pgbouncer(env: Environment): KubeObject[] {
+export function deploymentPgBouncer(env: Environment): KubeObject[] {
   const namespace = env.common.namespaces.persistent;
-  const pooler = role(podRoles.pgbouncer, pgbouncerNames.deployment, env.common.images.pgbouncer);
+  const pooler = role(podRole, names.deployment, env.common.images.pgbouncer);
   checkConnectionCap(env);
   const ini = pgbouncerIni(env);
   const pool = deployment(env, {
-    name: pgbouncerNames.deployment,
+    name: names.deployment,
     namespace,
     role: pooler,
     replicas: env.pgbouncer.replicas,
@@ -124,8 +144,8 @@ export function pgbouncer(env: Environment): KubeObject[] {
           image: env.common.images.pgbouncer,
           command: ["sh", "-c", userlistScript(env)],
           env: [
-            secretEnv("APP_PASSWORD", postgresNames.secrets.app),
-            secretEnv("ADMIN_PASSWORD", pgbouncerNames.adminSecret),
+            secretEnv("APP_PASSWORD", postgresContract(env).app.password),
+            secretEnv("ADMIN_PASSWORD", adminSecret(env)),
           ],
           resources: resources(env.pgbouncer.resources),
           volumeMounts: [{ name: "auth", mountPath: authDir }],
@@ -136,7 +156,7 @@ export function pgbouncer(env: Environment): KubeObject[] {
           name: "pgbouncer",
           image: env.common.images.pgbouncer,
           command: ["pgbouncer", `${configDir}/pgbouncer.ini`],
-          ports: [{ containerPort: ports.pgbouncer, name: "pgbouncer" }],
+          ports: [{ containerPort: podPort, name: "pgbouncer" }],
           resources: resources(env.pgbouncer.resources),
           readinessProbe: tcpProbe("pgbouncer", readinessTiming),
           livenessProbe: tcpProbe("pgbouncer", livenessTiming),
@@ -147,20 +167,32 @@ export function pgbouncer(env: Environment): KubeObject[] {
         }),
       ],
       volumes: [
-        { name: "config", configMap: { name: pgbouncerNames.config } },
+        { name: "config", configMap: { name: names.config } },
         // Passwords stay in memory, never on the node's disk.
         { name: "auth", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
       ],
     },
   });
   return [
-    configMap(env, { name: pgbouncerNames.config, namespace, role: pooler, data: { "pgbouncer.ini": ini } }),
+    configMap(env, { name: names.config, namespace, role: pooler, data: { "pgbouncer.ini": ini } }),
     service(env, {
-      name: pgbouncerNames.service,
+      name: names.service,
       namespace,
       role: pooler,
-      ports: [{ name: "postgresql", port: pgbouncerClientPort, targetPort: "pgbouncer" }],
+      ports: [{ name: "postgresql", port: clientPort, targetPort: "pgbouncer" }],
     }),
     pool,
   ];
+}
+
+export function deploymentContract(env: Environment): PgBouncerContract {
+  return {
+    namespace: env.common.namespaces.persistent,
+    host: serviceHost(names.service, env.common.namespaces.persistent, env.common.clusterDomain),
+    port: clientPort,
+    podPort,
+    databases: Object.fromEntries(env.postgres.schemas.map((schema) => [schema, schemaDatabase(env, schema)])),
+    pods: podsOf(podRole),
+    secrets: [adminSecret(env)],
+  };
 }
