@@ -7,6 +7,8 @@ export interface SecretRef {
   readonly key: string;
   /** What the key must hold, for docs/secrets.md. */
   readonly holds: string;
+  /** The Secret's type when its reader requires one (`kubernetes.io/basic-auth`); Opaque otherwise. */
+  readonly type?: string;
 }
 
 /** What a pod is (`app.kubernetes.io/name` and `/component`): the labels its selectors use. */
