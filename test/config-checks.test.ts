@@ -86,7 +86,7 @@ describe("an environment file that was never type-checked", () => {
   it("fails generate with the located message and writes nothing", () => {
     const project = copyProject();
     const file = join(project, "generator/config/staging.ts");
-    writeFileSync(file, readFileSync(file, "utf8").replace('poolMode: "transaction"', 'poolMode: "transactional"'));
+    writeFileSync(file, readFileSync(file, "utf8").replace('name: "staging",', 'name: "staging",\n  pgbouncer: { poolMode: "transactional" },'));
     const before = readTree(project);
     const run = spawnSync(process.execPath, [join(project, "generator/cli.ts"), "generate"], { encoding: "utf8" });
     expect(run.status).toBe(1);

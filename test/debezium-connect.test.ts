@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { debeziumConnect, debeziumConnectorConfig } from "../generator/components/debezium.ts";
-import { networkPolicies } from "../generator/components/network-policies.ts";
+import { renderEnvironment } from "../generator/components/render.ts";
 import { staging } from "../generator/config/staging.ts";
 import type { Environment } from "../generator/config/types.ts";
 import { memoryMiB } from "../generator/lib/pod.ts";
@@ -93,7 +93,7 @@ describe("Kafka Connect's env config provider", () => {
 });
 
 describe("Kafka Connect's REST API (8083)", () => {
-  const policies = networkPolicies(staging).map((p) => plain<NetworkPolicyLike>(p));
+  const policies = renderEnvironment(staging).objects.filter(({ object }) => object.kind === "NetworkPolicy").map(({ object }) => plain<NetworkPolicyLike>(object));
   const pod = (labels: Record<string, string>, what: string): Endpoint => ({
     namespace: "nx-search",
     labels,

@@ -8,9 +8,6 @@ import { plain, problems, stagingWith } from "./support/config.ts";
 const properties = (env = staging) => kafkaServerProperties(env).trimEnd().split("\n");
 
 describe("Kafka (KRaft, SASL/SCRAM)", () => {
-  it("renders the staging defaults", () => {
-    expect(kafka(staging).map((o) => plain(o))).toMatchSnapshot();
-  });
 
   it("runs every node as broker and controller of one static quorum", () => {
     expect(properties()).toContain("process.roles=broker,controller");

@@ -4,9 +4,6 @@ import { staging } from "../generator/config/staging.ts";
 import { plain } from "./support/config.ts";
 
 describe("Namespaces", () => {
-  it("renders the staging defaults", () => {
-    expect(namespaces(staging).map((o) => plain(o))).toMatchSnapshot();
-  });
 
   it("creates nx-persistent, nx-broker and nx-search, each enforcing restricted Pod Security at the pinned version", () => {
     const all = namespaces(staging).map((o) => plain<any>(o));

@@ -9,9 +9,6 @@ const objectsOf = (env = staging) => pgbouncer(env).map((o) => plain<any>(o));
 const byKind = (kind: string, env = staging) => objectsOf(env).find((o) => o.kind === kind);
 
 describe("PgBouncer", () => {
-  it("renders the staging defaults", () => {
-    expect(objectsOf()).toMatchSnapshot();
-  });
 
   it("pools the primary in transaction mode with the document's limits", () => {
     const ini = byKind("ConfigMap").data["pgbouncer.ini"];

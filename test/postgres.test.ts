@@ -8,9 +8,6 @@ import { plain, problems, stagingWith } from "./support/config.ts";
 const initScript = (sts: any, name: string) => sts.spec.template.spec.initContainers.find((c: any) => c.name === name).command[2];
 
 describe("PostgreSQL primary and replica", () => {
-  it("renders the staging defaults", () => {
-    expect(postgres(staging).map((o) => plain(o))).toMatchSnapshot();
-  });
 
   it("passes every configured setting to the server as -c name=value, in order", () => {
     const args = plain<any>(postgresPrimary(staging)).spec.template.spec.containers[0].args;

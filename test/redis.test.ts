@@ -7,9 +7,6 @@ const container = (env = staging) => plain<any>(redisCluster(env)).spec.template
 const jobScript = (env = staging) => plain<any>(redisClusterInitJob(env)).spec.template.spec.containers[0].command[2];
 
 describe("Redis Cluster", () => {
-  it("renders the staging defaults", () => {
-    expect(redis(staging).map((o) => plain(o))).toMatchSnapshot();
-  });
 
   it("runs redis-server with every flag of the design document, in order", () => {
     const args: string[] = container().args;

@@ -114,21 +114,35 @@ function postgresChecks(env: Environment): [component: string, object: string, f
   return [["postgres", "(config)", oneOf("postgres.cluster.kind", (cluster as { kind: unknown }).kind, clusterKinds)]];
 }
 
+function pgbouncerChecks(env: Environment): [component: string, object: string, found: Found[]][] {
+  const ns = env.common.namespaces.persistent;
+  const cfg = env.pgbouncer;
+  // The objects the values end up in: the Deployment and its pgbouncer.ini, or CloudNativePG's Pooler.
+  const [pods, settings] = cfg.pooler.kind === "cloudnative-pg"
+    ? [`Pooler ${ns}/nx-pgbouncer`, `Pooler ${ns}/nx-pgbouncer`]
+    : [`Deployment ${ns}/nx-pgbouncer`, `ConfigMap ${ns}/nx-pgbouncer-config`];
+  return [
+    ["pgbouncer", pods, [
+      ...oneOf("pgbouncer.pooler.kind", cfg.pooler.kind, poolerKinds),
+      ...integerAtLeast("pgbouncer.replicas", cfg.replicas, 1, ": without a pooler no client reaches PostgreSQL"),
+    ]],
+    ["pgbouncer", settings, [
+      ...oneOf("pgbouncer.poolMode", cfg.poolMode, poolModes),
+      ...integerAtLeast("pgbouncer.maxClientConn", cfg.maxClientConn, 1),
+      ...integerAtLeast("pgbouncer.defaultPoolSize", cfg.defaultPoolSize, 1),
+      ...integerAtLeast("pgbouncer.minPoolSize", cfg.minPoolSize, 0),
+      ...integerAtLeast("pgbouncer.reservePoolSize", cfg.reservePoolSize, 0),
+      ...integerAtLeast("pgbouncer.maxDbConnections", cfg.maxDbConnections, 0, " (0: no limit)"),
+    ]],
+  ];
+}
+
 /** Every config problem of the environment, by the component (or stage) the value belongs to. */
 export function configProblems(env: Environment): ConfigProblem[] {
   const ns = env.common.namespaces;
   const checks: [component: string, object: string, found: Found[]][] = [
     ...postgresChecks(env),
-    ["pgbouncer", `PgBouncer ${ns.persistent}/nx-pgbouncer`, [
-      ...oneOf("pgbouncer.pooler.kind", env.pgbouncer.pooler.kind, poolerKinds),
-      ...integerAtLeast("pgbouncer.replicas", env.pgbouncer.replicas, 1, ": without a pooler no client reaches PostgreSQL"),
-      ...oneOf("pgbouncer.poolMode", env.pgbouncer.poolMode, poolModes),
-      ...integerAtLeast("pgbouncer.maxClientConn", env.pgbouncer.maxClientConn, 1),
-      ...integerAtLeast("pgbouncer.defaultPoolSize", env.pgbouncer.defaultPoolSize, 1),
-      ...integerAtLeast("pgbouncer.minPoolSize", env.pgbouncer.minPoolSize, 0),
-      ...integerAtLeast("pgbouncer.reservePoolSize", env.pgbouncer.reservePoolSize, 0),
-      ...integerAtLeast("pgbouncer.maxDbConnections", env.pgbouncer.maxDbConnections, 0, " (0: no limit)"),
-    ]],
+    ...pgbouncerChecks(env),
     ["redis", `StatefulSet ${ns.broker}/${redisNames.statefulSet}`, [
       ...redisMemory(env),
       ...oneOf("redis.maxmemoryPolicy", env.redis.maxmemoryPolicy, maxmemoryPolicies),

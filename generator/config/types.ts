@@ -113,6 +113,7 @@ export interface PostgresConfig {
 
 /** A primary and hot standbys as StatefulSets, set up by the layer's own scripts and Job. */
 export interface PostgresStatefulSets {
+  /** StatefulSets, init scripts and a setup Job of the layer's own (staging). */
   readonly kind: "statefulsets";
   /** The superuser the setup Job runs as. */
   readonly superuser: string;
@@ -135,6 +136,7 @@ export interface PostgresStatefulSets {
 
 /** A CloudNativePG `Cluster`: the operator runs the primary, the standbys, failover and backups. */
 export interface PostgresCloudNativePg {
+  /** A `Cluster` run by the CloudNativePG operator, which the environment then installs. */
   readonly kind: "cloudnative-pg";
   /** PostgreSQL instances: one primary, the others hot standbys it can fail over to. */
   readonly instances: number;
@@ -187,6 +189,7 @@ export interface PgBouncerConfig {
 }
 
 export interface PgBouncerDeployment {
+  /** A Deployment with the layer's own pgbouncer.ini: one database per schema, an admin console. */
   readonly kind: "deployment";
   /** The admin console's user: in PgBouncer's userlist only, never a PostgreSQL role. */
   readonly adminUser: string;
@@ -194,6 +197,7 @@ export interface PgBouncerDeployment {
 
 /** CloudNativePG's `Pooler` in front of the Cluster's read-write Service. */
 export interface PgBouncerCloudNativePg {
+  /** A `Pooler` of the environment's CloudNativePG Cluster (needs `postgres.cluster.kind: cloudnative-pg`). */
   readonly kind: "cloudnative-pg";
 }
 
@@ -293,19 +297,23 @@ export interface DebeziumConfig {
 export const syncModes = ["automated", "manual"] as const;
 
 /** Where the Secrets the layer reads come from. */
-export type SecretSource =
+export type SecretSource = SecretsByHand | SecretsFromStore;
+
+export interface SecretsByHand {
   /** An operator creates each Secret with kubectl before the first sync (docs/secrets.md lists them). */
-  | { readonly kind: "manual" }
+  readonly kind: "manual";
+}
+
+export interface SecretsFromStore {
   /** The External Secrets Operator writes each Secret from a secret store; Git holds only references. */
-  | {
-      readonly kind: "external-secrets";
-      /** The (Cluster)SecretStore every ExternalSecret reads from. */
-      readonly store: { readonly kind: "ClusterSecretStore" | "SecretStore"; readonly name: string };
-      /** Remote keys are `<remoteKeyPrefix>/<secret>`, one property per Secret key (a copy of a Secret in two namespaces reads one key). */
-      readonly remoteKeyPrefix: string;
-      /** How often the operator re-reads the store (`1h`). */
-      readonly refreshInterval: string;
-    };
+  readonly kind: "external-secrets";
+  /** The (Cluster)SecretStore every ExternalSecret reads from. */
+  readonly store: { readonly kind: "ClusterSecretStore" | "SecretStore"; readonly name: string };
+  /** Remote keys are `<remoteKeyPrefix>/<secret>`, one property per Secret key (a copy of a Secret in two namespaces reads one key). */
+  readonly remoteKeyPrefix: string;
+  /** How often the operator re-reads the store (`1h`). */
+  readonly refreshInterval: string;
+}
 
 export interface Environment {
   /** The environment's name: its folders (`overlays/<name>`, `argocd/<name>`, `backend/<name>`) and Application names. */
