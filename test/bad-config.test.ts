@@ -166,7 +166,7 @@ describe("The CLI writes nothing when config is bad", () => {
     const stagingFile = join(work, "generator/config/staging.ts");
     const source = readFileSync(stagingFile, "utf8");
     // An edit that is wrong in one place, plus one that is fine and would change files if written.
-    const broken = source.replace('storage: "5Gi",\n    maxmemory', 'storage: "5Gb",\n    maxmemory').replace('max_connections", "100"]', 'max_connections", "120"]');
+    const broken = source.replace('name: "staging",\n', 'name: "staging",\n  redis: { storage: "5Gb" },\n  typesense: { storage: "6Gi" },\n');
     expect(broken).not.toBe(source);
     writeFileSync(stagingFile, broken);
     const before = snapshotTree(work);

@@ -150,7 +150,7 @@ beforeAll(() => {
 describe("npm run review on a safe change", () => {
   it("shows the changed fields, passes, and leaves the working tree as it was", () => {
     checkout(base);
-    replaceIn("generator/config/staging.ts", 'limits: { cpu: "1", memory: "512Mi" } },\n    storage: "5Gi"', 'limits: { cpu: "1", memory: "640Mi" } },\n    storage: "5Gi"');
+    replaceIn("generator/config/staging.ts", 'name: "staging",\n', 'name: "staging",\n  redis: { resources: { limits: { cpu: "1", memory: "640Mi" } } },\n');
     generate();
     const before = snapshot();
 
@@ -242,7 +242,7 @@ describe("npm run review on unsafe changes", () => {
 describe("acknowledged changes", () => {
   it("pass, each printed with its reason; an acknowledgement that matches nothing is reported", () => {
     checkout(base);
-    replaceIn("generator/config/staging.ts", 'memory: "512Mi" } },\n    storage: "5Gi"', 'memory: "512Mi" } },\n    storage: "8Gi"');
+    replaceIn("generator/config/staging.ts", 'name: "staging",\n', 'name: "staging",\n  redis: { storage: "8Gi" },\n');
     generate();
     writeFileSync(
       join(repo, "review/acknowledged.yaml"),
@@ -289,7 +289,7 @@ describe("when the review cannot run", () => {
 
   it("names a base that is no commit, and an environment that does not exist", () => {
     expect(review("--base", "no-such-branch")).toMatchObject({ status: 2, stderr: expect.stringContaining("--base no-such-branch names no commit") });
-    expect(review("--base", base, "--env", "prod")).toMatchObject({ status: 2, stderr: expect.stringContaining("--env prod: no such environment (there are: staging)") });
+    expect(review("--base", base, "--env", "prod")).toMatchObject({ status: 2, stderr: expect.stringContaining("--env prod: no such environment (there are: production, staging)") });
   });
 });
 
@@ -306,7 +306,7 @@ describe("the GitHub workflow step", () => {
   it("run as GitHub runs it on a pull request's merge commit: the Markdown goes to the job summary, an unsafe change fails the step", () => {
     checkout(base);
     git("checkout", "-q", "-B", "grow-redis");
-    replaceIn("generator/config/staging.ts", 'memory: "512Mi" } },\n    storage: "5Gi"', 'memory: "512Mi" } },\n    storage: "8Gi"');
+    replaceIn("generator/config/staging.ts", 'name: "staging",\n', 'name: "staging",\n  redis: { storage: "8Gi" },\n');
     generate();
     commit("grow the Redis volumes");
     checkout(base);

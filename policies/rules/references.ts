@@ -105,7 +105,7 @@ function secretViolations(m: Manifest): Violation[] {
   return referencesOf(m)
     .filter((r) => r.kind === "Secret")
     .flatMap((r): Violation[] => {
-      const documented = declaredSecrets.filter((s) => s.name === r.name).map((s) => s.key);
+      const documented = [...new Set(declaredSecrets.filter((s) => s.name === r.name).map((s) => s.key))];
       if (documented.length === 0) return [{ path: r.path, message: `reads Secret ${r.name}, which the layer does not document (docs/secrets.md)` }];
       const missing = r.keys.filter((k) => !documented.includes(k));
       return missing.length ? [{ path: r.path, message: `reads key ${missing.join(", ")} of Secret ${r.name}, whose documented keys are ${documented.join(", ")}` }] : [];
