@@ -16,13 +16,14 @@ export type Component = (env: Environment) => KubeObject[];
 /** Every component of the layer, by name. */
 export const components: Readonly<Record<string, Component>> = {
   namespaces,
-  "network-policies": networkPolicies,
   postgres,
   pgbouncer,
   redis,
   kafka,
   typesense,
   debezium,
+  // Last: it reads every other component's contract.
+  "network-policies": networkPolicies,
 };
 
 /** The Secrets each component's objects read, by namespace, as their contracts declare them. */

@@ -33,7 +33,10 @@ export function renderEnvironment(
       for (const object of build(env)) objects.push({ component, object });
     } catch (err) {
       if (!(err instanceof InvalidConfig)) throw err;
-      problems.push({ environment: env.name, component, object: err.object, field: err.field, message: err.message });
+      // Bad config that several components read (a kind, through a contract) is reported once.
+      if (!problems.some((p) => p.object === err.object && p.field === err.field && p.message === err.message)) {
+        problems.push({ environment: env.name, component, object: err.object, field: err.field, message: err.message });
+      }
     }
   }
   const seen = new Map<string, string>();

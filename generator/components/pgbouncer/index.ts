@@ -3,6 +3,7 @@
 import type { Environment } from "../../config/types.ts";
 import type { KubeObject } from "../../lib/objects.ts";
 import type { PgBouncerContract } from "../contracts.ts";
+import { implementationOf } from "../kinds.ts";
 import { cloudNativePgPooler, cloudNativePgPoolerContract } from "./cloudnative-pg.ts";
 import { deploymentContract, deploymentPgBouncer } from "./deployment.ts";
 
@@ -12,9 +13,9 @@ const implementations = {
 } satisfies Record<Environment["pgbouncer"]["pooler"]["kind"], unknown>;
 
 export function pgbouncer(env: Environment): KubeObject[] {
-  return implementations[env.pgbouncer.pooler.kind].objects(env);
+  return implementationOf(implementations, env.pgbouncer.pooler.kind, "pgbouncer.pooler.kind").objects(env);
 }
 
 export function pgbouncerContract(env: Environment): PgBouncerContract {
-  return implementations[env.pgbouncer.pooler.kind].contract(env);
+  return implementationOf(implementations, env.pgbouncer.pooler.kind, "pgbouncer.pooler.kind").contract(env);
 }

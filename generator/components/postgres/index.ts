@@ -3,6 +3,7 @@
 import type { Environment } from "../../config/types.ts";
 import type { KubeObject } from "../../lib/objects.ts";
 import type { PostgresContract } from "../contracts.ts";
+import { implementationOf } from "../kinds.ts";
 import { cloudNativePgContract, cloudNativePgPostgres } from "./cloudnative-pg.ts";
 import { statefulSetsContract, statefulSetsPostgres } from "./statefulsets.ts";
 
@@ -12,9 +13,9 @@ const implementations = {
 } satisfies Record<Environment["postgres"]["cluster"]["kind"], unknown>;
 
 export function postgres(env: Environment): KubeObject[] {
-  return implementations[env.postgres.cluster.kind].objects(env);
+  return implementationOf(implementations, env.postgres.cluster.kind, "postgres.cluster.kind").objects(env);
 }
 
 export function postgresContract(env: Environment): PostgresContract {
-  return implementations[env.postgres.cluster.kind].contract(env);
+  return implementationOf(implementations, env.postgres.cluster.kind, "postgres.cluster.kind").contract(env);
 }
