@@ -74,7 +74,9 @@ export function renderEnvironment(
       seen.set(key, component);
     }
   }
-  problems.push(...secretRevisionProblems(env, objects), ...unproducedSecretProblems(env, objects));
+  problems.push(...secretRevisionProblems(env, objects));
+  // Without its ExternalSecrets (bad store config, reported above) every Secret would count as unwritten.
+  if (!unbuildable.has("external-secrets")) problems.push(...unproducedSecretProblems(env, objects));
   if (problems.length > 0) throw new GenerationFailed(problems);
   return { environment: env, objects };
 }

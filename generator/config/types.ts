@@ -34,6 +34,7 @@ export interface Images {
 export interface HelmChart {
   /** The chart repository's https URL (Argo CD's `spec.source.repoURL`). */
   readonly repository: string;
+  /** The chart's name in that repository. */
   readonly chart: string;
   /** The exact chart version (`targetRevision`); never a range. */
   readonly version: string;
@@ -53,8 +54,11 @@ export interface OperatorCharts {
 
 /** The namespace of each operator. The Barman Cloud plugin has none of its own: it must run in the CloudNativePG operator's. */
 export interface OperatorNamespaces {
+  /** cert-manager's controller, webhook and CA injector. */
   readonly certManager: string;
+  /** The CloudNativePG operator and its Barman Cloud plugin. */
   readonly cloudnativePg: string;
+  /** The External Secrets Operator: controller, webhook and its certificate controller. */
   readonly externalSecrets: string;
 }
 
