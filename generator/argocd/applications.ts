@@ -49,13 +49,18 @@ function syncPolicy(env: Environment, syncOptions: string[], prune = true) {
   };
 }
 
-/** An AppProject sourcing the layer's repository (and `charts`); its finalizer blocks deletion while in use. */
-function appProject(env: Environment, name: string, spec: Omit<NonNullable<IAppProject["spec"]>, "sourceRepos">, charts: string[] = []): IAppProject {
+/** An AppProject sourcing the layer's repository (and `chartRepositories`); its finalizer blocks deletion while in use. */
+function appProject(
+  env: Environment,
+  name: string,
+  spec: Omit<NonNullable<IAppProject["spec"]>, "sourceRepos">,
+  chartRepositories: string[] = [],
+): IAppProject {
   return {
     apiVersion: "argoproj.io/v1alpha1",
     kind: "AppProject",
     metadata: { ...meta(env, name), finalizers: [projectFinalizer] },
-    spec: { ...spec, sourceRepos: [env.common.delivery.source.repoURL, ...charts] },
+    spec: { ...spec, sourceRepos: [env.common.delivery.source.repoURL, ...chartRepositories] },
   };
 }
 
