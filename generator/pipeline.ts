@@ -37,7 +37,7 @@ export function buildOutput(environments: readonly Environment[]): OutputFile[] 
   const deployed = environments.flatMap((env) => collect(() => environmentObjects(env)));
   if (problems.length > 0) throw new GenerationFailed(problems);
   const layout = planLayout(deployed);
-  const argocd = collect(() => planArgocd(environments, layout)).flat();
+  const argocd = collect(() => planArgocd(deployed, layout)).flat();
   const backend = environments.flatMap((env) => collect(() => backendSettingsFiles(env)).flat());
   if (problems.length > 0) throw new GenerationFailed(problems);
   const files = [...layout, ...argocd, ...backend].map((f) => ({ path: f.path, content: toYaml(f.documents, f.notice) }));

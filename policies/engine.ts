@@ -120,6 +120,8 @@ export const podlessKinds: ReadonlySet<string> = new Set([
   "CustomResourceDefinition",
   "Application",
   "AppProject",
+  // The External Secrets Operator writes a Secret from it; it runs nothing.
+  "ExternalSecret",
 ]);
 
 /** The pod spec of any kind that runs pods, or undefined. */

@@ -14,6 +14,11 @@ export interface Pods {
    * judged as one pod carrying `labels`, never matched against the rendered pods.
    */
   readonly standIn?: boolean;
+  /**
+   * Not a pod: an address outside the cluster (the API server, a secret store), matched by ipBlock
+   * peers only; empty for "some address on the internet".
+   */
+  readonly address?: string;
 }
 
 export interface Flow {

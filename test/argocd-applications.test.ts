@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { planArgocd } from "../generator/argocd/applications.ts";
 import { common } from "../generator/config/common.ts";
 import { environments } from "../generator/config/environments.ts";
-import { buildOutput } from "../generator/pipeline.ts";
+import { buildOutput, environmentObjects } from "../generator/pipeline.ts";
 import { kustomizeBuild, type PlainObject, parseYaml, subfolders } from "./support/repo.ts";
 import { stagingWith } from "./support/config.ts";
 import { strictValidator } from "./support/schemas.ts";
@@ -57,7 +57,8 @@ describe.each(environments.map((e) => e.name))("Argo CD objects of %s", (env) =>
   });
 
   it("has one child Application per namespace overlay, each path existing and building", () => {
-    const children = apps.filter((o) => o.kind === "Application");
+    // The others install an operator's Helm chart (test/operators.test.ts).
+    const children = apps.filter((o) => o.kind === "Application" && !spec(o).source.chart);
     expect(children.map((a) => spec(a).source.path).sort()).toEqual(
       subfolders(join(repo, "overlays", env)).map((ns) => `overlays/${env}/${ns}`).sort(),
     );
@@ -69,7 +70,7 @@ describe.each(environments.map((e) => e.name))("Argo CD objects of %s", (env) =>
   });
 
   it("takes the repository URL and target revision from the one place in config", () => {
-    for (const app of applications) {
+    for (const app of applications.filter((a) => !spec(a).source.chart)) {
       expect(spec(app).source.repoURL).toBe(common.delivery.source.repoURL);
       expect(spec(app).source.targetRevision).toBe(common.delivery.source.targetRevision);
     }
@@ -117,7 +118,7 @@ describe("sync policy from config", () => {
 
   it("follows a changed repository URL everywhere at once", () => {
     const env = stagingWith({ common: { delivery: { source: { repoURL: "https://git.example.com/nx/data-layer.git" } } } });
-    const files = planArgocd([env], [
+    const files = planArgocd([environmentObjects(env)], [
       ...["nx-persistent", "nx-broker", "nx-search"].map((ns) => ({ path: `overlays/staging/${ns}/kustomization.yaml`, documents: [] })),
     ]);
     const urls = files.flatMap((f) => f.documents as any[]).flatMap((d) => [d.spec?.source?.repoURL, ...(d.spec?.sourceRepos ?? [])]).filter(Boolean);

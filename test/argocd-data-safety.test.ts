@@ -33,6 +33,8 @@ const kindSafety: Readonly<Record<string, "holds data" | "disposable">> = {
   ConfigMap: "disposable",
   NetworkPolicy: "disposable",
   PodDisruptionBudget: "disposable",
+  // Its Secret is a copy of the secret store's value, written again by the next sync.
+  ExternalSecret: "disposable",
 };
 
 describe("What holds data is marked on the object", () => {

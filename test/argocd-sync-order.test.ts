@@ -1,12 +1,17 @@
 // Argo CD's documented sync ordering, applied to what each environment really renders: tasks run
 // by phase, then sync wave, then kind, then name, and a wave starts only once every object of the
 // previous waves is healthy. Over every Application of every environment (kustomize-built from the
-// paths the Applications name), the order must be: namespace setup, then Services and workloads,
-// then each init Job strictly after the workload it initializes is healthy; and between
-// Applications, nx-search only after nx-persistent and nx-broker are healthy.
+// paths the Applications name), the order must be: each operator's namespace, then its chart, then
+// the charts that need it, before any Application whose objects are its CRs; inside a namespace,
+// its setup (the ExternalSecrets writing the Secrets included), then Services and workloads, then
+// each init Job strictly after the workload it initializes is healthy, and each CR after what it
+// names; and between Applications, nx-search only after nx-persistent and nx-broker are healthy.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { environments } from "../generator/config/environments.ts";
+import { production } from "../generator/config/production.ts";
+import { secretReferences } from "../generator/lib/secret-references.ts";
+import { withCluster } from "./support/operators.ts";
 import { kustomizeBuild, type PlainObject } from "./support/repo.ts";
 
 const repo = join(import.meta.dirname, "..");
@@ -58,6 +63,49 @@ function healthyBefore(groups: PlainObject[][]): Map<PlainObject, Set<PlainObjec
   return out;
 }
 
+// Which chart serves each API group, and which charts must run before a chart can: from the charts
+// (docs/operators.md), stated here independently of the generator.
+const servedBy: Readonly<Record<string, string>> = {
+  "cert-manager.io": "cert-manager",
+  "postgresql.cnpg.io": "cloudnative-pg",
+  "barmancloud.cnpg.io": "plugin-barman-cloud",
+  "external-secrets.io": "external-secrets",
+};
+const chartNeeds: Readonly<Record<string, readonly string[]>> = { "plugin-barman-cloud": ["cert-manager", "cloudnative-pg"] };
+const groupOf = (o: PlainObject) => (o.apiVersion.includes("/") ? o.apiVersion.split("/")[0]! : "");
+const namesBarmanPlugin = (o: PlainObject) => JSON.stringify(o.spec ?? {}).includes('"name":"barman-cloud.cloudnative-pg.io"');
+
+type App = PlainObject & { spec: { source: { path?: string; chart?: string }; destination: { namespace: string } } };
+
+/**
+ * Where the root app would start an Application before what it needs is healthy: an operator's
+ * chart before its namespace or the charts it needs, an Application holding CRs before the chart
+ * that serves them (or names the plugin before the plugin's chart).
+ */
+function operatorOrderViolations(applications: readonly App[], objectsOf: (app: App) => readonly PlainObject[]): string[] {
+  const healthy = healthyBefore(syncOrder(applications));
+  const chart = (name: string) => applications.find((a) => a.spec.source.chart === name);
+  const before = (first: App | undefined, then: App, why: string) =>
+    first && healthy.get(then)!.has(first) ? [] : [`${then.metadata?.name} starts before ${first?.metadata?.name ?? "(no Application)"} is healthy: ${why}`];
+  return applications.flatMap((app) => {
+    const { chart: name, path } = app.spec.source;
+    if (name) {
+      const namespace = applications.find((a) => a.spec.source.path && a.spec.destination.namespace === app.spec.destination.namespace);
+      return [
+        ...before(namespace, app, "its namespace (Pod Security labels, NetworkPolicies) comes first"),
+        ...(chartNeeds[name] ?? []).flatMap((needed) => before(chart(needed), app, `it needs ${needed} running`)),
+      ];
+    }
+    if (!path) return [];
+    const objects = objectsOf(app);
+    const charts = new Set([
+      ...objects.flatMap((o) => (servedBy[groupOf(o)] ? [servedBy[groupOf(o)]!] : [])),
+      ...(objects.some(namesBarmanPlugin) ? ["plugin-barman-cloud"] : []),
+    ]);
+    return [...charts].flatMap((c) => before(chart(c), app, `its objects need ${c}'s CRDs and controller`));
+  });
+}
+
 describe("the ordering implemented here follows Argo CD's documented rules", () => {
   const o = (kind: string, name: string, wave?: string, hook?: string): PlainObject => ({
     apiVersion: "v1",
@@ -86,16 +134,22 @@ describe("the ordering implemented here follows Argo CD's documented rules", () 
   });
 });
 
-describe.each(environments.map((e) => e.name))("sync order of %s", (env) => {
+describe.each(environments.map((e) => [e.name, e] as const))("sync order of %s", (env, config) => {
   const root = kustomizeBuild(join(repo, "argocd", env, "apps"));
-  const applications = root.filter((o) => o.kind === "Application");
-  const rendered = new Map(
-    applications.map((app) => [app.metadata!.name!, kustomizeBuild(join(repo, (app.spec as any).source.path))] as const),
-  );
+  const applications = root.filter((o) => o.kind === "Application") as App[];
+  const fromGit = applications.filter((a) => a.spec.source.path);
+  const rendered = new Map(fromGit.map((app) => [app.metadata!.name!, kustomizeBuild(join(repo, app.spec.source.path!))] as const));
+  const dataNamespaces = config.common.delivery.applications.map((a) => a.namespace);
 
   it("renders one Application per namespace, each from a path that builds", () => {
-    expect(applications.map((a) => (a.spec as any).destination.namespace).sort()).toEqual(["nx-broker", "nx-persistent", "nx-search"]);
+    const namespaces = fromGit.map((a) => a.spec.destination.namespace);
+    expect(namespaces.filter((ns) => dataNamespaces.includes(ns)).sort()).toEqual(["nx-broker", "nx-persistent", "nx-search"]);
+    expect(namespaces.filter((ns) => !dataNamespaces.includes(ns)).every((ns) => Object.values(config.common.operatorNamespaces).includes(ns))).toBe(true);
     for (const objects of rendered.values()) expect(objects.length).toBeGreaterThan(0);
+  });
+
+  it("installs each operator after its namespace and the operators it needs, before any Application using its CRDs", () => {
+    expect(operatorOrderViolations(applications, (app) => rendered.get(app.metadata!.name!)!)).toEqual([]);
   });
 
   it("quotes every sync wave as a string holding an integer, and uses no hooks", () => {
@@ -110,14 +164,14 @@ describe.each(environments.map((e) => e.name))("sync order of %s", (env) => {
   it("syncs nx-search only after nx-persistent and nx-broker are healthy", () => {
     const groups = syncOrder(applications);
     const healthy = healthyBefore(groups);
-    const app = (ns: string) => applications.find((a) => (a.spec as any).destination.namespace === ns)!;
+    const app = (ns: string) => fromGit.find((a) => a.spec.destination.namespace === ns)!;
     const before = healthy.get(app("nx-search"))!;
     expect(before.has(app("nx-persistent"))).toBe(true);
     expect(before.has(app("nx-broker"))).toBe(true);
   });
 
   describe.each(["nx-persistent", "nx-broker", "nx-search"])("inside %s", (namespace) => {
-    const app = applications.find((a) => (a.spec as any).destination.namespace === namespace)!;
+    const app = fromGit.find((a) => a.spec.destination.namespace === namespace)!;
     const objects = rendered.get(app.metadata!.name!)!;
     const groups = syncOrder(objects);
     const healthy = healthyBefore(groups);
@@ -139,6 +193,25 @@ describe.each(environments.map((e) => e.name))("sync order of %s", (env) => {
       }
     });
 
+    it("writes each Secret (its ExternalSecret healthy) before anything that reads it starts", () => {
+      const writers = objects.filter((o) => o.kind === "ExternalSecret");
+      for (const reader of objects.filter((o) => o.kind !== "ExternalSecret")) {
+        for (const ref of secretReferences(reader)) {
+          const writer = writers.find((w) => (w.spec as any).target.name === ref.name);
+          if (config.secrets.kind === "external-secrets") expect(writer, `${id(reader)} reads ${ref.name}`).toBeDefined();
+          if (writer) expect(healthy.get(reader)!.has(writer), `${id(writer)} before ${id(reader)}`).toBe(true);
+        }
+      }
+    });
+
+    it("applies a CR that names a Cluster only once that Cluster is healthy", () => {
+      for (const o of objects.filter((x) => (x.spec as any)?.cluster?.name)) {
+        const named = objects.find((c) => c.kind === "Cluster" && c.metadata?.name === (o.spec as any).cluster.name);
+        expect(named, `${id(o)} names a Cluster of its namespace`).toBeDefined();
+        expect(healthy.get(o)!.has(named!), `${id(named!)} before ${id(o)}`).toBe(true);
+      }
+    });
+
     it("ends with the marker wave, so the sync waits for the init Jobs to complete", () => {
       expect(groups.at(-1)!.map(id)).toEqual(["ConfigMap nx-data-layer-synced"]);
       for (const job of jobs) expect(groups.at(-1)).not.toContain(job);
@@ -152,6 +225,45 @@ describe.each(environments.map((e) => e.name))("sync order of %s", (env) => {
       "nx-kafka-scram-init",
       "nx-postgresql-setup",
       "nx-redis-cluster-init",
+    ]);
+  });
+});
+
+describe("the operators' waves, with every operator (production with a CloudNativePG Cluster that backs up through the plugin)", () => {
+  const { rendered, applications } = withCluster(production);
+  const children = applications.filter((a) => a.metadata?.name !== `nx-data-layer-${production.name}`) as unknown as App[];
+  const objects = rendered.objects.map((o) => JSON.parse(JSON.stringify(o.object)) as PlainObject);
+  const objectsOf = (app: App) => objects.filter((o) => (o.kind === "Namespace" ? o.metadata?.name : o.metadata?.namespace) === app.spec.destination.namespace);
+  const waves = Object.fromEntries(children.map((a) => [a.metadata!.name!, waveOf(a)]));
+  const reordered = (name: string, wave: number) =>
+    children.map((a) => (a.metadata?.name === name ? { ...a, metadata: { ...a.metadata, annotations: { "argocd.argoproj.io/sync-wave": String(wave) } } } : a));
+
+  it("runs the operators' namespaces, then cert-manager, CloudNativePG and External Secrets, then the plugin, then the data", () => {
+    expect(syncOrder(children).map((g) => g.map((a) => a.metadata?.name).sort())).toEqual([
+      ["production-cert-manager", "production-cnpg-system", "production-external-secrets"],
+      ["cert-manager", "cloudnative-pg", "external-secrets"],
+      ["plugin-barman-cloud"],
+      ["production-nx-broker", "production-nx-persistent"],
+      ["production-nx-search"],
+    ]);
+    expect(operatorOrderViolations(children, objectsOf)).toEqual([]);
+  });
+
+  it("fails when a wave is reordered", () => {
+    expect(operatorOrderViolations(reordered("plugin-barman-cloud", waves["cert-manager"]!), objectsOf)).toEqual([
+      "plugin-barman-cloud starts before cert-manager is healthy: it needs cert-manager running",
+      "plugin-barman-cloud starts before cloudnative-pg is healthy: it needs cloudnative-pg running",
+    ]);
+    expect(operatorOrderViolations(reordered("external-secrets", waves["production-nx-persistent"]!), objectsOf)).toEqual([
+      "production-nx-persistent starts before external-secrets is healthy: its objects need external-secrets's CRDs and controller",
+      "production-nx-broker starts before external-secrets is healthy: its objects need external-secrets's CRDs and controller",
+    ]);
+    expect(operatorOrderViolations(reordered("production-cnpg-system", waves["cloudnative-pg"]!), objectsOf)).toEqual([
+      "cloudnative-pg starts before production-cnpg-system is healthy: its namespace (Pod Security labels, NetworkPolicies) comes first",
+    ]);
+    expect(operatorOrderViolations(reordered("cloudnative-pg", waves["production-nx-persistent"]!), objectsOf)).toEqual([
+      "plugin-barman-cloud starts before cloudnative-pg is healthy: it needs cloudnative-pg running",
+      "production-nx-persistent starts before cloudnative-pg is healthy: its objects need cloudnative-pg's CRDs and controller",
     ]);
   });
 });

@@ -87,6 +87,12 @@ describe("renovate.json", () => {
     ]);
   });
 
+  it("finds every operator chart of common.ts, with its repository, name and version, and nothing else", () => {
+    const found = extract(charts, commonText).map((d) => `${d.registryUrl} ${d.depName} ${d.currentValue}`);
+    expect(found.sort()).toEqual(Object.values(common.charts).map((c) => `${c.repository} ${c.chart} ${c.version}`).sort());
+    expect(found).toHaveLength(4);
+  });
+
   it("finds every chart pinned in common.ts (a pin in another form would be missed)", () => {
     const pins = commonText.split("\n").filter((l) => !l.trimStart().startsWith("//") && /\bchart: "/.test(l));
     expect(extract(charts, commonText)).toHaveLength(pins.length);

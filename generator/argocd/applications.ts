@@ -1,7 +1,9 @@
 // The Argo CD side of each environment, rendered from the delivery config:
-//   argocd/<env>/bootstrap/   applied once by an admin (`kubectl apply --server-side -k`): the two
+//   argocd/<env>/bootstrap/   applied once by an admin (`kubectl apply --server-side -k`): the
 //                             AppProjects, the Application health check in argocd-cm, the root app
-//   argocd/<env>/apps/        what the root app syncs: one Application per namespace overlay
+//   argocd/<env>/apps/        what the root app syncs: one Application per namespace overlay, and
+//                             one per operator the environment runs (its Helm chart), in waves
+//                             before the namespaces whose objects need them
 // No Application carries the resources finalizer, so deleting one never cascades into the
 // cluster; the AppProjects carry it so they cannot be deleted while Applications use them.
 //
@@ -12,6 +14,8 @@
 import type { IApplication } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
 import type { IAppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
+import type { RenderedEnvironment } from "../components/render.ts";
+import { type Operator, operatorsUsed } from "../components/operators.ts";
 import type { Environment } from "../config/types.ts";
 import type { Json } from "../layout/json-patch.ts";
 import type { YamlFile } from "../layout/plan.ts";
@@ -36,22 +40,27 @@ const childApplicationName = (env: Environment, namespace: string) => `${env.nam
 const appsPath = (env: Environment) => `argocd/${env.name}/apps`;
 const bootstrapPath = (env: Environment) => `argocd/${env.name}/bootstrap`;
 
-function syncPolicy(env: Environment, syncOptions: string[]) {
+function syncPolicy(env: Environment, syncOptions: string[], prune = true) {
   return {
     // prune removes what Git removed, except objects annotated Prune=false (the stateful ones).
-    ...(env.sync === "automated" ? { automated: { prune: true, selfHeal: true } } : {}),
+    ...(env.sync === "automated" ? { automated: { prune, selfHeal: true } } : {}),
     syncOptions,
     retry: env.common.delivery.retry,
   };
 }
 
-/** An AppProject sourcing only the layer's repository; its finalizer blocks deletion while in use. */
-function appProject(env: Environment, name: string, spec: Omit<NonNullable<IAppProject["spec"]>, "sourceRepos">): IAppProject {
+/** An AppProject sourcing the layer's repository (and `chartRepositories`); its finalizer blocks deletion while in use. */
+function appProject(
+  env: Environment,
+  name: string,
+  spec: Omit<NonNullable<IAppProject["spec"]>, "sourceRepos">,
+  chartRepositories: string[] = [],
+): IAppProject {
   return {
     apiVersion: "argoproj.io/v1alpha1",
     kind: "AppProject",
     metadata: { ...meta(env, name), finalizers: [projectFinalizer] },
-    spec: { ...spec, sourceRepos: [env.common.delivery.source.repoURL] },
+    spec: { ...spec, sourceRepos: [env.common.delivery.source.repoURL, ...chartRepositories] },
   };
 }
 
@@ -67,6 +76,29 @@ function layerProject(env: Environment): IAppProject {
       .map((kind) => ({ group: "", kind }))
       .concat(["Role", "RoleBinding"].map((kind) => ({ group: "rbac.authorization.k8s.io", kind }))),
   });
+}
+
+/**
+ * The operators' project: their chart repositories (and the layer's, for their namespaces'
+ * overlays), their namespaces, and the cluster-wide kinds their charts install: the CRDs of the API
+ * groups they serve, RBAC, admission webhooks, and their Namespaces by name. The layer's project
+ * refuses Secrets and RBAC, which the charts need.
+ */
+function operatorsProject(env: Environment, operators: readonly Operator[]): IAppProject {
+  const d = env.common.delivery;
+  const namespaces = [...new Set(operators.map((o) => o.namespace))];
+  const kinds = (group: string, ...names: string[]) => names.map((kind) => ({ group, kind }));
+  return appProject(env, d.projects.operators, {
+    description: `Operators of the nx data layer: ${operators.map((o) => `${o.name} ${o.chart.version}`).join(", ")}.`,
+    destinations: namespaces.map((namespace) => ({ server: d.destinationServer, namespace })),
+    clusterResourceWhitelist: [
+      ...operators.flatMap((o) => o.serves).map((group) => ({ group: "apiextensions.k8s.io", kind: "CustomResourceDefinition", name: `*.${group}` })),
+      ...kinds("rbac.authorization.k8s.io", "ClusterRole", "ClusterRoleBinding"),
+      ...kinds("admissionregistration.k8s.io", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"),
+      ...namespaces.map((name) => ({ group: "", kind: "Namespace", name })),
+    ],
+    namespaceResourceBlacklist: kinds("", "ResourceQuota", "LimitRange"),
+  }, [...new Set(operators.map((o) => o.chart.repository))]);
 }
 
 /** The root apps' project: admin-only, it may only create Applications in Argo CD's namespace. */
@@ -109,21 +141,94 @@ function rootApplication(env: Environment): IApplication {
   };
 }
 
-function childApplication(env: Environment, namespace: string, wave: number): IApplication {
+/**
+ * The Application of one namespace overlay. `crsFromOperators`: some of its objects are of a kind an
+ * operator's Application installs; without SkipDryRunOnMissingResource a sync started before that
+ * CRD exists would fail whole at the dry run (the dry run still runs once the CRD is there).
+ */
+function childApplication(env: Environment, namespace: string, wave: number, project: string, crsFromOperators: boolean): IApplication {
   const d = env.common.delivery;
   return {
     apiVersion: "argoproj.io/v1alpha1",
     kind: "Application",
     metadata: meta(env, childApplicationName(env, namespace), { [syncWaveAnnotation]: String(wave) }),
     spec: {
-      project: d.projects.layer,
+      project,
       source: { ...d.source, path: `overlays/${env.name}/${namespace}` },
       destination: { server: d.destinationServer, namespace },
       // Server-side apply: no last-applied annotation, whose 256 KiB limit large objects exceed.
       // The overlay owns its Namespace, so Argo CD never creates one.
-      syncPolicy: syncPolicy(env, ["ServerSideApply=true", "FailOnSharedResource=true", "PruneLast=true"]),
+      syncPolicy: syncPolicy(env, [
+        "ServerSideApply=true",
+        "FailOnSharedResource=true",
+        "PruneLast=true",
+        ...(crsFromOperators ? ["SkipDryRunOnMissingResource=true"] : []),
+      ]),
     },
   };
+}
+
+/**
+ * An operator's Helm chart. The Application is named as the Helm release (an operator runs once per
+ * cluster): Argo CD's label tracking would otherwise overwrite the chart's
+ * `app.kubernetes.io/instance` selectors with a different name. Its namespace comes from the layer's
+ * overlay of that namespace (an earlier wave), never from CreateNamespace.
+ */
+function chartApplication(env: Environment, operator: Operator, wave: number): IApplication {
+  const d = env.common.delivery;
+  const { chart } = operator;
+  return {
+    apiVersion: "argoproj.io/v1alpha1",
+    kind: "Application",
+    metadata: meta(env, operator.name, { [syncWaveAnnotation]: String(wave) }),
+    spec: {
+      project: d.projects.operators,
+      source: {
+        repoURL: chart.repository,
+        chart: chart.chart,
+        targetRevision: chart.version,
+        helm: { releaseName: operator.name, valuesObject: operator.values },
+      },
+      destination: { server: d.destinationServer, namespace: operator.namespace },
+      // Server-side apply: CloudNativePG's CRDs exceed the 256 KiB last-applied annotation. Never
+      // pruned automatically: a CRD pruned takes every resource of its kind (a Cluster's volumes) with it.
+      syncPolicy: syncPolicy(
+        env,
+        ["ServerSideApply=true", "FailOnSharedResource=true", ...(operator.requires.length ? ["SkipDryRunOnMissingResource=true"] : [])],
+        false,
+      ),
+    },
+  };
+}
+
+/**
+ * The root app's waves for the operators: their namespaces (Namespace, NetworkPolicies) first, then
+ * each chart one wave after the charts it requires, the last of them one wave before `firstDataWave`.
+ */
+function operatorWaves(operators: readonly Operator[], firstDataWave: number) {
+  const depth = (o: Operator): number =>
+    Math.max(-1, ...o.requires.map((name) => operators.find((r) => r.name === name)).filter((r) => r !== undefined).map(depth)) + 1;
+  const deepest = Math.max(0, ...operators.map(depth));
+  return {
+    namespaces: firstDataWave - 2 - deepest,
+    chart: (o: Operator) => firstDataWave - 1 - deepest + depth(o),
+  };
+}
+
+/** The environment's child Applications: operators (namespaces, then charts) and the namespace overlays. */
+function children(rendered: RenderedEnvironment, operators: readonly Operator[]): IApplication[] {
+  const env = rendered.environment;
+  const d = env.common.delivery;
+  const objects = rendered.objects.map((o) => o.object);
+  const served = new Set(operators.flatMap((o) => o.serves));
+  const fromOperator = (namespace: string) =>
+    objects.some((o) => o.metadata?.namespace === namespace && served.has(o.apiVersion.split("/")[0]!));
+  const waves = operatorWaves(operators, Math.min(...d.applications.map((a) => a.wave)));
+  return [
+    ...[...new Set(operators.map((o) => o.namespace))].map((ns) => childApplication(env, ns, waves.namespaces, d.projects.operators, false)),
+    ...operators.map((o) => chartApplication(env, o, waves.chart(o))),
+    ...d.applications.map((a) => childApplication(env, a.namespace, a.wave, d.projects.layer, fromOperator(a.namespace))),
+  ];
 }
 
 const kustomization = (resources: string[]): Json => ({
@@ -149,15 +254,17 @@ function folder(path: string, objects: ArgocdObject[], notice?: { readonly text:
  * The Argo CD files of every environment. `planned` is the layout's file list: every path an
  * Application names must be a kustomization in it. Throws GenerationFailed listing bad paths.
  */
-export function planArgocd(environments: readonly Environment[], planned: readonly YamlFile[]): YamlFile[] {
+export function planArgocd(environments: readonly RenderedEnvironment[], planned: readonly YamlFile[]): YamlFile[] {
   const suffix = "/kustomization.yaml";
   const kustomizations = new Set(planned.filter((f) => f.path.endsWith(suffix)).map((f) => f.path.slice(0, -suffix.length)));
   const problems: Problem[] = [];
-  const files = environments.flatMap((env) => {
-    const children = env.common.delivery.applications.map((a) => childApplication(env, a.namespace, a.wave));
-    for (const app of children) {
-      const path = app.spec?.source?.path ?? "";
-      if (!kustomizations.has(path)) {
+  const files = environments.flatMap((rendered) => {
+    const env = rendered.environment;
+    const operators = operatorsUsed(env, rendered.objects.map((o) => o.object));
+    const apps = children(rendered, operators);
+    for (const app of apps) {
+      const path = app.spec?.source?.path;
+      if (path !== undefined && !kustomizations.has(path)) {
         problems.push({
           environment: env.name,
           component: "argocd",
@@ -168,8 +275,9 @@ export function planArgocd(environments: readonly Environment[], planned: readon
       }
     }
     const argocdCm = healthCheckConfig(env);
-    const bootstrap = [layerProject(env), rootProject(env), argocdCm, rootApplication(env)];
-    return [...folder(bootstrapPath(env), bootstrap, { text: argocdWideNotice, on: argocdCm }), ...folder(appsPath(env), children)];
+    const projects = [layerProject(env), rootProject(env), ...(operators.length ? [operatorsProject(env, operators)] : [])];
+    const bootstrap = [...projects, argocdCm, rootApplication(env)];
+    return [...folder(bootstrapPath(env), bootstrap, { text: argocdWideNotice, on: argocdCm }), ...folder(appsPath(env), apps)];
   });
   if (problems.length > 0) throw new GenerationFailed(problems);
   return files;

@@ -135,6 +135,33 @@ function pgbouncerChecks(env: Environment): [component: string, object: string, 
   ];
 }
 
+const storeKinds = ["ClusterSecretStore", "SecretStore"] as const;
+const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+// A Go duration, as the ExternalSecret's refreshInterval (metav1.Duration) is parsed.
+const goDuration = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
+
+/** Where the External Secrets Operator reads the Secrets from: every ExternalSecret names it. */
+function secretStore(env: Environment): Found[] {
+  const source = env.secrets;
+  if (source.kind !== "external-secrets") return [];
+  const { store, remoteKeyPrefix, refreshInterval, endpoint } = source;
+  return [
+    ...oneOf("secrets.store.kind", store?.kind, storeKinds),
+    ...(typeof store?.name === "string" && store.name.length <= 253 && dnsSubdomain.test(store.name)
+      ? []
+      : [{ field: "secrets.store.name", message: `${JSON.stringify(store?.name)} is not the name of a ${store?.kind ?? "secret store"}: name the store the External Secrets Operator reads the Secrets from` }]),
+    ...(typeof remoteKeyPrefix === "string" && remoteKeyPrefix.length > 0 && !remoteKeyPrefix.endsWith("/")
+      ? []
+      : [{ field: "secrets.remoteKeyPrefix", message: `${JSON.stringify(remoteKeyPrefix)} must be a non-empty path without a trailing slash (remote keys are <prefix>/<Secret name>)` }]),
+    ...(typeof refreshInterval === "string" && goDuration.test(refreshInterval)
+      ? []
+      : [{ field: "secrets.refreshInterval", message: `${JSON.stringify(refreshInterval)} is not a duration such as 1h or 30m` }]),
+    ...(Number.isInteger(endpoint?.port) && endpoint.port >= 1 && endpoint.port <= 65535
+      ? []
+      : [{ field: "secrets.endpoint.port", message: `${JSON.stringify(endpoint?.port)} is not a TCP port (1-65535)` }]),
+  ];
+}
+
 /** Every config problem of the environment, by the component (or stage) the value belongs to. */
 export function configProblems(env: Environment): ConfigProblem[] {
   const ns = env.common.namespaces;
@@ -149,6 +176,7 @@ export function configProblems(env: Environment): ConfigProblem[] {
     ["kafka", `ConfigMap ${ns.broker}/${kafkaNames.config}`, kafkaSettings(env)],
     ["typesense", `StatefulSet ${ns.search}/${typesenseNames.statefulSet}`, integerAtLeast("typesense.replicas", env.typesense.replicas, 1, ": search would be down")],
     ["debezium", `Deployment ${ns.search}/${debeziumNames.deployment}`, integerAtLeast("debezium.replicas", env.debezium.replicas, 1, ": no change would reach Kafka")],
+    ["external-secrets", "ExternalSecret (each)", secretStore(env)],
     ["argocd", "(config)", oneOf("sync", env.sync, syncModes)],
   ];
   return checks.flatMap(([component, object, found]) => found.map((f) => ({ component, object, ...f })));

@@ -2,6 +2,7 @@ import type { Environment } from "../config/types.ts";
 import type { KubeObject } from "../lib/objects.ts";
 import type { Reads } from "./contracts.ts";
 import { debezium, debeziumContract } from "./debezium.ts";
+import { externalSecrets } from "./external-secrets.ts";
 import { kafka, kafkaContract } from "./kafka.ts";
 import { namespaces } from "./namespaces.ts";
 import { networkPolicies } from "./network-policies.ts";
@@ -22,6 +23,7 @@ export const components: Readonly<Record<string, Component>> = {
   kafka,
   typesense,
   debezium,
+  "external-secrets": (env) => externalSecrets(env, secretsRead(env)),
   // Last: it reads every other component's contract.
   "network-policies": networkPolicies,
 };

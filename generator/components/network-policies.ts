@@ -14,8 +14,8 @@ import { typesenseContract } from "./typesense.ts";
 
 const dnsPort = 53;
 
-/** Default-deny, and DNS for every pod: what every namespace of the layer starts from. */
-function layerWide(namespace: string): PolicySpec[] {
+/** Default-deny, and DNS for every pod: what every namespace of the layer (an operator's too) starts from. */
+export function layerWide(namespace: string): PolicySpec[] {
   return [
     { name: "default-deny-all", namespace, ingress: [], egress: [] },
     {

@@ -2,10 +2,12 @@
 // typed objects they return. Either every object is valid or nothing leaves this stage.
 import { configProblems } from "./config-checks.ts";
 import { type Component, components } from "./index.ts";
+import { operatorNamespaceObjects, operatorsUsed } from "./operators.ts";
 import type { Environment } from "../config/types.ts";
 import { GenerationFailed, InvalidConfig, objectId, type Problem } from "../lib/errors.ts";
 import type { KubeObject } from "../lib/objects.ts";
 import { secretRevisionsAnnotation } from "../lib/labels.ts";
+import { secretReferences } from "../lib/secret-references.ts";
 import { schemaProblems } from "../lib/validation.ts";
 
 export interface RenderedObject {
@@ -39,8 +41,16 @@ export function renderEnvironment(
       }
     }
   }
+  // The operators follow from what the components rendered; their namespaces are the layer's too.
+  const operators = operatorsUsed(env, objects.map((o) => o.object));
+  try {
+    for (const object of operatorNamespaceObjects(env, operators, objects.map((o) => o.object))) objects.push({ component: "operators", object });
+  } catch (err) {
+    if (!(err instanceof InvalidConfig)) throw err;
+    problems.push({ environment: env.name, component: "operators", object: err.object, field: err.field, message: err.message });
+  }
   const seen = new Map<string, string>();
-  const namespaces = new Set(Object.values(env.common.namespaces));
+  const namespaces = new Set([...Object.values(env.common.namespaces), ...operators.map((o) => o.namespace)]);
   for (const { component, object } of objects) {
     const at = { environment: env.name, component, object: objectId(object) };
     problems.push(...schemaProblems(object).map((p) => ({ ...at, ...p })));
@@ -68,8 +78,41 @@ export function renderEnvironment(
     }
   }
   problems.push(...secretRevisionProblems(env, objects));
+  // Without its ExternalSecrets (bad store config, reported above) every Secret would count as unwritten.
+  if (!unbuildable.has("external-secrets")) problems.push(...unproducedSecretProblems(env, objects));
   if (problems.length > 0) throw new GenerationFailed(problems);
   return { environment: env, objects };
+}
+
+/**
+ * Where the External Secrets Operator writes the Secrets, every Secret (and key) an object reads
+ * must be one an ExternalSecret writes: a Secret nothing writes would leave its pods (or the
+ * operator reading it) waiting, and nobody would know to create it.
+ */
+function unproducedSecretProblems(env: Environment, objects: readonly RenderedObject[]): Problem[] {
+  if (env.secrets.kind !== "external-secrets") return [];
+  const produced = new Map<string, Set<string>>();
+  for (const { object } of objects) {
+    if (object.kind !== "ExternalSecret") continue;
+    const spec = (object.toJSON() as { spec?: { target?: { name?: string }; data?: { secretKey: string }[] } }).spec;
+    const name = spec?.target?.name ?? object.metadata?.name;
+    produced.set(`${object.metadata?.namespace}/${name}`, new Set((spec?.data ?? []).map((d) => d.secretKey)));
+  }
+  return objects.flatMap(({ component, object }) => {
+    if (object.kind === "ExternalSecret") return [];
+    const namespace = object.metadata?.namespace;
+    return secretReferences(object.toJSON()).flatMap((ref) => {
+      const keys = produced.get(`${namespace}/${ref.name}`);
+      const missing = !keys
+        ? `reads Secret ${ref.name}, which no ExternalSecret in ${namespace} writes`
+        : ref.key !== undefined && !keys.has(ref.key)
+          ? `reads key ${ref.key} of Secret ${ref.name}, which its ExternalSecret does not write (it writes ${[...keys].join(", ")})`
+          : undefined;
+      return missing
+        ? [{ environment: env.name, component, object: objectId(object), field: ref.field, message: `${missing}: declare the Secret and key in the component's contract (secrets), so an ExternalSecret writes it` }]
+        : [];
+    });
+  });
 }
 
 /** A revision must be a count, of a Secret that some pod follows: otherwise raising it does nothing. */

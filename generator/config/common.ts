@@ -2,7 +2,7 @@ import type { Common } from "./types.ts";
 
 // Images and versions live here and nowhere else. Renovate (renovate.json) proposes a bump of
 // every `images` entry (`"<registry>/<name>:<tag>"`, optionally `@sha256:<digest>`) and of every
-// Helm chart pinned on one line in this form (an operator's chart, once an environment runs one):
+// Helm chart pinned on one line in this form (the operators' charts, in `charts`):
 //   <key>: { repository: "<https chart repository>", chart: "<chart>", version: "<version>" },
 // and regenerates the YAML in the same pull request (docs/renovate.md).
 export const common: Common = {
@@ -24,12 +24,20 @@ export const common: Common = {
     debezium: "debezium/connect:3.0.0.Final",
   },
   namespaces: { persistent: "nx-persistent", broker: "nx-broker", search: "nx-search" },
+  // An environment installs the charts its components need (docs/operators.md).
+  charts: {
+    certManager: { repository: "https://charts.jetstack.io", chart: "cert-manager", version: "v1.21.1" },
+    cloudnativePg: { repository: "https://cloudnative-pg.github.io/charts", chart: "cloudnative-pg", version: "0.29.0" },
+    barmanCloudPlugin: { repository: "https://cloudnative-pg.github.io/charts", chart: "plugin-barman-cloud", version: "0.7.0" },
+    externalSecrets: { repository: "https://charts.external-secrets.io", chart: "external-secrets", version: "2.9.0" },
+  },
+  operatorNamespaces: { certManager: "cert-manager", cloudnativePg: "cnpg-system", externalSecrets: "external-secrets" },
   clientNamespaces: ["nx-backend"],
   delivery: {
     source: { repoURL: "https://github.com/nx-platform/nx-data-layer.git", targetRevision: "main" },
     argocdNamespace: "argocd",
     destinationServer: "https://kubernetes.default.svc",
-    projects: { layer: "nx-data-layer", root: "nx-data-layer-root" },
+    projects: { layer: "nx-data-layer", root: "nx-data-layer-root", operators: "nx-data-layer-operators" },
     waves: { setup: -1, workloads: 0, initJobs: 1 },
     applications: [
       { namespace: "nx-persistent", wave: 0 },

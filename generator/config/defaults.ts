@@ -11,6 +11,8 @@ export const defaults = {
   sync: "automated",
   secretRevisions: {},
   secrets: { kind: "manual" },
+  // Only an environment that runs operators needs the API server's addresses (docs/operators.md).
+  apiServer: { cidrs: [], ports: [443, 6443] },
   postgres: {
     database: "nx_seller_core",
     schemas: ["public", "pricing", "allocation", "inventory", "finance", "payment", "sale"],

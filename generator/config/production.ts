@@ -11,7 +11,11 @@ export const production = defineEnvironment({
     store: { kind: "ClusterSecretStore", name: "nx-vault" },
     remoteKeyPrefix: "nx-data-layer/production",
     refreshInterval: "1h",
+    // The store's address block and port: the External Secrets Operator may reach nothing else.
+    endpoint: { cidrs: ["10.40.0.0/24"], port: 8200 },
   },
+  // The production cluster's control plane (its API server's endpoints), for the operators' egress.
+  apiServer: { cidrs: ["10.30.0.0/28"], ports: [443, 6443] },
   postgres: {
     cluster: {
       kind: "cloudnative-pg",

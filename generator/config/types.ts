@@ -30,6 +30,38 @@ export interface Images {
   readonly debezium: string;
 }
 
+/** A Helm chart at an exact version, pinned in `common.ts` on one line (Renovate proposes bumps). */
+export interface HelmChart {
+  /** The chart repository's https URL (Argo CD's `spec.source.repoURL`). */
+  readonly repository: string;
+  /** The chart's name in that repository. */
+  readonly chart: string;
+  /** The exact chart version (`targetRevision`); never a range. */
+  readonly version: string;
+}
+
+/** The operators' Helm charts; an environment installs those its components need (docs/operators.md). */
+export interface OperatorCharts {
+  /** cert-manager: issues the Barman Cloud plugin's mTLS certificates. */
+  readonly certManager: HelmChart;
+  /** The CloudNativePG operator: runs the PostgreSQL `Cluster`s and `Pooler`s. */
+  readonly cloudnativePg: HelmChart;
+  /** The Barman Cloud plugin of CloudNativePG: WAL archiving and base backups to object storage. */
+  readonly barmanCloudPlugin: HelmChart;
+  /** The External Secrets Operator: writes the layer's Secrets from a secret store. */
+  readonly externalSecrets: HelmChart;
+}
+
+/** The namespace of each operator. The Barman Cloud plugin has none of its own: it must run in the CloudNativePG operator's. */
+export interface OperatorNamespaces {
+  /** cert-manager's controller, webhook and CA injector. */
+  readonly certManager: string;
+  /** The CloudNativePG operator and its Barman Cloud plugin. */
+  readonly cloudnativePg: string;
+  /** The External Secrets Operator: controller, webhook and its certificate controller. */
+  readonly externalSecrets: string;
+}
+
 export interface Namespaces {
   /** PostgreSQL and PgBouncer. */
   readonly persistent: string;
@@ -47,8 +79,11 @@ export interface Delivery {
   readonly argocdNamespace: string;
   /** The cluster the layer runs in (Argo CD's own cluster). */
   readonly destinationServer: string;
-  /** AppProject of the per-namespace Applications, and of the admin-only root Applications. */
-  readonly projects: { readonly layer: string; readonly root: string };
+  /**
+   * AppProject of the per-namespace Applications, of the admin-only root Applications, and of the
+   * operators (their Helm charts and their namespaces' NetworkPolicies).
+   */
+  readonly projects: { readonly layer: string; readonly root: string; readonly operators: string };
   /**
    * Sync waves inside each Application: namespace-scoped setup (Namespace, NetworkPolicies,
    * ConfigMaps), then Services and workloads, then the init Jobs once their workload is healthy.
@@ -82,6 +117,10 @@ export interface Common {
   readonly images: Images;
   /** The layer's namespaces, one Argo CD Application each. */
   readonly namespaces: Namespaces;
+  /** The operators' Helm charts, each pinned to an exact version here and nowhere else. */
+  readonly charts: OperatorCharts;
+  /** Where each operator runs (namespaces that NetworkPolicies of the layer may admit by name). */
+  readonly operatorNamespaces: OperatorNamespaces;
   /** Namespaces whose pods use the data layer (backend services). */
   readonly clientNamespaces: readonly string[];
   /** How Argo CD delivers the layer. */
@@ -313,6 +352,24 @@ export interface SecretsFromStore {
   readonly remoteKeyPrefix: string;
   /** How often the operator re-reads the store (`1h`). */
   readonly refreshInterval: string;
+  /**
+   * Where the External Secrets Operator reaches the store: address blocks (CIDR) and a TCP port.
+   * Its NetworkPolicy allows egress there and nowhere else (a NetworkPolicy cannot name a host).
+   */
+  readonly endpoint: { readonly cidrs: readonly string[]; readonly port: number };
+}
+
+/** The Kubernetes API server as the operators' pods reach it. */
+export interface ApiServer {
+  /**
+   * The API server's endpoint addresses (CIDR; `kubectl get endpointslices -n default -l
+   * kubernetes.io/service-name=kubernetes`), not the `kubernetes` Service's ClusterIP: a
+   * NetworkPolicy sees the connection after the Service has been translated. Needed once an
+   * environment runs an operator.
+   */
+  readonly cidrs: readonly string[];
+  /** The ports it listens on at those addresses (443 on some clusters, 6443 on most). */
+  readonly ports: readonly number[];
 }
 
 export interface Environment {
@@ -333,6 +390,8 @@ export interface Environment {
   readonly secretRevisions: Readonly<Record<string, number>>;
   /** Where the Secrets the layer reads come from. */
   readonly secrets: SecretSource;
+  /** The Kubernetes API server as the operators reach it (their NetworkPolicies' egress). */
+  readonly apiServer: ApiServer;
   /** PostgreSQL primary and replicas. */
   readonly postgres: PostgresConfig;
   /** PgBouncer, the pooler every client connects through. */

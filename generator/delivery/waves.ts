@@ -14,8 +14,10 @@ const syncOptionsAnnotation = "argocd.argoproj.io/sync-options";
 /** Name of the ConfigMap that closes every namespace's sync (see `syncMarker`). */
 const syncMarkerName = "nx-data-layer-synced";
 
-// Namespace-scoped setup first; then Services and the workloads; the init Jobs last.
-const setupKinds = new Set(["Namespace", "NetworkPolicy", "ConfigMap", "ServiceAccount"]);
+// Namespace-scoped setup first; then Services and the workloads; the init Jobs last. An
+// ExternalSecret is setup: it is Healthy once its Secret is written, which the pods of the next
+// wave read at start.
+const setupKinds = new Set(["Namespace", "NetworkPolicy", "ConfigMap", "ServiceAccount", "ExternalSecret"]);
 const workloadKinds = new Set(["StatefulSet", "Deployment"]);
 
 function syncWave(kind: string, waves: Environment["common"]["delivery"]["waves"]): number {

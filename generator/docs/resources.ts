@@ -104,7 +104,7 @@ function row(owner: PodOwner, pods: number): ResourceRow {
 
 // Kinds known to run no pods and claim no volumes. Any other kind that is not counted below stops
 // the summary, so a new kind (an operator's cluster resource) cannot leave its pods out unnoticed.
-const podless = new Set(["Namespace", "NetworkPolicy", "ConfigMap", "Service", "ServiceAccount", "PodDisruptionBudget"]);
+const podless = new Set(["Namespace", "NetworkPolicy", "ConfigMap", "Service", "ServiceAccount", "PodDisruptionBudget", "ExternalSecret"]);
 const counted = new Set(["StatefulSet", "Deployment", "Job"]);
 
 /** Every workload's and init Job's share of an environment, in rendered order. */

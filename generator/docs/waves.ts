@@ -8,8 +8,14 @@ import { generatedNotice } from "../lib/generated.ts";
 interface Annotated {
   kind?: string;
   metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> };
-  spec?: { source?: { path?: string }; destination?: { namespace?: string } };
+  spec?: { source?: { path?: string; chart?: string; repoURL?: string; targetRevision?: string }; destination?: { namespace?: string } };
 }
+
+/** Where an Application's objects come from: a folder of this repository, or an operator's Helm chart. */
+const sourceOf = (app: Annotated) => {
+  const s = app.spec?.source ?? {};
+  return s.chart ? `Helm chart \`${s.chart}\` ${s.targetRevision} (${s.repoURL})` : `\`${s.path}\``;
+};
 
 const waveOf = (o: Annotated) => Number(o.metadata?.annotations?.[syncWaveAnnotation] ?? 0);
 const byWave = (a: number, b: number) => a - b;
@@ -43,15 +49,16 @@ export function wavesDoc(environments: readonly RenderedEnvironment[], argocd: r
     const root = applications("bootstrap").map((a) => `\`${a.metadata?.name}\``).join(", ");
     const children = applications("apps");
     lines.push(`## ${environment.name}`, "", `The root Application ${root} syncs:`, "");
-    lines.push(tableRow(["wave", "Application", "namespace", "path"]), "|---|---|---|---|");
+    lines.push(tableRow(["wave", "Application", "namespace", "source"]), "|---|---|---|---|");
     for (const app of [...children].sort((a, b) => byWave(waveOf(a), waveOf(b)))) {
-      lines.push(tableRow([`\`${waveOf(app)}\``, `\`${app.metadata?.name}\``, app.spec?.destination?.namespace ?? "", `\`${app.spec?.source?.path}\``]));
+      lines.push(tableRow([`\`${waveOf(app)}\``, `\`${app.metadata?.name}\``, app.spec?.destination?.namespace ?? "", sourceOf(app)]));
     }
     const annotated = objects.map(({ object }) => JSON.parse(JSON.stringify(object)) as Annotated);
     const folder = (o: Annotated) => (o.kind === "Namespace" ? o.metadata?.name : o.metadata?.namespace) ?? "";
-    const namespaces = children.map((a) => a.spec?.destination?.namespace ?? "");
+    // The layer's own objects, by the Application of their namespace's overlay (a chart's are Helm's).
+    const namespaces = children.filter((a) => a.spec?.source?.path).map((a) => a.spec?.destination?.namespace ?? "");
     const waves = [...new Set(annotated.map(waveOf))].sort(byWave);
-    lines.push("", "Inside each Application:", "", tableRow(["wave", ...namespaces]), `|---|${namespaces.map(() => "---").join("|")}|`);
+    lines.push("", "Inside each Application of a namespace overlay:", "", tableRow(["wave", ...namespaces]), `|---|${namespaces.map(() => "---").join("|")}|`);
     for (const wave of waves) {
       const cells = namespaces.map((ns) => listed(annotated.filter((o) => waveOf(o) === wave && folder(o) === ns)) || "-");
       lines.push(tableRow([`\`${wave}\``, ...cells]));

@@ -21,14 +21,15 @@ export function podsOf(...roles: readonly PodRole[]): Pods {
   };
 }
 
-/** Who is on the other side of a flow: some pods, or any pod, of a namespace. */
-export interface Peer {
-  readonly namespace: string;
-  readonly pods?: Pods;
-}
+/** Who is on the other side of a flow: some pods, or any pod, of a namespace; or addresses outside the cluster. */
+export type Peer = { readonly namespace: string; readonly pods?: Pods } | { readonly cidr: string };
 
 export interface Rule {
-  readonly peers: readonly Peer[];
+  /**
+   * `anywhere`: any source or destination, for what no selector can name (the API server calling
+   * a webhook is not a pod); the ports alone limit the rule.
+   */
+  readonly peers: readonly Peer[] | "anywhere";
   readonly ports: readonly number[];
   readonly protocols?: readonly ("TCP" | "UDP")[];
 }
@@ -43,6 +44,7 @@ export interface PolicySpec {
 }
 
 function peer(policyNamespace: string, p: Peer): INetworkPolicyPeer {
+  if ("cidr" in p) return { ipBlock: { cidr: p.cidr } };
   const pods = p.pods ? { podSelector: p.pods } : {};
   // A peer without namespaceSelector means "this namespace"; other namespaces are matched by the
   // name label Kubernetes sets on every namespace.
@@ -52,7 +54,8 @@ function peer(policyNamespace: string, p: Peer): INetworkPolicyPeer {
 
 function rule(namespace: string, r: Rule) {
   return {
-    peers: r.peers.map((p) => peer(namespace, p)),
+    // No peers at all: the rule admits every source (or destination) on its ports.
+    peers: r.peers === "anywhere" ? undefined : r.peers.map((p) => peer(namespace, p)),
     ports: r.ports.flatMap((port) => (r.protocols ?? ["TCP"]).map((protocol) => ({ protocol, port }))),
   };
 }
@@ -70,10 +73,10 @@ export function networkPolicy(env: Environment, spec: PolicySpec): NetworkPolicy
       policyTypes: types,
       // A policy type with no rules denies that direction (default-deny).
       ...(spec.ingress?.length
-        ? { ingress: spec.ingress.map((r) => rule(spec.namespace, r)).map(({ peers, ports }) => ({ from: peers, ports })) }
+        ? { ingress: spec.ingress.map((r) => rule(spec.namespace, r)).map(({ peers, ports }) => ({ ...(peers ? { from: peers } : {}), ports })) }
         : {}),
       ...(spec.egress?.length
-        ? { egress: spec.egress.map((r) => rule(spec.namespace, r)).map(({ peers, ports }) => ({ to: peers, ports })) }
+        ? { egress: spec.egress.map((r) => rule(spec.namespace, r)).map(({ peers, ports }) => ({ ...(peers ? { to: peers } : {}), ports })) }
         : {}),
     },
   });

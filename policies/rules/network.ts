@@ -2,9 +2,11 @@
 // needs egress allowed where it starts and ingress allowed where it ends): every namespace
 // denies by default, every needed flow gets through, every closed flow stays closed.
 import { common } from "../../generator/config/common.ts";
+import { environments } from "../../generator/config/environments.ts";
 import { decide, type Endpoint, type NetworkPolicyLike } from "../../generator/lib/reachability.ts";
 import { containersOf, type Manifest, objectName, podSpecOf, type Rule, type RuleContext, type Source } from "../engine.ts";
 import { closedFlows, everyPodNeeds, type Flow, neededFlows, outsiders, type Pods } from "../flows.ts";
+import { operatorFlows } from "../operator-flows.ts";
 
 interface Pod {
   readonly endpoint: Endpoint;
@@ -45,6 +47,9 @@ function world(context: RuleContext) {
 type World = ReturnType<typeof world>;
 
 const layerNamespaces = new Set(Object.values(common.namespaces));
+const operatorNamespaces = new Set(Object.values(common.operatorNamespaces));
+// The operators' flows of every environment; each is judged where its namespaces are rendered.
+const operators = environments.map(operatorFlows);
 
 /**
  * The endpoints a declared `Pods` stands for: the rendered pods it selects, or a stand-in for a
@@ -52,7 +57,8 @@ const layerNamespaces = new Set(Object.values(common.namespaces));
  * (one namespace overlay alone): such a flow cannot be judged from the manifests at hand.
  */
 function endpointsOf(w: World, pods: Pods): Pod[] | Endpoint[] | undefined {
-  if (!w.rendered.has(pods.namespace) && layerNamespaces.has(pods.namespace)) return undefined;
+  if (pods.address !== undefined) return [{ namespace: pods.namespace, labels: {}, external: true, ...(pods.address ? { ip: pods.address } : {}), what: pods.what }];
+  if (!w.rendered.has(pods.namespace) && (layerNamespaces.has(pods.namespace) || operatorNamespaces.has(pods.namespace))) return undefined;
   if (!w.rendered.has(pods.namespace) || pods.standIn) {
     const ports = pods.labels?.["k8s-app"] === "kube-dns"
       ? [{ name: "dns", containerPort: 53, protocol: "UDP" as const }, { name: "dns-tcp", containerPort: 53, protocol: "TCP" as const }]
@@ -110,7 +116,7 @@ function flowViolations(context: RuleContext, flows: readonly Flow[], wantAllowe
   });
 }
 
-const trusted = new Set([...layerNamespaces, ...common.clientNamespaces]);
+const trusted = new Set([...layerNamespaces, ...common.clientNamespaces, ...operatorNamespaces]);
 const nameLabel = "kubernetes.io/metadata.name";
 
 /** Why an ingress peer may admit pods of namespaces outside the layer and its clients, if it may. */
@@ -123,7 +129,7 @@ function untrustedPeer(peer: NonNullable<NonNullable<NonNullable<NetworkPolicyLi
   const names = pinned !== undefined ? [pinned] : listed;
   if (!names) return `namespaceSelector ${JSON.stringify(selector)} does not pin ${nameLabel}, so it can match any namespace`;
   const outside = names.filter((n) => !trusted.has(n));
-  return outside.length ? `namespaceSelector admits ${outside.join(", ")}, which is neither the layer nor a client` : undefined;
+  return outside.length ? `namespaceSelector admits ${outside.join(", ")}, which is neither the layer, a client nor an operator` : undefined;
 }
 
 const isDefaultDeny = (p: NetworkPolicyLike, type: "Ingress" | "Egress") => {
@@ -162,7 +168,7 @@ export const networkRules: Rule[] = [
       const dns = w.pods.flatMap((pod) =>
         everyPodNeeds.map((need) => ({ ...need, from: { namespace: pod.endpoint.namespace, labels: pod.endpoint.labels, what: pod.endpoint.what } })),
       );
-      return flowViolations(context, [...neededFlows, ...dns], true);
+      return flowViolations(context, [...neededFlows, ...dns, ...operators.flatMap((o) => o.needed)], true);
     },
   },
   {
@@ -183,19 +189,20 @@ export const networkRules: Rule[] = [
           })),
         ),
       );
-      return flowViolations(context, [...closedFlows, ...fromOutside], false);
+      return flowViolations(context, [...closedFlows, ...fromOutside, ...operators.flatMap((o) => o.closed)], false);
     },
   },
   {
     id: "network/ingress-sources",
     severity: "error",
-    description: `Pods of the layer admit traffic only from the layer's namespaces and its clients (${[...common.clientNamespaces].join(", ")}).`,
-    fix: "pin every ingress peer's namespaceSelector to kubernetes.io/metadata.name of a layer or client namespace; no ipBlock, no rule without from",
+    description: `Pods of the layer and of its operators admit traffic only from the layer's namespaces, its clients (${[...common.clientNamespaces].join(", ")}) and its operators' namespaces (${[...operatorNamespaces].join(", ")}).`,
+    fix: "pin every ingress peer's namespaceSelector to kubernetes.io/metadata.name of a layer, client or operator namespace; no ipBlock, no rule without from",
     // Symbolic, for every namespace at once: the sample outsiders of closed-flow cannot cover them all.
     checkAll: (context) =>
       context.all.flatMap((source) => {
         const p = source.manifest as unknown as NetworkPolicyLike;
-        if (source.manifest.kind !== "NetworkPolicy" || !layerNamespaces.has(p.metadata?.namespace ?? "")) return [];
+        const namespace = p.metadata?.namespace ?? "";
+        if (source.manifest.kind !== "NetworkPolicy" || !(layerNamespaces.has(namespace) || operatorNamespaces.has(namespace))) return [];
         return (p.spec?.ingress ?? []).flatMap((rule, i) => {
           if (!rule.from || rule.from.length === 0) {
             return [{ source, path: `spec.ingress[${i}].from`, message: "admits every source, in any namespace" }];
