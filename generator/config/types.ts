@@ -74,6 +74,13 @@ export interface Common {
   readonly kubernetesVersion: string;
   /** The cluster's DNS domain, the end of every Service and pod hostname. */
   readonly clusterDomain: string;
+  /**
+   * The Kubernetes API server as the pods that call it (an operator's pods) reach it: NetworkPolicies
+   * see the endpoints behind the `kubernetes` Service (`kubectl get endpointslices -n default -l
+   * kubernetes.io/service-name=kubernetes`), outside the pod network, so only by IP block.
+   * Absent: no pod of the environment calls it (the StatefulSets of staging do not).
+   */
+  readonly kubernetesApi?: ExternalAddresses;
   /** StorageClass of every volume claim; it must allow volume expansion. */
   readonly storageClassName: string;
   /** Values of the `node.kubernetes.io/pool` node label. */
@@ -136,7 +143,24 @@ export interface PostgresStatefulSets {
 /** A CloudNativePG `Cluster`: the operator runs the primary, the standbys, failover and backups. */
 export interface PostgresCloudNativePg {
   readonly kind: "cloudnative-pg";
-  /** PostgreSQL instances: one primary, the others hot standbys it can fail over to. */
+  /**
+   * The Cluster's name: its Services (`<name>-rw`), pods, primary Lease and the folder of its
+   * backups in the object store carry it. A point-in-time recovery makes a new Cluster under a new
+   * name (`npm run pitr`, docs/postgresql.md); the environment then names that one here.
+   */
+  readonly name: string;
+  /**
+   * Absent: the Cluster starts as a new, empty database (initdb). Present: it was made by a
+   * point-in-time recovery of another Cluster's backups, as `npm run pitr` renders it; keep it as
+   * long as the Cluster lives (a Cluster's bootstrap is read only when it is created).
+   */
+  readonly recovery?: {
+    /** The Cluster whose backups (WAL and base backups in the object store) were restored. */
+    readonly source: string;
+    /** The moment restored to, RFC 3339 (`2026-09-01T10:15:00Z`). */
+    readonly targetTime: string;
+  };
+  /** PostgreSQL instances: one primary, the others hot standbys it can fail over to (at least 3). */
   readonly instances: number;
   /** Resources of each instance's PostgreSQL container. */
   readonly resources: ContainerResources;
@@ -144,17 +168,74 @@ export interface PostgresCloudNativePg {
   readonly storage: Quantity;
   /** Volume size of each instance's WAL (a volume of its own, so a WAL burst cannot fill the data). */
   readonly walStorage: Quantity;
-  /** `postgresql.parameters`, in this order (CloudNativePG manages some itself and refuses them). */
+  /**
+   * `postgresql.parameters`, in this order. Not the parameters CloudNativePG manages itself (it
+   * refuses them) nor those the layer sets for what it needs (slot synchronization,
+   * pg_stat_statements); `npm run generate` names either.
+   */
   readonly settings: PostgresSettings;
+  /**
+   * Synchronous replication: a commit waits until `number` standbys have it. `preferred` keeps
+   * writing when fewer standbys are up (then asynchronously); `required` stops writes instead.
+   * Absent: asynchronous (a failover may lose the last commits).
+   */
+  readonly synchronous?: { readonly number: number; readonly dataDurability: "required" | "preferred" };
+  /** What bounds the time from a failed primary to a new one (docs/postgresql.md, "Failover"). */
+  readonly failover: PostgresFailover;
   /** Continuous WAL archiving and base backups to object storage (Barman Cloud plugin). */
-  readonly backup: {
-    /** `s3://bucket/path/`: where the WAL and the base backups go. */
-    readonly destinationPath: string;
-    /** How long backups are kept: a number and d, w or m (`30d`). */
-    readonly retention: string;
-    /** When the base backup runs: CloudNativePG's six-field cron, seconds first (`0 0 2 * * *`). */
-    readonly schedule: string;
+  readonly backup: PostgresBackup;
+}
+
+/** The settings a failover's duration is the sum of, and the time they must stay within. */
+export interface PostgresFailover {
+  /** The instances' readiness probe: a primary that fails it `failureThreshold` times in a row is failed over. */
+  readonly readiness: { readonly periodSeconds: number; readonly timeoutSeconds: number; readonly failureThreshold: number };
+  /**
+   * How long a failing primary may take to stop cleanly (archiving its last WAL) before it is
+   * stopped at once (`switchoverDelay`): a longer wait loses less of the archive, a shorter one
+   * promotes sooner.
+   */
+  readonly switchoverDelaySeconds: number;
+  /**
+   * The primary's Lease (`primaryLease`): after a primary is lost without releasing it, a standby
+   * promotes only once it has seen the Lease unrenewed for `leaseDurationSeconds`; CloudNativePG
+   * requires lease > renewDeadline > 1.2 × retryPeriod.
+   */
+  readonly primaryLease: {
+    readonly leaseDurationSeconds: number;
+    readonly renewDeadlineSeconds: number;
+    readonly retryPeriodSeconds: number;
   };
+  /**
+   * The longest a failover may take after a PostgreSQL process or pod fails, which the settings
+   * above must add up to at most (a lost node takes longer: docs/postgresql.md).
+   */
+  readonly budgetSeconds: number;
+}
+
+/** Addresses outside the cluster's pods that some pods reach: a NetworkPolicy names them by IP block only. */
+export interface ExternalAddresses {
+  /** What is there; the NetworkPolicy that opens them is named after it. */
+  readonly name: string;
+  /** The IP blocks (CIDR) of every address the pods may resolve it to. */
+  readonly cidrs: readonly string[];
+  readonly ports: readonly number[];
+  /** Where the blocks come from, for the reviewer of a change (and docs/network.md). */
+  readonly reason: string;
+}
+
+/** Where a Cluster's WAL and base backups go, how long they are kept and when the base backup runs. */
+export interface PostgresBackup {
+  /** `s3://bucket/path/`: the Cluster's folder (its name) is made below it. */
+  readonly destinationPath: string;
+  /** The S3 endpoint of an S3-compatible store; absent: AWS S3. */
+  readonly endpointURL?: string;
+  /** How long backups are kept: a number and d, w or m (`30d`). */
+  readonly retention: string;
+  /** When the base backup runs: CloudNativePG's six-field cron, seconds first (`0 0 2 * * *`). */
+  readonly schedule: string;
+  /** The object store's addresses, which the instances (and their recovery Jobs) may reach and nothing else outside the cluster. */
+  readonly objectStorage: ExternalAddresses;
 }
 
 /** PgBouncer's pool_mode values (pgbouncer src/loader.c: pool_mode_map). */
@@ -192,7 +273,7 @@ export interface PgBouncerDeployment {
   readonly adminUser: string;
 }
 
-/** CloudNativePG's `Pooler` in front of the Cluster's read-write Service. */
+/** CloudNativePG's `Pooler` in front of the Cluster's read-write Service (`replicas` of at least 2). */
 export interface PgBouncerCloudNativePg {
   readonly kind: "cloudnative-pg";
 }

@@ -5,7 +5,7 @@
 import type { ILabelSelector } from "@kubernetes-models/apimachinery/apis/meta/v1/LabelSelector";
 import type { INetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
-import type { Environment } from "../config/types.ts";
+import type { Environment, ExternalAddresses } from "../config/types.ts";
 import { recommendedLabels, selectorLabels } from "./labels.ts";
 import type { PodRole } from "./topology.ts";
 
@@ -22,10 +22,17 @@ export function podsOf(...roles: readonly PodRole[]): Pods {
 }
 
 /** Who is on the other side of a flow: some pods, or any pod, of a namespace. */
-export interface Peer {
+export interface PodPeer {
   readonly namespace: string;
   readonly pods?: Pods;
 }
+
+/** Addresses outside the cluster's pods (an object store, the API server), by IP block. */
+export interface AddressPeer {
+  readonly cidr: string;
+}
+
+export type Peer = PodPeer | AddressPeer;
 
 export interface Rule {
   readonly peers: readonly Peer[];
@@ -43,6 +50,7 @@ export interface PolicySpec {
 }
 
 function peer(policyNamespace: string, p: Peer): INetworkPolicyPeer {
+  if ("cidr" in p) return { ipBlock: { cidr: p.cidr } };
   const pods = p.pods ? { podSelector: p.pods } : {};
   // A peer without namespaceSelector means "this namespace"; other namespaces are matched by the
   // name label Kubernetes sets on every namespace.
@@ -55,6 +63,11 @@ function rule(namespace: string, r: Rule) {
     peers: r.peers.map((p) => peer(namespace, p)),
     ports: r.ports.flatMap((port) => (r.protocols ?? ["TCP"]).map((protocol) => ({ protocol, port }))),
   };
+}
+
+/** Egress to addresses outside the cluster's pods, on their ports. */
+export function toAddresses(addresses: ExternalAddresses): Rule {
+  return { peers: addresses.cidrs.map((cidr) => ({ cidr })), ports: addresses.ports };
 }
 
 export function networkPolicy(env: Environment, spec: PolicySpec): NetworkPolicy {
