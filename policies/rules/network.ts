@@ -2,9 +2,10 @@
 // needs egress allowed where it starts and ingress allowed where it ends): every namespace
 // denies by default, every needed flow gets through, every closed flow stays closed.
 import { common } from "../../generator/config/common.ts";
+import { operatorPodsOf } from "../../generator/lib/operator-pods.ts";
 import { decide, type Endpoint, type NetworkPolicyLike } from "../../generator/lib/reachability.ts";
 import { containersOf, type Manifest, objectName, podSpecOf, type Rule, type RuleContext, type Source } from "../engine.ts";
-import { closedFlows, everyPodNeeds, type Flow, neededFlows, outsiders, type Pods } from "../flows.ts";
+import { environmentFlows, everyPodNeeds, type Flow, operatorNamespaces, outsiders, type Pods } from "../flows.ts";
 
 interface Pod {
   readonly endpoint: Endpoint;
@@ -13,11 +14,16 @@ interface Pod {
 
 const namespaceOf = (m: Manifest) => (m.kind === "Namespace" ? m.metadata?.name : m.metadata?.namespace) ?? "";
 
-/** The pods the manifests run: one per pod template, with its labels and container ports. */
+/** The pods the manifests run: one per pod template, or per kind of pod an operator runs for it, with labels and container ports. */
 function podsOf(context: RuleContext): Pod[] {
-  return context.all.flatMap((source) => {
+  return context.all.flatMap((source): Pod[] => {
     const pod = podSpecOf(source.manifest);
-    if (!pod) return [];
+    if (!pod) {
+      return operatorPodsOf(source.manifest).map((p) => ({
+        source,
+        endpoint: { namespace: namespaceOf(source.manifest), labels: { ...p.labels }, ports: p.ports, what: `${objectName(source.manifest)} (${p.role})` },
+      }));
+    }
     const ports = containersOf(pod).flatMap(({ container }) => (container.ports as Endpoint["ports"]) ?? []);
     return [
       {
@@ -52,6 +58,9 @@ const layerNamespaces = new Set(Object.values(common.namespaces));
  * (one namespace overlay alone): such a flow cannot be judged from the manifests at hand.
  */
 function endpointsOf(w: World, pods: Pods): Pod[] | Endpoint[] | undefined {
+  if (pods.external) {
+    return [{ namespace: "", labels: {}, external: true, ...(pods.external.ip ? { ip: pods.external.ip } : {}), what: pods.what }];
+  }
   if (!w.rendered.has(pods.namespace) && layerNamespaces.has(pods.namespace)) return undefined;
   if (!w.rendered.has(pods.namespace) || pods.standIn) {
     const ports = pods.labels?.["k8s-app"] === "kube-dns"
@@ -110,7 +119,8 @@ function flowViolations(context: RuleContext, flows: readonly Flow[], wantAllowe
   });
 }
 
-const trusted = new Set([...layerNamespaces, ...common.clientNamespaces]);
+// Operators' namespaces are admitted by name only where a declared flow starts there (policies/flows.ts).
+const trusted = new Set([...layerNamespaces, ...common.clientNamespaces, ...operatorNamespaces]);
 const nameLabel = "kubernetes.io/metadata.name";
 
 /** Why an ingress peer may admit pods of namespaces outside the layer and its clients, if it may. */
@@ -123,7 +133,7 @@ function untrustedPeer(peer: NonNullable<NonNullable<NonNullable<NetworkPolicyLi
   const names = pinned !== undefined ? [pinned] : listed;
   if (!names) return `namespaceSelector ${JSON.stringify(selector)} does not pin ${nameLabel}, so it can match any namespace`;
   const outside = names.filter((n) => !trusted.has(n));
-  return outside.length ? `namespaceSelector admits ${outside.join(", ")}, which is neither the layer nor a client` : undefined;
+  return outside.length ? `namespaceSelector admits ${outside.join(", ")}, which is neither the layer, a client nor an operator` : undefined;
 }
 
 const isDefaultDeny = (p: NetworkPolicyLike, type: "Ingress" | "Egress") => {
@@ -132,6 +142,18 @@ const isDefaultDeny = (p: NetworkPolicyLike, type: "Ingress" | "Egress") => {
   const rules = type === "Ingress" ? spec.ingress : spec.egress;
   return selectsAll && (spec.policyTypes ?? []).includes(type) && (rules ?? []).length === 0;
 };
+
+/**
+ * The declared flows of the manifests' environment. Manifests of no environment (loose files) are
+ * judged on what holds everywhere only (default-deny, outsiders, DNS); an environment the flows do
+ * not declare fails, so a new environment cannot pass unjudged.
+ */
+function flowsOf(context: RuleContext): { needed: readonly Flow[]; closed: readonly Flow[] } {
+  if (context.environment === undefined) return { needed: [], closed: [] };
+  const declared = environmentFlows[context.environment];
+  if (!declared) throw new Error(`policies/flows.ts declares no flows for environment ${context.environment}: add them (environmentFlows)`);
+  return declared;
+}
 
 export const networkRules: Rule[] = [
   {
@@ -162,7 +184,7 @@ export const networkRules: Rule[] = [
       const dns = w.pods.flatMap((pod) =>
         everyPodNeeds.map((need) => ({ ...need, from: { namespace: pod.endpoint.namespace, labels: pod.endpoint.labels, what: pod.endpoint.what } })),
       );
-      return flowViolations(context, [...neededFlows, ...dns], true);
+      return flowViolations(context, [...flowsOf(context).needed, ...dns], true);
     },
   },
   {
@@ -183,13 +205,13 @@ export const networkRules: Rule[] = [
           })),
         ),
       );
-      return flowViolations(context, [...closedFlows, ...fromOutside], false);
+      return flowViolations(context, [...flowsOf(context).closed, ...fromOutside], false);
     },
   },
   {
     id: "network/ingress-sources",
     severity: "error",
-    description: `Pods of the layer admit traffic only from the layer's namespaces and its clients (${[...common.clientNamespaces].join(", ")}).`,
+    description: `Pods of the layer admit traffic only from the layer's namespaces, its clients (${[...common.clientNamespaces].join(", ")}) and the operators that manage them (${operatorNamespaces.join(", ")}).`,
     fix: "pin every ingress peer's namespaceSelector to kubernetes.io/metadata.name of a layer or client namespace; no ipBlock, no rule without from",
     // Symbolic, for every namespace at once: the sample outsiders of closed-flow cannot cover them all.
     checkAll: (context) =>
