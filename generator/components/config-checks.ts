@@ -234,12 +234,18 @@ function cloudNativePgPoolerChecks(env: Environment): [component: string, object
   return [["pgbouncer", `Pooler ${env.common.namespaces.persistent}/${poolerName}`, [
     ...integerAtLeast("pgbouncer.replicas", env.pgbouncer.replicas, 2, ": one pooler pod is an outage at every drain, upgrade or node loss"),
     ...(env.pgbouncer.poolMode === "statement" ? [{ field: "pgbouncer.poolMode", message: "statement is not a pool mode CloudNativePG's Pooler offers (session, transaction)" }] : []),
+    ...(env.common.kubernetesApi ? [] : addressesProblems("common.kubernetesApi", undefined, "the pooler calls the API server")),
   ]]];
 }
 
-/** An RFC 3339 date-time with a time zone, which CloudNativePG's recovery target takes as it is. */
+/** An RFC 3339 date-time with a time zone (a real day and time), which CloudNativePG's recovery target takes as it is. */
 export function rfc3339(time: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(time) && !Number.isNaN(Date.parse(time));
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$/.exec(time);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  const offsetOk = m[8] === "Z" || (Number(m[9]) <= 23 && Number(m[10]) <= 59);
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour <= 23 && minute <= 59 && second <= 60 && offsetOk;
 }
 
 const clusterKinds = ["statefulsets", "cloudnative-pg"] as const;
