@@ -10,6 +10,7 @@ import { production } from "../generator/config/production.ts";
 import type { PostgresCloudNativePg } from "../generator/config/types.ts";
 import { holdsDataAnnotation } from "../generator/lib/labels.ts";
 import { schemaProblems } from "../generator/lib/validation.ts";
+import { withFlows } from "../generator/docs/flows.ts";
 import { environmentObjects } from "../generator/pipeline.ts";
 import { plain, productionWith } from "./support/config.ts";
 
@@ -210,5 +211,27 @@ describe("a recovered Cluster (as npm run pitr renders it)", () => {
     ]);
     // Without serverName in plugins the new Cluster writes its own folder (its name), not the source's.
     expect(spec.plugins).toEqual(cluster.spec.plugins);
+  });
+});
+
+describe("the flow docs (docs/network.md, docs/topology.md)", () => {
+  const { flows } = withFlows(environmentObjects(production));
+
+  it("show the instances (by role) and the pooler's pods as parties, with what they may open", () => {
+    const party = (what: string) => flows.workloads.find((p) => p.what === what)!;
+    expect(party("nx-postgresql primary (nx-persistent)")).toMatchObject({ kind: "Cluster", count: 1 });
+    expect(party("nx-postgresql replica (nx-persistent)")).toMatchObject({ kind: "Cluster", count: 2 });
+    expect(party("nx-pgbouncer (nx-persistent)")).toMatchObject({ kind: "Pooler", count: 2 });
+    expect(flows.open(party("nx-pgbouncer (nx-persistent)"), party("nx-postgresql primary (nx-persistent)")).map((p) => p.containerPort)).toEqual([5432]);
+  });
+
+  it("show the operator the policies admit, and the addresses outside the cluster only the instances reach", () => {
+    const operator = flows.operators.find((p) => p.namespace === "cnpg-system")!;
+    const store = flows.external.find((p) => p.what.startsWith(cfg.backup.objectStorage.cidrs[0]!))!;
+    const primary = flows.workloads.find((p) => p.what === "nx-postgresql primary (nx-persistent)")!;
+    const pooler = flows.workloads.find((p) => p.kind === "Pooler")!;
+    expect(flows.open(operator, primary).map((p) => p.containerPort).sort()).toEqual([5432, 8000]);
+    expect(flows.open(primary, store).map((p) => p.containerPort)).toEqual([443]);
+    expect(flows.open(pooler, store)).toEqual([]);
   });
 });
