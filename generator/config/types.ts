@@ -219,6 +219,7 @@ export interface ExternalAddresses {
   readonly name: string;
   /** The IP blocks (CIDR) of every address the pods may resolve it to. */
   readonly cidrs: readonly string[];
+  /** The ports the pods open there. */
   readonly ports: readonly number[];
   /** Where the blocks come from, for the reviewer of a change (and docs/network.md). */
   readonly reason: string;
