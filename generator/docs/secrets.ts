@@ -41,6 +41,13 @@ function secretUses(env: RenderedEnvironment): SecretUse[] {
       if (ref?.name && ref.key) note(ref.name, [ref.key]);
       const volume = o.secret as { secretName?: string; items?: { key: string }[] } | undefined;
       if (volume?.secretName) note(volume.secretName, (volume.items ?? []).map((i) => i.key));
+      // CloudNativePG: a role's password and the initdb owner's are basic-auth Secrets, both keys
+      // read; a Barman Cloud store names each S3 credential's Secret and key.
+      const login = (o.passwordSecret ?? (o.initdb as { secret?: unknown } | undefined)?.secret) as { name?: string } | undefined;
+      if (login?.name) note(login.name, ["username", "password"]);
+      for (const credential of Object.values((o.s3Credentials ?? {}) as Record<string, { name?: string; key?: string }>)) {
+        if (credential?.name && credential.key) note(credential.name, [credential.key]);
+      }
     });
   }
   for (const namespace of env.environment.common.clientNamespaces) {
@@ -86,9 +93,12 @@ export function secretsDoc(environments: readonly RenderedEnvironment[]): string
       lines.push("", `\`${name}\` is read in ${where.join(" and ")}: create it in each, with the same values.`);
     }
     lines.push("", "Create them with, for example:", "", "```sh");
+    const declared = secretsRead(env.environment).filter((r) => r.secrets.length > 0);
     for (const u of uses) {
       const literals = sorted(u.keys).map((k) => `--from-literal=${k}=...`).join(" ");
-      lines.push(`kubectl -n ${u.namespace} create secret generic ${u.name} ${literals}`);
+      // The type its reader requires (CloudNativePG: kubernetes.io/basic-auth), where the Secret's namespace declares one.
+      const type = declared.find((r) => r.namespace === u.namespace)?.secrets.find((s) => s.name === u.name && s.type)?.type;
+      lines.push(`kubectl -n ${u.namespace} create secret generic ${u.name}${type ? ` --type=${type}` : ""} ${literals}`);
     }
     lines.push("```", "");
   }
