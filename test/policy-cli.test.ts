@@ -30,7 +30,7 @@ describe("npm run policy", () => {
     const run = policy([]);
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/policy: 0 error\(s\), 0 warning\(s\), 1 excepted; \d+ objects, \d+ rules/);
+    expect(run.stdout).toMatch(/policy: 0 error\(s\), 0 warning\(s\), 2 excepted; \d+ objects, \d+ rules/);
     expect(run.stdout).toContain("excepted references/statefulset-service  StatefulSet nx-search/nx-typesense: The design document makes");
   });
 
@@ -105,7 +105,7 @@ describe("npm run policy", () => {
 
   it.each([
     ["a namespace selected by another label (any namespace could carry it)", "    - namespaceSelector:\n        matchLabels:\n          team: monitoring\n", "does not pin kubernetes.io/metadata.name"],
-    ["a namespace that is not a client", "    - namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: monitoring\n", "admits monitoring, which is neither the layer nor a client"],
+    ["a namespace that is not a client", "    - namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: monitoring\n", "admits monitoring, which is neither the layer, a client nor an operator"],
     ["an ipBlock", "    - ipBlock:\n        cidr: 0.0.0.0/0\n", "ipBlock 0.0.0.0/0 admits addresses from anywhere"],
   ])("fails when a NetworkPolicy admits %s", (_what, peer, message) => {
     const root = copyGeneratedTree();
