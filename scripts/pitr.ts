@@ -32,7 +32,7 @@ function defaultName(current: string, targetTime: string): string {
 }
 
 /** The environment as it will be once it runs the recovered Cluster. */
-export function recoveredEnvironment(env: Environment, targetTime: string, name?: string, now = new Date()): Environment {
+function recoveredEnvironment(env: Environment, targetTime: string, name?: string, now = new Date()): Environment {
   const current = env.postgres.cluster;
   if (current.kind !== "cloudnative-pg") {
     throw new Refused(`environment ${env.name} runs PostgreSQL as ${current.kind}, not on CloudNativePG: there are no Barman Cloud backups to recover from (docs/postgresql.md has the runbook for ${current.kind})`);

@@ -43,7 +43,7 @@ const clusterPods: Pods = {
  * The CloudNativePG operator's pods, where its chart installs them: it calls every instance's
  * status API and PostgreSQL (CloudNativePG docs/src/networking.md).
  */
-export const cloudNativePgOperator = { namespace: "cnpg-system", pods: { matchLabels: { "app.kubernetes.io/name": "cloudnative-pg" } } };
+const cloudNativePgOperator = { namespace: "cnpg-system", pods: { matchLabels: { "app.kubernetes.io/name": "cloudnative-pg" } } };
 
 /** A Secret of `username` and `password`, the type CloudNativePG requires of a role's password. */
 function loginSecret(name: string, user: string, what: string): { username: SecretRef; password: SecretRef } {
