@@ -26,6 +26,14 @@ export interface Source {
   readonly via?: string;
 }
 
+/**
+ * The environment a manifest belongs to, from where it was built or read (`overlays/<env>`,
+ * `argocd/<env>`, `backend/<env>`); undefined for a file of no environment (base/, a loose file).
+ */
+export function environmentOf(source: Source): string | undefined {
+  return (source.via ?? source.file).match(/^(?:overlays|argocd|backend)\/([^/]+)/)?.[1];
+}
+
 /** One breach of a rule by one object, at one field (`spec.template.spec.containers[0].image`). */
 export interface Violation {
   readonly path: string;
@@ -34,8 +42,10 @@ export interface Violation {
 }
 
 export interface RuleContext {
-  /** Every manifest being checked, for rules that look across objects. */
+  /** Every manifest of one environment being checked, for rules that look across objects. */
   readonly all: readonly Source[];
+  /** Their environment (environmentOf); undefined for manifests of no environment. */
+  readonly environment?: string;
 }
 
 export interface Rule {
@@ -95,10 +105,18 @@ export interface PodSpec {
   readonly [field: string]: unknown;
 }
 
-const templated = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "PodTemplate"]);
+// A CloudNativePG Pooler runs a Deployment of its `spec.template` (the operator adds to it).
+const templated = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "PodTemplate", "Pooler"]);
 
 /** Kinds whose pods podSpecOf finds. */
 export const podKinds: ReadonlySet<string> = new Set([...templated, "Pod", "CronJob"]);
+
+/**
+ * Kinds whose pods an operator builds from its own fields, with no pod template to judge: the
+ * network rules see their pods through operatorPodsOf (generator/lib/operator-pods.ts); the pod
+ * rules cannot, and the operator runs them restricted (CloudNativePG docs/src/security.md).
+ */
+export { operatorPodKinds } from "../generator/lib/operator-pods.ts";
 
 /**
  * Kinds known to run no pod of their own, so the pod rules may pass over them. A kind in neither
@@ -122,6 +140,12 @@ export const podlessKinds: ReadonlySet<string> = new Set([
   "AppProject",
   // The External Secrets Operator writes a Secret from it; it runs nothing.
   "ExternalSecret",
+  // What CloudNativePG acts on inside a Cluster's pods (a database, a publication, a backup schedule)
+  // and the Barman Cloud plugin's store: none runs a pod of its own.
+  "Database",
+  "Publication",
+  "ScheduledBackup",
+  "ObjectStore",
 ]);
 
 /** The pod spec of any kind that runs pods, or undefined. */
@@ -170,9 +194,17 @@ export interface PolicyReport {
   readonly unusedExceptions: readonly Exception[];
 }
 
-/** Runs every rule over every source; applies the exceptions. */
+/**
+ * Runs every rule over every source, each environment's manifests apart (one environment's
+ * NetworkPolicies say nothing of another's pods); applies the exceptions.
+ */
 export function runPolicies(rules: readonly Rule[], sources: readonly Source[], exceptions: readonly Exception[]): PolicyReport {
-  const context: RuleContext = { all: sources };
+  const byEnvironment = new Map<string | undefined, Source[]>();
+  for (const source of sources) {
+    const environment = environmentOf(source);
+    byEnvironment.set(environment, [...(byEnvironment.get(environment) ?? []), source]);
+  }
+  const contexts: RuleContext[] = [...byEnvironment].map(([environment, all]) => (environment === undefined ? { all } : { all, environment }));
   const raw: Finding[] = [];
   const finding = (rule: Rule, source: Source, v: Violation): Finding => ({
     rule: rule.id,
@@ -184,11 +216,13 @@ export function runPolicies(rules: readonly Rule[], sources: readonly Source[], 
     message: v.message ?? rule.description,
     fix: rule.fix,
   });
-  for (const rule of rules) {
-    if (rule.check) {
-      for (const source of sources) for (const v of rule.check(source.manifest, context)) raw.push(finding(rule, source, v));
+  for (const context of contexts) {
+    for (const rule of rules) {
+      if (rule.check) {
+        for (const source of context.all) for (const v of rule.check(source.manifest, context)) raw.push(finding(rule, source, v));
+      }
+      if (rule.checkAll) for (const v of rule.checkAll(context)) raw.push(finding(rule, v.source, v));
     }
-    if (rule.checkAll) for (const v of rule.checkAll(context)) raw.push(finding(rule, v.source, v));
   }
   const used = new Set<Exception>();
   const findings: Finding[] = [];

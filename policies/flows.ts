@@ -1,8 +1,13 @@
-// The flows the data layer needs, and those that must stay closed, written from the design
-// document, not from the generator's code: a label typed wrong there cannot hide here. Pods are
-// named by namespace and labels; a namespace outside the rendered set (nx-backend, kube-system)
-// stands for "a pod there". Ports are the destination pod's container ports (NetworkPolicies
-// apply after a Service has translated its port: PgBouncer is reached on 6432).
+// The flows the data layer needs, and those that must stay closed, per environment, written from
+// the design document and the operators' documentation, not from the generator's code: a label
+// typed wrong there cannot hide here. Pods are named by namespace and labels; a namespace outside
+// the rendered set (nx-backend, kube-system, cnpg-system) stands for "a pod there", and addresses
+// outside the cluster (the API server, the object store) for themselves. Ports are the destination
+// pod's container ports (NetworkPolicies apply after a Service has translated its port: staging's
+// PgBouncer is reached on 6432).
+import { production } from "../generator/config/production.ts";
+import { apiServerAddresses } from "../generator/lib/network.ts";
+import type { ExternalAddresses } from "../generator/config/types.ts";
 
 export interface Pods {
   readonly namespace: string;
@@ -10,15 +15,15 @@ export interface Pods {
   readonly labels?: Readonly<Record<string, string>>;
   readonly what: string;
   /**
-   * A pod the layer does not run, in one of its namespaces (a debug pod, another team's workload):
-   * judged as one pod carrying `labels`, never matched against the rendered pods.
+   * A pod the layer does not run, in one of its namespaces (a debug pod, another team's workload)
+   * or in an operator's: judged as one pod carrying `labels`, never matched against the rendered pods.
    */
   readonly standIn?: boolean;
   /**
-   * Not a pod: an address outside the cluster (the API server, a secret store), matched by ipBlock
-   * peers only; empty for "some address on the internet".
+   * An address outside the cluster's pods, judged by the policies' ipBlocks only: `ip` (IPv4), or
+   * no ip for "anywhere else" (which only 0.0.0.0/0 admits).
    */
-  readonly address?: string;
+  readonly external?: { readonly ip?: string };
 }
 
 export interface Flow {
@@ -27,6 +32,12 @@ export interface Flow {
   readonly port: number;
   readonly protocol?: "TCP" | "UDP";
   readonly why: string;
+}
+
+/** What one environment needs open and keeps closed. */
+export interface EnvironmentFlows {
+  readonly needed: readonly Flow[];
+  readonly closed: readonly Flow[];
 }
 
 const app = (namespace: string, name: string, component: string | undefined, what: string): Pods => ({
@@ -43,12 +54,6 @@ export const outsiders: readonly Pods[] = [
   { namespace: "default", what: "a pod in default" },
 ];
 
-const primary = app("nx-persistent", "postgresql", "primary", "PostgreSQL primary");
-const replica = app("nx-persistent", "postgresql", "replica", "PostgreSQL replica");
-const postgresSetup = app("nx-persistent", "postgresql", "setup", "PostgreSQL setup Job");
-/** The one-off pod of the promotion runbook (docs/postgresql.md, phase 2). */
-const postgresRestore: Pods = { ...app("nx-persistent", "postgresql", "restore", "the promotion runbook's restore pod"), standIn: true };
-const pgbouncer = app("nx-persistent", "pgbouncer", undefined, "PgBouncer");
 const redis = app("nx-broker", "redis", "cluster", "Redis node");
 const redisInit = app("nx-broker", "redis", "cluster-init", "Redis cluster-init Job");
 const kafka = app("nx-broker", "kafka", "broker", "Kafka broker");
@@ -58,18 +63,17 @@ const debezium = app("nx-search", "debezium", "connect", "Debezium");
 const debeziumInit = app("nx-search", "debezium", "connector-init", "Debezium connector Job");
 const otherSearchPod: Pods = { namespace: "nx-search", labels: {}, what: "any other pod in nx-search", standIn: true };
 
-export const neededFlows: readonly Flow[] = [
-  { from: backend, to: pgbouncer, port: 6432, why: "backend services connect through PgBouncer" },
-  { from: backend, to: primary, port: 5432, why: "direct primary access (the document's allow-from-backend)" },
-  { from: backend, to: replica, port: 5432, why: "read-only replica access (future read splitting)" },
+/** Every pod of the layer resolves names. */
+export const everyPodNeeds: readonly Omit<Flow, "from">[] = [
+  { to: kubeDns, port: 53, protocol: "UDP", why: "DNS" },
+  { to: kubeDns, port: 53, protocol: "TCP", why: "DNS (large answers)" },
+];
+
+// What both environments run alike: Redis and Kafka in nx-broker, Typesense and Debezium in nx-search.
+const sharedNeeded: readonly Flow[] = [
   { from: backend, to: redis, port: 6379, why: "cache, BullMQ and WebSocket clients" },
   { from: backend, to: kafka, port: 9092, why: "SASL/SCRAM clients on the CLIENT listener" },
   { from: backend, to: typesense, port: 8108, why: "search API" },
-  { from: pgbouncer, to: primary, port: 5432, why: "PgBouncer pools the primary" },
-  { from: replica, to: primary, port: 5432, why: "streaming replication and the first pg_basebackup" },
-  { from: postgresSetup, to: primary, port: 5432, why: "the setup Job ensures roles, schemas and the publication" },
-  { from: postgresRestore, to: replica, port: 5432, why: "the promotion runbook copies the promoted replica onto a new primary volume" },
-  { from: debezium, to: primary, port: 5432, why: "Debezium reads the logical replication stream" },
   { from: debezium, to: kafka, port: 9092, why: "Debezium produces change events" },
   { from: kafka, to: kafka, port: 29092, why: "inter-broker replication (INTERNAL)" },
   { from: kafka, to: kafka, port: 9093, why: "KRaft quorum (CONTROLLER)" },
@@ -81,13 +85,7 @@ export const neededFlows: readonly Flow[] = [
   { from: debezium, to: debezium, port: 8083, why: "a Connect worker forwards REST requests to the group's leader" },
 ];
 
-/** Every pod of the layer resolves names. */
-export const everyPodNeeds: readonly Omit<Flow, "from">[] = [
-  { to: kubeDns, port: 53, protocol: "UDP", why: "DNS" },
-  { to: kubeDns, port: 53, protocol: "TCP", why: "DNS (large answers)" },
-];
-
-export const closedFlows: readonly Flow[] = [
+const sharedClosed: readonly Flow[] = [
   { from: backend, to: kafka, port: 29092, why: "INTERNAL is PLAINTEXT: brokers and the SCRAM init Job only" },
   { from: backend, to: kafka, port: 9093, why: "CONTROLLER is the KRaft quorum's own" },
   { from: backend, to: redis, port: 16379, why: "the cluster bus is the Redis nodes' own" },
@@ -95,10 +93,118 @@ export const closedFlows: readonly Flow[] = [
   { from: redis, to: kafka, port: 29092, why: "INTERNAL: brokers and the SCRAM init Job only" },
   { from: redisInit, to: kafka, port: 9093, why: "CONTROLLER: brokers only" },
   { from: scramInit, to: kafka, port: 9093, why: "CONTROLLER: brokers only" },
-  { from: typesense, to: primary, port: 5432, why: "only Debezium in nx-search reads PostgreSQL" },
-  { from: postgresSetup, to: replica, port: 5432, why: "the setup Job (a superuser session) talks to the primary only" },
   // Kafka Connect's REST API resolves ${env:...} in the configs it is sent and echoes them back.
   { from: typesense, to: debezium, port: 8083, why: "Kafka Connect's REST API reveals the worker's passwords: the registration Job only" },
   { from: otherSearchPod, to: debezium, port: 8083, why: "Kafka Connect's REST API reveals the worker's passwords: the registration Job only" },
   { from: backend, to: debezium, port: 8083, why: "Kafka Connect's REST API reveals the worker's passwords: the registration Job only" },
 ];
+
+// Staging: PostgreSQL as the layer's own StatefulSets and PgBouncer Deployment.
+const primary = app("nx-persistent", "postgresql", "primary", "PostgreSQL primary");
+const replica = app("nx-persistent", "postgresql", "replica", "PostgreSQL replica");
+const postgresSetup = app("nx-persistent", "postgresql", "setup", "PostgreSQL setup Job");
+/** The one-off pod of the promotion runbook (docs/postgresql.md, phase 2). */
+const postgresRestore: Pods = { ...app("nx-persistent", "postgresql", "restore", "the promotion runbook's restore pod"), standIn: true };
+const pgbouncer = app("nx-persistent", "pgbouncer", undefined, "PgBouncer");
+
+const staging: EnvironmentFlows = {
+  needed: [
+    { from: backend, to: pgbouncer, port: 6432, why: "backend services connect through PgBouncer" },
+    { from: backend, to: primary, port: 5432, why: "direct primary access (the document's allow-from-backend)" },
+    { from: backend, to: replica, port: 5432, why: "read-only replica access (future read splitting)" },
+    { from: pgbouncer, to: primary, port: 5432, why: "PgBouncer pools the primary" },
+    { from: replica, to: primary, port: 5432, why: "streaming replication and the first pg_basebackup" },
+    { from: postgresSetup, to: primary, port: 5432, why: "the setup Job ensures roles, schemas and the publication" },
+    { from: postgresRestore, to: replica, port: 5432, why: "the promotion runbook copies the promoted replica onto a new primary volume" },
+    { from: debezium, to: primary, port: 5432, why: "Debezium reads the logical replication stream" },
+    ...sharedNeeded,
+  ],
+  closed: [
+    { from: typesense, to: primary, port: 5432, why: "only Debezium in nx-search reads PostgreSQL" },
+    { from: postgresSetup, to: replica, port: 5432, why: "the setup Job (a superuser session) talks to the primary only" },
+    ...sharedClosed,
+  ],
+};
+
+// Production: a CloudNativePG Cluster and Pooler (CloudNativePG v1.30 docs/src/labels_annotations.md,
+// networking.md, security.md).
+const cnpg = (role: string, what: string): Pods => ({
+  namespace: "nx-persistent",
+  labels: { "cnpg.io/cluster": "nx-postgresql", "cnpg.io/podRole": "instance", "cnpg.io/instanceRole": role },
+  what,
+});
+const cnpgPrimary = cnpg("primary", "PostgreSQL primary (CloudNativePG)");
+const cnpgReplica = cnpg("replica", "PostgreSQL standby (CloudNativePG)");
+const pooler: Pods = {
+  namespace: "nx-persistent",
+  labels: { "cnpg.io/poolerName": "nx-pgbouncer", "cnpg.io/podRole": "pooler" },
+  what: "PgBouncer (CloudNativePG Pooler)",
+};
+/** A Job of the Cluster's: CloudNativePG runs one when an instance is created, joins or is restored. */
+const cnpgJob = (role: string): Pods => ({
+  namespace: "nx-persistent",
+  labels: { "cnpg.io/cluster": "nx-postgresql", "cnpg.io/jobRole": role },
+  what: `CloudNativePG ${role} Job`,
+  standIn: true,
+});
+/** The operator's pods, in the namespace its chart installs into (that namespace's own policies are the operators'). */
+const cnpgOperator: Pods = { namespace: "cnpg-system", labels: { "app.kubernetes.io/name": "cloudnative-pg" }, what: "the CloudNativePG operator", standIn: true };
+const barmanPlugin: Pods = { namespace: "cnpg-system", labels: { "app.kubernetes.io/name": "plugin-barman-cloud" }, what: "the Barman Cloud plugin", standIn: true };
+
+/** An address of a block production's config names (its first): where the flow must get through. */
+function at(addresses: ExternalAddresses | undefined, what: string): Pods {
+  const first = addresses?.cidrs[0]?.split("/")[0];
+  if (!first) throw new Error(`policies/flows.ts: production names no address for ${what}`);
+  return { namespace: "", what, external: { ip: first } };
+}
+const kubernetesApi = at(apiServerAddresses(production), "the Kubernetes API server");
+const objectStorage = at(
+  production.postgres.cluster.kind === "cloudnative-pg" ? production.postgres.cluster.backup.objectStorage : undefined,
+  "the backup object store",
+);
+/** Anywhere else outside the cluster (only 0.0.0.0/0 admits it). */
+const internet: Pods = { namespace: "", what: "any other address outside the cluster", external: {} };
+
+const productionFlows: EnvironmentFlows = {
+  needed: [
+    { from: backend, to: pooler, port: 5432, why: "backend services connect through the Pooler" },
+    { from: backend, to: cnpgPrimary, port: 5432, why: "direct primary access (the document's allow-from-backend)" },
+    { from: backend, to: cnpgReplica, port: 5432, why: "read-only replica access (future read splitting)" },
+    { from: pooler, to: cnpgPrimary, port: 5432, why: "the Pooler pools the primary" },
+    { from: cnpgReplica, to: cnpgPrimary, port: 5432, why: "streaming replication" },
+    { from: cnpgReplica, to: cnpgPrimary, port: 8000, why: "the primary isolation check calls the other instances' status API" },
+    { from: cnpgPrimary, to: cnpgReplica, port: 8000, why: "the primary isolation check calls the other instances' status API" },
+    { from: cnpgJob("join"), to: cnpgPrimary, port: 5432, why: "a new standby's join Job clones the primary" },
+    { from: cnpgOperator, to: cnpgPrimary, port: 8000, why: "the operator reads every instance's status" },
+    { from: cnpgOperator, to: cnpgReplica, port: 8000, why: "the operator reads every instance's status" },
+    { from: cnpgOperator, to: cnpgPrimary, port: 5432, why: "the operator connects to PostgreSQL (CloudNativePG networking.md)" },
+    { from: cnpgOperator, to: cnpgReplica, port: 5432, why: "the operator connects to PostgreSQL (CloudNativePG networking.md)" },
+    ...[443, 6443].flatMap((port) => [
+      { from: cnpgPrimary, to: kubernetesApi, port, why: "the instance manager reads its Cluster and holds the primary Lease" },
+      { from: cnpgReplica, to: kubernetesApi, port, why: "the instance manager reads its Cluster and takes the Lease on a failover" },
+      { from: pooler, to: kubernetesApi, port, why: "the Pooler's instance manager reads its Pooler and Secrets" },
+      { from: cnpgJob("full-recovery"), to: kubernetesApi, port, why: "a restore Job reads its Cluster" },
+    ]),
+    { from: cnpgPrimary, to: objectStorage, port: 443, why: "the Barman Cloud sidecar archives WAL and takes base backups" },
+    { from: cnpgReplica, to: objectStorage, port: 443, why: "base backups run on a standby (prefer-standby), and a standby may restore WAL" },
+    { from: cnpgJob("full-recovery"), to: objectStorage, port: 443, why: "a point-in-time recovery reads the base backup and the WAL" },
+    { from: debezium, to: cnpgPrimary, port: 5432, why: "Debezium reads the logical replication stream" },
+    ...sharedNeeded,
+  ],
+  closed: [
+    { from: cnpgPrimary, to: internet, port: 443, why: "the instances reach the object store and nothing else outside the cluster" },
+    { from: cnpgPrimary, to: objectStorage, port: 80, why: "the object store over TLS only" },
+    { from: pooler, to: objectStorage, port: 443, why: "only the instances and their Jobs read and write backups" },
+    { from: backend, to: cnpgPrimary, port: 8000, why: "the status API is the operator's and the instances' own" },
+    { from: backend, to: pooler, port: 9127, why: "metrics are not for clients" },
+    { from: barmanPlugin, to: cnpgPrimary, port: 5432, why: "of cnpg-system, only the operator reaches the instances" },
+    { from: typesense, to: cnpgPrimary, port: 5432, why: "only Debezium in nx-search reads PostgreSQL" },
+    ...sharedClosed,
+  ],
+};
+
+/** The flows of each environment the layer renders; an environment without an entry cannot be judged. */
+export const environmentFlows: Readonly<Record<string, EnvironmentFlows>> = { staging, production: productionFlows };
+
+/** The operators' namespaces whose pods reach the layer's pods, each named in a NetworkPolicy peer. */
+export const operatorNamespaces: readonly string[] = [cnpgOperator.namespace];

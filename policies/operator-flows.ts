@@ -64,8 +64,8 @@ const instance = (role: "primary" | "replica"): Pods => ({
 export function operatorFlows(env: Environment): OperatorFlows {
   const pods = operatorPods(env);
   const store = env.secrets.kind === "external-secrets" ? env.secrets.endpoint : undefined;
-  const apiServer: Pods[] = env.apiServer.cidrs.map((cidr) => ({ namespace: "", what: `the API server (${cidr})`, address: addressIn(cidr) }));
-  const internet: Pods = { namespace: "", what: "an address on the internet", address: "" };
+  const apiServer: Pods[] = env.apiServer.cidrs.map((cidr) => ({ namespace: "", what: `the API server (${cidr})`, external: { ip: addressIn(cidr) } }));
+  const internet: Pods = { namespace: "", what: "an address on the internet", external: {} };
   const backend: Pods = { namespace: "nx-backend", what: "a backend service (nx-backend)" };
   const outsider: Pods = { namespace: "nx-app", what: "a pod in nx-app" };
   const all = [
@@ -97,7 +97,7 @@ export function operatorFlows(env: Environment): OperatorFlows {
     ...(pods.eso && store
       ? store.cidrs.map((cidr) => ({
           from: pods.eso!.controller,
-          to: { namespace: "", what: `the secret store (${cidr})`, address: addressIn(cidr) },
+          to: { namespace: "", what: `the secret store (${cidr})`, external: { ip: addressIn(cidr) } },
           port: store.port,
           why: "the operator reads the secret store",
         }))

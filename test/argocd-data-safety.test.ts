@@ -35,6 +35,15 @@ const kindSafety: Readonly<Record<string, "holds data" | "disposable">> = {
   PodDisruptionBudget: "disposable",
   // Its Secret is a copy of the secret store's value, written again by the next sync.
   ExternalSecret: "disposable",
+  // CloudNativePG: deleting a Cluster deletes its volume claims; the Barman Cloud store holds every
+  // Cluster's archive and backups. A Pooler is stateless; a ScheduledBackup's Backups are records;
+  // a Database's and a Publication's reclaim policy (retain) keeps what they made.
+  Cluster: "holds data",
+  ObjectStore: "holds data",
+  Pooler: "disposable",
+  ScheduledBackup: "disposable",
+  Database: "disposable",
+  Publication: "disposable",
 };
 
 describe("What holds data is marked on the object", () => {

@@ -99,8 +99,8 @@ describe("each rule catches its violation, with the right id and field", () => {
 });
 
 describe("a kind the policies do not know", () => {
-  // An operator's resource (here CloudNativePG's Cluster) runs pods the pod rules cannot see.
-  const cluster: Manifest = { apiVersion: "postgresql.cnpg.io/v1", kind: "Cluster", metadata: { name: "pg", namespace: "nx-persistent", labels }, spec: { instances: 3 } };
+  // An operator's resource (here Strimzi's Kafka, which no environment renders yet) runs pods the pod rules cannot see.
+  const cluster: Manifest = { apiVersion: "kafka.strimzi.io/v1", kind: "Kafka", metadata: { name: "kafka", namespace: "nx-broker", labels }, spec: {} };
 
   it("is an error, never a silent pass", () => {
     expect(ruleIds([cluster], "kinds")).toEqual(["kinds/known @ kind"]);

@@ -30,7 +30,7 @@ describe("npm run policy", () => {
     const run = policy([]);
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/policy: 0 error\(s\), 0 warning\(s\), 1 excepted; \d+ objects, \d+ rules/);
+    expect(run.stdout).toMatch(/policy: 0 error\(s\), 0 warning\(s\), 2 excepted; \d+ objects, \d+ rules/);
     expect(run.stdout).toContain("excepted references/statefulset-service  StatefulSet nx-search/nx-typesense: The design document makes");
   });
 

@@ -3,13 +3,17 @@
 // `poolMode: "transactional"`), ranges, and values that only make sense against other values.
 // Each problem names the object the value ends up in and the config field that holds it, like
 // every other bad config; a component with a problem is not built.
-import type { Environment, PostgresSettings } from "../config/types.ts";
+import type { Environment, ExternalAddresses, PostgresBackup, PostgresCloudNativePg, PostgresFailover, PostgresSettings } from "../config/types.ts";
 import { maxmemoryPolicies, poolModes, syncModes } from "../config/types.ts";
+import { apiServerAddresses } from "../lib/network.ts";
 import { memoryMiB } from "../lib/pod.ts";
 import { names as debeziumNames } from "./debezium.ts";
 import { names as kafkaNames, kafkaServerProperties } from "./kafka.ts";
 import { names as redisNames } from "./redis.ts";
 import { names as typesenseNames } from "./typesense.ts";
+import { poolerName } from "./pgbouncer/cloudnative-pg.ts";
+import { objectStoreName } from "./postgres/backup.ts";
+import { failoverSeconds, layerParameterNames, operatorParameters } from "./postgres/cloudnative-pg.ts";
 
 export interface ConfigProblem {
   readonly component: string;
@@ -93,6 +97,158 @@ function kafkaSettings(env: Environment): Found[] {
   ];
 }
 
+// CloudNativePG's cron (robfig/cron v1.2.0 `cron.Parse`) reads six fields, seconds first; given
+// five, it takes them as second, minute, hour, day and month with the weekday left out, and its
+// webhook only warns: `0 2 * * *` would back up at minute 2 of every hour.
+const cronField = /^[0-9A-Za-z*?\/,-]+$/;
+// The ObjectStore CRD's pattern for retentionPolicy.
+const retentionPattern = /^[1-9][0-9]*[dwm]$/;
+const s3Destination = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/;
+const cidr = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+// A Cluster's name becomes its pods', Services' and PVCs' names (RFC 1123 label).
+const clusterName = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+function addressesProblems(field: string, addresses: ExternalAddresses | undefined, needed: string): Found[] {
+  if (!addresses) return [{ field, message: `is not set: ${needed}` }];
+  const badCidrs = addresses.cidrs.flatMap((c, i) => {
+    const m = cidr.exec(c);
+    return m && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32 ? [] : [{ field: `${field}.cidrs[${i}]`, message: `${JSON.stringify(c)} is not an IPv4 CIDR block` }];
+  });
+  return [
+    ...(addresses.cidrs.length === 0 ? [{ field: `${field}.cidrs`, message: "lists no address: nothing could be reached" }] : []),
+    ...badCidrs,
+    ...addresses.ports.flatMap((p, i) => (Number.isInteger(p) && p >= 1 && p <= 65535 ? [] : [{ field: `${field}.ports[${i}]`, message: `${JSON.stringify(p)} is not a port` }])),
+    ...(/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(addresses.name) ? [] : [{ field: `${field}.name`, message: `${JSON.stringify(addresses.name)} must be a lower-case DNS label: NetworkPolicies are named after it` }]),
+  ];
+}
+
+function scheduleProblems(backup: PostgresBackup): Found[] {
+  const fields = backup.schedule.trim().split(/\s+/);
+  if (fields.length !== 6) {
+    const asFive = fields.length === 5 ? `it would take this one as second ${fields[0]}, minute ${fields[1]}, hour ${fields[2]}, day ${fields[3]}, month ${fields[4]}; ` : "";
+    return [{ field: "postgres.cluster.backup.schedule", message: `${JSON.stringify(backup.schedule)} has ${fields.length} fields: CloudNativePG reads six, seconds first (${asFive}a daily backup at 02:00 is "0 0 2 * * *")` }];
+  }
+  return fields.every((f) => cronField.test(f)) ? [] : [{ field: "postgres.cluster.backup.schedule", message: `${JSON.stringify(backup.schedule)} is not a cron expression` }];
+}
+
+function storeProblems(backup: PostgresBackup): Found[] {
+  return [
+    ...(retentionPattern.test(backup.retention)
+      ? []
+      : [{ field: "postgres.cluster.backup.retention", message: `${JSON.stringify(backup.retention)} is not a retention: a number and d, w or m (${retentionPattern.source}), e.g. 30d` }]),
+    ...(s3Destination.test(backup.destinationPath)
+      ? []
+      : [{ field: "postgres.cluster.backup.destinationPath", message: `${JSON.stringify(backup.destinationPath)} is not an S3 destination (s3://bucket/path/): the backups go to S3 with the credentials of docs/secrets.md` }]),
+  ];
+}
+
+/**
+ * The instance count and the synchronous replication it must carry. PostgreSQL under CloudNativePG
+ * has no voting quorum whose parity matters: the primary is whoever holds the Cluster's Lease in
+ * the API server (etcd's quorum decides), so an even count risks no split brain. What must hold is
+ * that the standbys can serve what a commit waits for: `number` of them, and with
+ * `dataDurability: required` still when one standby is down (a drain or a rolling update), or every
+ * write stops.
+ */
+function replicationProblems(cluster: PostgresCloudNativePg): Found[] {
+  const standbys = cluster.instances - 1;
+  const sync = cluster.synchronous;
+  const syncProblems: Found[] = !sync
+    ? []
+    : !Number.isInteger(sync.number) || sync.number < 1 || sync.number > standbys
+      ? [{ field: "postgres.cluster.synchronous.number", message: `${sync.number} must be an integer from 1 to the ${standbys} standbys` }]
+      : sync.dataDurability === "required" && sync.number > standbys - 1
+        ? [{ field: "postgres.cluster.synchronous.number", message: `${sync.number} synchronous standbys of ${standbys}, required: one standby down (a drain, a rolling update) would stop every write; lower it or make dataDurability preferred` }]
+        : [];
+  return [
+    ...integerAtLeast("postgres.cluster.instances", cluster.instances, 3, ": a primary and two standbys, so one standby can fail (or be drained) while another can still take over"),
+    ...syncProblems,
+    ...oneOf("postgres.cluster.synchronous.dataDurability", sync?.dataDurability ?? "preferred", ["required", "preferred"]),
+  ];
+}
+
+function failoverProblems(failover: PostgresFailover): Found[] {
+  const field = "postgres.cluster.failover";
+  const { readiness, primaryLease: lease } = failover;
+  const counts = [
+    ...integerAtLeast(`${field}.readiness.periodSeconds`, readiness.periodSeconds, 1),
+    ...integerAtLeast(`${field}.readiness.timeoutSeconds`, readiness.timeoutSeconds, 1),
+    ...integerAtLeast(`${field}.readiness.failureThreshold`, readiness.failureThreshold, 1),
+    ...integerAtLeast(`${field}.switchoverDelaySeconds`, failover.switchoverDelaySeconds, 1),
+    ...integerAtLeast(`${field}.primaryLease.leaseDurationSeconds`, lease.leaseDurationSeconds, 1),
+    ...integerAtLeast(`${field}.primaryLease.renewDeadlineSeconds`, lease.renewDeadlineSeconds, 1),
+    ...integerAtLeast(`${field}.primaryLease.retryPeriodSeconds`, lease.retryPeriodSeconds, 1),
+  ];
+  if (counts.length > 0) return counts;
+  // CloudNativePG's webhook holds the Lease to Kubernetes leader election's invariants.
+  const leaseProblems: Found[] = [
+    ...(lease.leaseDurationSeconds > lease.renewDeadlineSeconds ? [] : [{ field: `${field}.primaryLease.leaseDurationSeconds`, message: `${lease.leaseDurationSeconds} must be more than renewDeadlineSeconds=${lease.renewDeadlineSeconds}` }]),
+    ...(lease.renewDeadlineSeconds > 1.2 * lease.retryPeriodSeconds ? [] : [{ field: `${field}.primaryLease.renewDeadlineSeconds`, message: `${lease.renewDeadlineSeconds} must be more than 1.2 × retryPeriodSeconds=${lease.retryPeriodSeconds}` }]),
+  ];
+  const t = failoverSeconds(failover);
+  const budget: Found[] =
+    t.worst <= failover.budgetSeconds
+      ? []
+      : [{
+          field: `${field}.budgetSeconds`,
+          message: `the settings let a failover take up to ${t.worst} s, more than ${failover.budgetSeconds}: ${t.detect} s to see the primary fail (readiness ${readiness.failureThreshold} × ${readiness.periodSeconds} s + ${readiness.timeoutSeconds} s), then ${t.stop} s to stop it and ${t.handOver} s to hand over the Lease (or ${t.lost} s for a lost pod's Lease to expire), then ${t.promote} s to promote`,
+        }];
+  return [...leaseProblems, ...budget];
+}
+
+function cloudNativePgChecks(env: Environment, cluster: PostgresCloudNativePg): [component: string, object: string, found: Found[]][] {
+  const ns = env.common.namespaces.persistent;
+  const managed = new Set(operatorParameters);
+  const layer = new Set(layerParameterNames());
+  const settings = cluster.settings.flatMap(([name], i): Found[] => {
+    const key = name.toLowerCase();
+    if (managed.has(key)) return [{ field: `postgres.cluster.settings[${i}]`, message: `${name} is set by CloudNativePG, whose webhook refuses it` }];
+    if (layer.has(key)) return [{ field: `postgres.cluster.settings[${i}]`, message: `${name} is set by the generator itself (generator/components/postgres/cloudnative-pg.ts)` }];
+    return [];
+  });
+  const recovery: Found[] = !cluster.recovery
+    ? []
+    : [
+        ...(clusterName.test(cluster.recovery.source) ? [] : [{ field: "postgres.cluster.recovery.source", message: `${JSON.stringify(cluster.recovery.source)} is not a Cluster name` }]),
+        ...(cluster.recovery.source === cluster.name ? [{ field: "postgres.cluster.recovery.source", message: `is the Cluster's own name: a recovered Cluster needs a new name, or it would archive into the folder it restores from` }] : []),
+        ...(rfc3339(cluster.recovery.targetTime) ? [] : [{ field: "postgres.cluster.recovery.targetTime", message: `${JSON.stringify(cluster.recovery.targetTime)} is not an RFC 3339 time (2026-09-01T10:15:00Z)` }]),
+      ];
+  return [
+    ["postgres", `Cluster ${ns}/${cluster.name}`, [
+      ...(clusterName.test(cluster.name) && cluster.name.length <= 50 ? [] : [{ field: "postgres.cluster.name", message: `${JSON.stringify(cluster.name)} is not a lower-case DNS label of at most 50 characters` }]),
+      ...postgresRepeats("postgres.cluster.settings", cluster.settings),
+      ...settings,
+      ...replicationProblems(cluster),
+      ...failoverProblems(cluster.failover),
+      ...recovery,
+      ...addressesProblems("apiServer", apiServerAddresses(env), "the instances call the API server"),
+      ...addressesProblems("postgres.cluster.backup.objectStorage", cluster.backup.objectStorage, "the instances archive to the object store"),
+    ]],
+    ["postgres", `ObjectStore ${ns}/${objectStoreName}`, storeProblems(cluster.backup)],
+    ["postgres", `ScheduledBackup ${ns}/${cluster.name}-daily`, scheduleProblems(cluster.backup)],
+  ];
+}
+
+/** What CloudNativePG's Pooler allows of the shared PgBouncer settings, and the pods production needs. */
+function cloudNativePgPoolerChecks(env: Environment): [component: string, object: string, found: Found[]][] {
+  if (env.pgbouncer.pooler.kind !== "cloudnative-pg") return [];
+  return [["pgbouncer", `Pooler ${env.common.namespaces.persistent}/${poolerName}`, [
+    ...integerAtLeast("pgbouncer.replicas", env.pgbouncer.replicas, 2, ": one pooler pod is an outage at every drain, upgrade or node loss"),
+    ...(env.pgbouncer.poolMode === "statement" ? [{ field: "pgbouncer.poolMode", message: "statement is not a pool mode CloudNativePG's Pooler offers (session, transaction)" }] : []),
+    ...addressesProblems("apiServer", apiServerAddresses(env), "the pooler calls the API server"),
+  ]]];
+}
+
+/** An RFC 3339 date-time with a time zone (a real day and time), which CloudNativePG's recovery target takes as it is. */
+export function rfc3339(time: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$/.exec(time);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  const offsetOk = m[8] === "Z" || (Number(m[9]) <= 23 && Number(m[10]) <= 59);
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour <= 23 && minute <= 59 && second <= 60 && offsetOk;
+}
+
 
 function postgresChecks(env: Environment): [component: string, object: string, found: Found[]][] {
   const ns = env.common.namespaces.persistent;
@@ -106,9 +262,7 @@ function postgresChecks(env: Environment): [component: string, object: string, f
       ]],
     ];
   }
-  if (cluster.kind === "cloudnative-pg") {
-    return [["postgres", `Cluster ${ns}/nx-postgresql`, postgresRepeats("postgres.cluster.settings", cluster.settings)]];
-  }
+  if (cluster.kind === "cloudnative-pg") return cloudNativePgChecks(env, cluster);
   // Another kind is reported by components/kinds.ts, where the implementation is chosen.
   return [];
 }
@@ -168,6 +322,7 @@ export function configProblems(env: Environment): ConfigProblem[] {
   const checks: [component: string, object: string, found: Found[]][] = [
     ...postgresChecks(env),
     ...pgbouncerChecks(env),
+    ...cloudNativePgPoolerChecks(env),
     ["redis", `StatefulSet ${ns.broker}/${redisNames.statefulSet}`, [
       ...redisMemory(env),
       ...oneOf("redis.maxmemoryPolicy", env.redis.maxmemoryPolicy, maxmemoryPolicies),

@@ -35,6 +35,8 @@ export interface PostgresContract extends Reads {
     /** Every PostgreSQL server pod, primary and standbys. */
     readonly servers: Pods;
   };
+  /** The CloudNativePG Cluster's name, when PostgreSQL runs as one: what attaches to it (a Pooler) names it. */
+  readonly cluster?: string;
 }
 
 export interface PgBouncerContract extends Reads {

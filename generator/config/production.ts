@@ -14,11 +14,13 @@ export const production = defineEnvironment({
     // The store's address block and port: the External Secrets Operator may reach nothing else.
     endpoint: { cidrs: ["10.40.0.0/24"], port: 8200 },
   },
-  // The production cluster's control plane (its API server's endpoints), for the operators' egress.
-  apiServer: { cidrs: ["10.30.0.0/28"], ports: [443, 6443] },
+  // The production cluster's control plane: the `kubernetes` Service's endpoints
+  // (kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes).
+  apiServer: { cidrs: ["10.20.0.0/28"], ports: [443, 6443] },
   postgres: {
     cluster: {
       kind: "cloudnative-pg",
+      name: "nx-postgresql",
       instances: 3,
       resources: { requests: { cpu: "2", memory: "8Gi" }, limits: { cpu: "4", memory: "8Gi" } },
       storage: "200Gi",
@@ -36,10 +38,26 @@ export const production = defineEnvironment({
         ["timezone", "Asia/Ho_Chi_Minh"],
         ["max_slot_wal_keep_size", "20GB"],
       ],
+      // A commit waits for one standby while one is up: no acknowledged commit is lost in a
+      // failover, and writes go on (asynchronously) when both standbys are down.
+      synchronous: { number: 1, dataDurability: "preferred" },
+      // 3 × 3 s + 3 s to notice, 10 s to stop, 2 s to hand over the Lease, ~3 s to promote: 27 s.
+      failover: {
+        readiness: { periodSeconds: 3, timeoutSeconds: 3, failureThreshold: 3 },
+        switchoverDelaySeconds: 10,
+        primaryLease: { leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 },
+        budgetSeconds: 30,
+      },
       backup: {
         destinationPath: "s3://nx-data-layer-backups/production/postgresql/",
         retention: "30d",
         schedule: "0 0 2 * * *",
+        objectStorage: {
+          name: "object-storage",
+          cidrs: ["10.30.0.0/24"],
+          ports: [443],
+          reason: "the S3 endpoint of the backup bucket (its load balancers' addresses)",
+        },
       },
     },
   },
@@ -48,8 +66,10 @@ export const production = defineEnvironment({
     resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
     maxClientConn: 1000,
     defaultPoolSize: 40,
-    maxDbConnections: 150,
-    maxUserConnections: 150,
+    // 2 poolers × 140 = 280 server connections, within max_connections=300 less the superuser's 3
+    // and one auth_query connection per pooler.
+    maxDbConnections: 140,
+    maxUserConnections: 140,
     pooler: { kind: "cloudnative-pg" },
   },
   kafka: { clientUser: "nx.production" },

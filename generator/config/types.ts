@@ -177,7 +177,24 @@ export interface PostgresStatefulSets {
 export interface PostgresCloudNativePg {
   /** A `Cluster` run by the CloudNativePG operator, which the environment then installs. */
   readonly kind: "cloudnative-pg";
-  /** PostgreSQL instances: one primary, the others hot standbys it can fail over to. */
+  /**
+   * The Cluster's name: its Services (`<name>-rw`), pods, primary Lease and the folder of its
+   * backups in the object store carry it. A point-in-time recovery makes a new Cluster under a new
+   * name (`npm run pitr`, docs/postgresql.md); the environment then names that one here.
+   */
+  readonly name: string;
+  /**
+   * Absent: the Cluster starts as a new, empty database (initdb). Present: it was made by a
+   * point-in-time recovery of another Cluster's backups, as `npm run pitr` renders it; keep it as
+   * long as the Cluster lives (a Cluster's bootstrap is read only when it is created).
+   */
+  readonly recovery?: {
+    /** The Cluster whose backups (WAL and base backups in the object store) were restored. */
+    readonly source: string;
+    /** The moment restored to, RFC 3339 (`2026-09-01T10:15:00Z`). */
+    readonly targetTime: string;
+  };
+  /** PostgreSQL instances: one primary, the others hot standbys it can fail over to (at least 3). */
   readonly instances: number;
   /** Resources of each instance's PostgreSQL container. */
   readonly resources: ContainerResources;
@@ -185,17 +202,75 @@ export interface PostgresCloudNativePg {
   readonly storage: Quantity;
   /** Volume size of each instance's WAL (a volume of its own, so a WAL burst cannot fill the data). */
   readonly walStorage: Quantity;
-  /** `postgresql.parameters`, in this order (CloudNativePG manages some itself and refuses them). */
+  /**
+   * `postgresql.parameters`, in this order. Not the parameters CloudNativePG manages itself (it
+   * refuses them) nor those the layer sets for what it needs (slot synchronization,
+   * pg_stat_statements); `npm run generate` names either.
+   */
   readonly settings: PostgresSettings;
+  /**
+   * Synchronous replication: a commit waits until `number` standbys have it. `preferred` keeps
+   * writing when fewer standbys are up (then asynchronously); `required` stops writes instead.
+   * Absent: asynchronous (a failover may lose the last commits).
+   */
+  readonly synchronous?: { readonly number: number; readonly dataDurability: "required" | "preferred" };
+  /** What bounds the time from a failed primary to a new one (docs/postgresql.md, "Failover"). */
+  readonly failover: PostgresFailover;
   /** Continuous WAL archiving and base backups to object storage (Barman Cloud plugin). */
-  readonly backup: {
-    /** `s3://bucket/path/`: where the WAL and the base backups go. */
-    readonly destinationPath: string;
-    /** How long backups are kept: a number and d, w or m (`30d`). */
-    readonly retention: string;
-    /** When the base backup runs: CloudNativePG's six-field cron, seconds first (`0 0 2 * * *`). */
-    readonly schedule: string;
+  readonly backup: PostgresBackup;
+}
+
+/** The settings a failover's duration is the sum of, and the time they must stay within. */
+export interface PostgresFailover {
+  /** The instances' readiness probe: a primary that fails it `failureThreshold` times in a row is failed over. */
+  readonly readiness: { readonly periodSeconds: number; readonly timeoutSeconds: number; readonly failureThreshold: number };
+  /**
+   * How long a failing primary may take to stop cleanly (archiving its last WAL) before it is
+   * stopped at once (`switchoverDelay`): a longer wait loses less of the archive, a shorter one
+   * promotes sooner.
+   */
+  readonly switchoverDelaySeconds: number;
+  /**
+   * The primary's Lease (`primaryLease`): after a primary is lost without releasing it, a standby
+   * promotes only once it has seen the Lease unrenewed for `leaseDurationSeconds`; CloudNativePG
+   * requires lease > renewDeadline > 1.2 × retryPeriod.
+   */
+  readonly primaryLease: {
+    readonly leaseDurationSeconds: number;
+    readonly renewDeadlineSeconds: number;
+    readonly retryPeriodSeconds: number;
   };
+  /**
+   * The longest a failover may take after a PostgreSQL process or pod fails, which the settings
+   * above must add up to at most (a lost node takes longer: docs/postgresql.md).
+   */
+  readonly budgetSeconds: number;
+}
+
+/** Addresses outside the cluster's pods that some pods reach: a NetworkPolicy names them by IP block only. */
+export interface ExternalAddresses {
+  /** What is there; the NetworkPolicy that opens them is named after it. */
+  readonly name: string;
+  /** The IP blocks (CIDR) of every address the pods may resolve it to. */
+  readonly cidrs: readonly string[];
+  /** The ports the pods open there. */
+  readonly ports: readonly number[];
+  /** Where the blocks come from, for the reviewer of a change (and docs/network.md). */
+  readonly reason: string;
+}
+
+/** Where a Cluster's WAL and base backups go, how long they are kept and when the base backup runs. */
+export interface PostgresBackup {
+  /** `s3://bucket/path/`: the Cluster's folder (its name) is made below it. */
+  readonly destinationPath: string;
+  /** The S3 endpoint of an S3-compatible store; absent: AWS S3. */
+  readonly endpointURL?: string;
+  /** How long backups are kept: a number and d, w or m (`30d`). */
+  readonly retention: string;
+  /** When the base backup runs: CloudNativePG's six-field cron, seconds first (`0 0 2 * * *`). */
+  readonly schedule: string;
+  /** The object store's addresses, which the instances (and their recovery Jobs) may reach and nothing else outside the cluster. */
+  readonly objectStorage: ExternalAddresses;
 }
 
 /** PgBouncer's pool_mode values (pgbouncer src/loader.c: pool_mode_map). */
@@ -234,7 +309,7 @@ export interface PgBouncerDeployment {
   readonly adminUser: string;
 }
 
-/** CloudNativePG's `Pooler` in front of the Cluster's read-write Service. */
+/** CloudNativePG's `Pooler` in front of the Cluster's read-write Service (`replicas` of at least 2). */
 export interface PgBouncerCloudNativePg {
   /** A `Pooler` of the environment's CloudNativePG Cluster (needs `postgres.cluster.kind: cloudnative-pg`). */
   readonly kind: "cloudnative-pg";

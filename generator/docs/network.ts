@@ -12,14 +12,16 @@ export function networkDoc(environments: readonly EnvironmentFlows[]): string {
     "",
     "Ports each source may open on each destination pod, as the rendered NetworkPolicies allow it",
     "(egress allowed where the flow starts and ingress allowed where it ends). Service ports are",
-    "translated: a client reaching `nx-pgbouncer:5432` opens 6432 on the PgBouncer pod. `npm run",
-    "policy` checks the flows the layer needs and those that must stay closed against the same policies.",
+    "translated: a client reaching `nx-pgbouncer:5432` opens 6432 on the PgBouncer pod. An operator's",
+    "pods (a namespace the policies admit by name) are sources; addresses outside the cluster (an IP",
+    "block a policy opens, named with that policy) are destinations. `npm run policy` checks the flows",
+    "the layer needs and those that must stay closed against the same policies.",
     "",
   ];
   for (const { rendered: env, flows } of environments) {
-    const { workloads, jobs, clients, outsider, dns, open } = flows;
-    const sources = [...clients, ...workloads, ...jobs, outsider];
-    const destinations = [...workloads, dns];
+    const { workloads, jobs, clients, outsider, dns, operators, external, open } = flows;
+    const sources = [...clients, ...operators, ...workloads, ...jobs, outsider];
+    const destinations = [...workloads, dns, ...external];
     const cell = (from: Endpoint, to: Endpoint) => {
       const allowed = open(from, to);
       // Protocols are named only where a destination listens on more than TCP (DNS).

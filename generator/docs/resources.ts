@@ -104,8 +104,47 @@ function row(owner: PodOwner, pods: number): ResourceRow {
 
 // Kinds known to run no pods and claim no volumes. Any other kind that is not counted below stops
 // the summary, so a new kind (an operator's cluster resource) cannot leave its pods out unnoticed.
-const podless = new Set(["Namespace", "NetworkPolicy", "ConfigMap", "Service", "ServiceAccount", "PodDisruptionBudget", "ExternalSecret"]);
-const counted = new Set(["StatefulSet", "Deployment", "Job"]);
+const podless = new Set([
+  "Namespace", "NetworkPolicy", "ConfigMap", "Service", "ServiceAccount", "PodDisruptionBudget",
+  // CloudNativePG's objects that its Cluster acts on, and the Barman Cloud plugin's store.
+  "Database", "Publication", "ScheduledBackup", "ObjectStore",
+  // The External Secrets Operator's: a Secret written from the store.
+  "ExternalSecret",
+]);
+const counted = new Set(["StatefulSet", "Deployment", "Job", "Cluster", "Pooler"]);
+
+interface CloudNativePgObject {
+  kind: string;
+  metadata?: PodOwner["metadata"];
+  spec?: {
+    instances?: number;
+    resources?: Resources;
+    storage?: { size?: string };
+    walStorage?: { size?: string };
+    affinity?: { nodeSelector?: Record<string, string> };
+    template?: NonNullable<PodOwner["spec"]>["template"];
+  };
+}
+
+/**
+ * A CloudNativePG Cluster or Pooler as the workload its operator makes of it: a Cluster's instances
+ * each run PostgreSQL with the Cluster's resources on a data and a WAL volume (the Barman Cloud
+ * sidecar, which states no resources, is not counted); a Pooler's pods are its template's.
+ */
+function asWorkload(o: CloudNativePgObject): PodOwner {
+  const spec = o.spec ?? {};
+  if (o.kind === "Pooler") return { kind: o.kind, metadata: o.metadata, spec: { replicas: spec.instances ?? 1, template: spec.template } };
+  const claim = (size: string | undefined) => ({ spec: { resources: { requests: { storage: size ?? "0" } } } });
+  return {
+    kind: o.kind,
+    metadata: o.metadata,
+    spec: {
+      replicas: spec.instances ?? 1,
+      template: { spec: { containers: [{ name: "postgres", resources: spec.resources }], nodeSelector: spec.affinity?.nodeSelector } },
+      volumeClaimTemplates: [claim(spec.storage?.size), ...(spec.walStorage ? [claim(spec.walStorage.size)] : [])],
+    },
+  };
+}
 
 /** Every workload's and init Job's share of an environment, in rendered order. */
 export function resourceSummary(env: RenderedEnvironment): ResourceSummary {
@@ -117,7 +156,10 @@ export function resourceSummary(env: RenderedEnvironment): ResourceSummary {
     );
   }
   return {
-    workloads: owners.filter((o) => o.kind === "StatefulSet" || o.kind === "Deployment").map((o) => row(o, o.spec?.replicas ?? 1)),
+    workloads: owners
+      .filter((o) => o.kind !== "Job" && counted.has(o.kind))
+      .map((o) => (o.kind === "Cluster" || o.kind === "Pooler" ? asWorkload(o as CloudNativePgObject) : o))
+      .map((o) => row(o, o.spec?.replicas ?? 1)),
     jobs: owners.filter((o) => o.kind === "Job").map((o) => row(o, o.spec?.parallelism ?? 1)),
   };
 }

@@ -97,9 +97,12 @@ function manualSection(env: RenderedEnvironment, uses: readonly SecretUse[]): st
     lines.push("", `\`${name}\` is read in ${where.join(" and ")}: create it in each, with the same values.`);
   }
   lines.push("", "Create them with, for example:", "", "```sh");
+  const declared = secretsRead(env.environment);
   for (const u of uses) {
     const literals = sorted(u.keys).map((k) => `--from-literal=${k}=...`).join(" ");
-    lines.push(`kubectl -n ${u.namespace} create secret generic ${u.name} ${literals}`);
+    // The type its reader requires (CloudNativePG: kubernetes.io/basic-auth), where the Secret's namespace declares one.
+    const type = declared.filter((r) => r.namespace === u.namespace).flatMap((r) => r.secrets).find((s) => s.name === u.name && s.type)?.type;
+    lines.push(`kubectl -n ${u.namespace} create secret generic ${u.name}${type ? ` --type=${type}` : ""} ${literals}`);
   }
   lines.push("```");
   return lines;

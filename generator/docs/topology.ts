@@ -36,15 +36,15 @@ export function topologyDoc(environments: readonly EnvironmentFlows[]): string {
     "",
   ];
   for (const { rendered: env, flows } of environments) {
-    const { workloads, jobs, clients, outsider, dns, open } = flows;
+    const { workloads, jobs, clients, outsider, dns, operators, external, open } = flows;
     const plain = plainObjects(env) as (ReturnType<typeof plainObjects>[number] & { spec?: ServiceSpec & { replicas?: number } })[];
-    const replicas = (p: Party) => plain.find((o) => o.kind === p.kind && o.metadata?.name === p.name && o.metadata?.namespace === p.namespace)?.spec?.replicas;
+    const replicas = (p: Party) => p.count ?? plain.find((o) => o.kind === p.kind && o.metadata?.name === p.name && o.metadata?.namespace === p.namespace)?.spec?.replicas;
     const services = plain.filter((o) => o.kind === "Service");
     const pods = [...workloads, ...jobs];
-    const sources = [...clients, ...pods];
+    const sources = [...clients, ...operators, ...pods];
     const reachesDns = sources.every((p) => open(p, dns).length > 0);
     const outsiderFlows = workloads.some((to) => open(outsider, to).length > 0);
-    const parties = [...clients, ...pods, ...(outsiderFlows ? [outsider] : []), ...(reachesDns ? [] : [dns])];
+    const parties = [...clients, ...operators, ...pods, ...(outsiderFlows ? [outsider] : []), ...(reachesDns ? [] : [dns])];
     const namespaces = [...new Set(parties.map((p) => p.namespace))];
 
     lines.push(`## ${env.environment.name}`, "", "```mermaid", "flowchart LR");
@@ -57,6 +57,8 @@ export function topologyDoc(environments: readonly EnvironmentFlows[]): string {
       }
       lines.push("  end");
     }
+    // Addresses outside the cluster stand outside every namespace.
+    for (const address of external) lines.push(`  ${partyNode(address, undefined)}`);
     for (const svc of services) {
       const ns = svc.metadata?.namespace ?? "";
       for (const target of workloads.filter((w) => w.namespace === ns && selectsPod({ matchLabels: svc.spec?.selector ?? {} }, w.labels))) {
@@ -67,7 +69,7 @@ export function topologyDoc(environments: readonly EnvironmentFlows[]): string {
         lines.push(`  ${nodeId("svc", ns, svc.metadata?.name ?? "")} -.->|${mapped.join(", ")}| ${partyId(target)}`);
       }
     }
-    const destinations = [...workloads, ...(reachesDns ? [] : [dns])];
+    const destinations = [...workloads, ...(reachesDns ? [] : [dns]), ...external];
     for (const from of [...sources, ...(outsiderFlows ? [outsider] : [])]) {
       for (const to of destinations) {
         const allowed = [...new Set(open(from, to).map((p) => p.containerPort))];

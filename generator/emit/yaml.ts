@@ -18,10 +18,9 @@ function compareKeys(a: string, b: string): number {
   return rank(a) - rank(b) || byCodePoint(a, b);
 }
 
-const header = `# ${generatedNotice}\n`;
-
-/** The documents, under the generated-file header and `notice` as comment lines. */
-export function toYaml(documents: readonly Json[], notice?: string): string {
+/** The documents, under the generated-file header (`origin`) and `notice` as comment lines. */
+export function toYaml(documents: readonly Json[], notice?: string, origin = generatedNotice): string {
+  const header = `# ${origin}\n`;
   const body = documents
     .map((doc) =>
       new Document(doc, { version: "1.1", sortMapEntries: (a, b) => compareKeys(String(a.key), String(b.key)) }).toString({

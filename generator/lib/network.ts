@@ -5,7 +5,7 @@
 import type { ILabelSelector } from "@kubernetes-models/apimachinery/apis/meta/v1/LabelSelector";
 import type { INetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
-import type { Environment } from "../config/types.ts";
+import type { Environment, ExternalAddresses } from "../config/types.ts";
 import { recommendedLabels, selectorLabels } from "./labels.ts";
 import type { PodRole } from "./topology.ts";
 
@@ -21,8 +21,18 @@ export function podsOf(...roles: readonly PodRole[]): Pods {
   };
 }
 
-/** Who is on the other side of a flow: some pods, or any pod, of a namespace; or addresses outside the cluster. */
-export type Peer = { readonly namespace: string; readonly pods?: Pods } | { readonly cidr: string };
+/** Who is on the other side of a flow: some pods, or any pod, of a namespace. */
+export interface PodPeer {
+  readonly namespace: string;
+  readonly pods?: Pods;
+}
+
+/** Addresses outside the cluster's pods (an object store, the API server), by IP block. */
+export interface AddressPeer {
+  readonly cidr: string;
+}
+
+export type Peer = PodPeer | AddressPeer;
 
 export interface Rule {
   /**
@@ -58,6 +68,16 @@ function rule(namespace: string, r: Rule) {
     peers: r.peers === "anywhere" ? undefined : r.peers.map((p) => peer(namespace, p)),
     ports: r.ports.flatMap((port) => (r.protocols ?? ["TCP"]).map((protocol) => ({ protocol, port }))),
   };
+}
+
+/** The API server as `apiServer` in config gives it: what an operator's pods call. */
+export function apiServerAddresses(env: Environment): ExternalAddresses {
+  return { name: "kubernetes-api", ...env.apiServer, reason: "the API server's endpoints (apiServer in the environment's config)" };
+}
+
+/** Egress to addresses outside the cluster's pods, on their ports. */
+export function toAddresses(addresses: ExternalAddresses): Rule {
+  return { peers: addresses.cidrs.map((cidr) => ({ cidr })), ports: addresses.ports };
 }
 
 export function networkPolicy(env: Environment, spec: PolicySpec): NetworkPolicy {

@@ -9,6 +9,8 @@ export interface SecretRef {
   readonly holds: string;
   /** The Secret's type when its reader requires one (`kubernetes.io/basic-auth`); Opaque otherwise. */
   readonly type?: string;
+  /** Labels the Secret must carry for its reader (`cnpg.io/reload`: CloudNativePG applies a change at once). */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** What a pod is (`app.kubernetes.io/name` and `/component`): the labels its selectors use. */

@@ -3,9 +3,10 @@
 // denies by default, every needed flow gets through, every closed flow stays closed.
 import { common } from "../../generator/config/common.ts";
 import { environments } from "../../generator/config/environments.ts";
+import { operatorPodsOf } from "../../generator/lib/operator-pods.ts";
 import { decide, type Endpoint, type NetworkPolicyLike } from "../../generator/lib/reachability.ts";
 import { containersOf, type Manifest, objectName, podSpecOf, type Rule, type RuleContext, type Source } from "../engine.ts";
-import { closedFlows, everyPodNeeds, type Flow, neededFlows, outsiders, type Pods } from "../flows.ts";
+import { environmentFlows, everyPodNeeds, type Flow, outsiders, type Pods } from "../flows.ts";
 import { operatorFlows } from "../operator-flows.ts";
 
 interface Pod {
@@ -15,11 +16,16 @@ interface Pod {
 
 const namespaceOf = (m: Manifest) => (m.kind === "Namespace" ? m.metadata?.name : m.metadata?.namespace) ?? "";
 
-/** The pods the manifests run: one per pod template, with its labels and container ports. */
+/** The pods the manifests run: one per pod template, or per kind of pod an operator runs for it, with labels and container ports. */
 function podsOf(context: RuleContext): Pod[] {
-  return context.all.flatMap((source) => {
+  return context.all.flatMap((source): Pod[] => {
     const pod = podSpecOf(source.manifest);
-    if (!pod) return [];
+    if (!pod) {
+      return operatorPodsOf(source.manifest).map((p) => ({
+        source,
+        endpoint: { namespace: namespaceOf(source.manifest), labels: { ...p.labels }, ports: p.ports, what: `${objectName(source.manifest)} (${p.role})` },
+      }));
+    }
     const ports = containersOf(pod).flatMap(({ container }) => (container.ports as Endpoint["ports"]) ?? []);
     return [
       {
@@ -48,8 +54,8 @@ type World = ReturnType<typeof world>;
 
 const layerNamespaces = new Set(Object.values(common.namespaces));
 const operatorNamespaces = new Set(Object.values(common.operatorNamespaces));
-// The operators' flows of every environment; each is judged where its namespaces are rendered.
-const operators = environments.map(operatorFlows);
+// The operators' flows of each environment, judged with that environment's manifests.
+const operators = new Map(environments.map((env) => [env.name, operatorFlows(env)]));
 
 /**
  * The endpoints a declared `Pods` stands for: the rendered pods it selects, or a stand-in for a
@@ -57,7 +63,9 @@ const operators = environments.map(operatorFlows);
  * (one namespace overlay alone): such a flow cannot be judged from the manifests at hand.
  */
 function endpointsOf(w: World, pods: Pods): Pod[] | Endpoint[] | undefined {
-  if (pods.address !== undefined) return [{ namespace: pods.namespace, labels: {}, external: true, ...(pods.address ? { ip: pods.address } : {}), what: pods.what }];
+  if (pods.external) {
+    return [{ namespace: "", labels: {}, external: true, ...(pods.external.ip ? { ip: pods.external.ip } : {}), what: pods.what }];
+  }
   if (!w.rendered.has(pods.namespace) && (layerNamespaces.has(pods.namespace) || operatorNamespaces.has(pods.namespace))) return undefined;
   if (!w.rendered.has(pods.namespace) || pods.standIn) {
     const ports = pods.labels?.["k8s-app"] === "kube-dns"
@@ -139,6 +147,19 @@ const isDefaultDeny = (p: NetworkPolicyLike, type: "Ingress" | "Egress") => {
   return selectsAll && (spec.policyTypes ?? []).includes(type) && (rules ?? []).length === 0;
 };
 
+/**
+ * The declared flows of the manifests' environment. Manifests of no environment (loose files) are
+ * judged on what holds everywhere only (default-deny, outsiders, DNS); an environment the flows do
+ * not declare fails, so a new environment cannot pass unjudged.
+ */
+function flowsOf(context: RuleContext): { needed: readonly Flow[]; closed: readonly Flow[] } {
+  if (context.environment === undefined) return { needed: [], closed: [] };
+  const declared = environmentFlows[context.environment];
+  if (!declared) throw new Error(`policies/flows.ts declares no flows for environment ${context.environment}: add them (environmentFlows)`);
+  const ofOperators = operators.get(context.environment) ?? { needed: [], closed: [] };
+  return { needed: [...declared.needed, ...ofOperators.needed], closed: [...declared.closed, ...ofOperators.closed] };
+}
+
 export const networkRules: Rule[] = [
   {
     id: "network/default-deny",
@@ -168,7 +189,7 @@ export const networkRules: Rule[] = [
       const dns = w.pods.flatMap((pod) =>
         everyPodNeeds.map((need) => ({ ...need, from: { namespace: pod.endpoint.namespace, labels: pod.endpoint.labels, what: pod.endpoint.what } })),
       );
-      return flowViolations(context, [...neededFlows, ...dns, ...operators.flatMap((o) => o.needed)], true);
+      return flowViolations(context, [...flowsOf(context).needed, ...dns], true);
     },
   },
   {
@@ -189,7 +210,7 @@ export const networkRules: Rule[] = [
           })),
         ),
       );
-      return flowViolations(context, [...closedFlows, ...fromOutside, ...operators.flatMap((o) => o.closed)], false);
+      return flowViolations(context, [...flowsOf(context).closed, ...fromOutside], false);
     },
   },
   {

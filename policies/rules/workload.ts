@@ -2,7 +2,7 @@
 // for good) the probes Kubernetes needs to route to it and restart it.
 import { type Container, containersOfManifest, type Manifest, type Rule } from "../engine.ts";
 
-const longRunning = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"]);
+const longRunning = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Pooler"]);
 
 /** `registry/name:tag@digest` -> tag and digest; a `:` before the last `/` is a registry port. */
 function imageReference(image: string): { tag?: string; digest?: string } {

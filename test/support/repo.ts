@@ -81,7 +81,7 @@ export interface CliResult {
  */
 export function runCli(
   args: readonly string[],
-  options: { cwd?: string; env?: Record<string, string | undefined>; entry?: "generator/cli.ts" | "policies/cli.ts" } = {},
+  options: { cwd?: string; env?: Record<string, string | undefined>; entry?: "generator/cli.ts" | "policies/cli.ts" | "scripts/pitr.ts" } = {},
 ): CliResult {
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];

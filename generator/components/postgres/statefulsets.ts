@@ -19,7 +19,7 @@ import { waitUntil } from "../../lib/shell.ts";
 import { podsOf, type PolicySpec, networkPolicy } from "../../lib/network.ts";
 import { type PodRole, type SecretRef, serviceHost } from "../../lib/topology.ts";
 import type { PostgresContract } from "../contracts.ts";
-import { checkPostgres, postgresPort } from "./model.ts";
+import { checkPostgres, postgresPort, replicaIdentityStatements, replicaIdentityTrigger } from "./model.ts";
 
 /** What the StatefulSets' pods are (`app.kubernetes.io/name` and `/component`). */
 export const podRoles = {
@@ -187,38 +187,10 @@ ${schemas
   .filter((s) => s !== "public")
   .map((s) => `CREATE SCHEMA IF NOT EXISTS ${s} AUTHORIZATION ${users.app};`)
   .join("\n")}
-CREATE SCHEMA IF NOT EXISTS nx_cdc;
--- A usable replica identity is what relcache.c's RelationGetIndexList accepts: a live, valid,
--- unique, immediate, non-partial primary key (DEFAULT) or chosen index (USING INDEX).
-CREATE OR REPLACE FUNCTION nx_cdc.ensure_replica_identity() RETURNS void
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-  published regclass;
-BEGIN
-  FOR published IN
-    SELECT c.oid::regclass FROM pg_publication_tables p
-      JOIN pg_namespace n ON n.nspname = p.schemaname
-      JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename
-    WHERE p.pubname = '${publicationName}' AND c.relreplident <> 'f'
-      AND NOT EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid
-        AND i.indislive AND i.indisvalid AND i.indisunique AND i.indimmediate AND i.indpred IS NULL
-        AND ((c.relreplident = 'd' AND i.indisprimary) OR (c.relreplident = 'i' AND i.indisreplident)))
-  LOOP
-    RAISE LOG 'nx_cdc: % has no usable replica identity; setting REPLICA IDENTITY FULL', published;
-    EXECUTE format('ALTER TABLE %s REPLICA IDENTITY FULL', published);
-  END LOOP;
-END
-$fn$;
-REVOKE ALL ON FUNCTION nx_cdc.ensure_replica_identity() FROM PUBLIC;
-CREATE OR REPLACE FUNCTION nx_cdc.ensure_replica_identity_after_ddl() RETURNS event_trigger
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
-BEGIN
-  PERFORM nx_cdc.ensure_replica_identity();
-END
-$fn$;
-SELECT 'CREATE EVENT TRIGGER nx_cdc_replica_identity ON ddl_command_end EXECUTE FUNCTION nx_cdc.ensure_replica_identity_after_ddl()'
-  WHERE NOT EXISTS (SELECT FROM pg_event_trigger WHERE evtname = 'nx_cdc_replica_identity') \\gexec
-ALTER EVENT TRIGGER nx_cdc_replica_identity ENABLE;
+${replicaIdentityStatements(publicationName).join("\n")}
+SELECT '${replicaIdentityTrigger.create}'
+  WHERE NOT EXISTS (SELECT FROM pg_event_trigger WHERE evtname = '${replicaIdentityTrigger.name}') \\gexec
+ALTER EVENT TRIGGER ${replicaIdentityTrigger.name} ENABLE;
 -- One transaction: a publication left FOR ALL TABLES by an older layer is replaced, and the
 -- tables it now publishes get their replica identity before any writer sees the change.
 DO $do$
