@@ -148,8 +148,14 @@ const cnpgJob = (role: string): Pods => ({
   standIn: true,
 });
 /** The operator's pods, in the namespace its chart installs into (that namespace's own policies are the operators'). */
-const cnpgOperator: Pods = { namespace: "cnpg-system", labels: { "app.kubernetes.io/name": "cloudnative-pg" }, what: "the CloudNativePG operator", standIn: true };
-const barmanPlugin: Pods = { namespace: "cnpg-system", labels: { "app.kubernetes.io/name": "plugin-barman-cloud" }, what: "the Barman Cloud plugin", standIn: true };
+// The operator's side of its flows (to the instances) is declared with the operators' own flows
+// (policies/operator-flows.ts); the plugin, in the same namespace, must not reach the instances.
+const barmanPlugin: Pods = {
+  namespace: "cnpg-system",
+  labels: { "app.kubernetes.io/name": "plugin-barman-cloud", "app.kubernetes.io/instance": "plugin-barman-cloud" },
+  what: "the Barman Cloud plugin",
+  standIn: true,
+};
 
 /** An address of a block production's config names (its first): where the flow must get through. */
 function at(addresses: ExternalAddresses | undefined, what: string): Pods {
@@ -175,10 +181,6 @@ const productionFlows: EnvironmentFlows = {
     { from: cnpgReplica, to: cnpgPrimary, port: 8000, why: "the primary isolation check calls the other instances' status API" },
     { from: cnpgPrimary, to: cnpgReplica, port: 8000, why: "the primary isolation check calls the other instances' status API" },
     { from: cnpgJob("join"), to: cnpgPrimary, port: 5432, why: "a new standby's join Job clones the primary" },
-    { from: cnpgOperator, to: cnpgPrimary, port: 8000, why: "the operator reads every instance's status" },
-    { from: cnpgOperator, to: cnpgReplica, port: 8000, why: "the operator reads every instance's status" },
-    { from: cnpgOperator, to: cnpgPrimary, port: 5432, why: "the operator connects to PostgreSQL (CloudNativePG networking.md)" },
-    { from: cnpgOperator, to: cnpgReplica, port: 5432, why: "the operator connects to PostgreSQL (CloudNativePG networking.md)" },
     ...[443, 6443].flatMap((port) => [
       { from: cnpgPrimary, to: kubernetesApi, port, why: "the instance manager reads its Cluster and holds the primary Lease" },
       { from: cnpgReplica, to: kubernetesApi, port, why: "the instance manager reads its Cluster and takes the Lease on a failover" },
@@ -206,5 +208,3 @@ const productionFlows: EnvironmentFlows = {
 /** The flows of each environment the layer renders; an environment without an entry cannot be judged. */
 export const environmentFlows: Readonly<Record<string, EnvironmentFlows>> = { staging, production: productionFlows };
 
-/** The operators' namespaces whose pods reach the layer's pods, each named in a NetworkPolicy peer. */
-export const operatorNamespaces: readonly string[] = [cnpgOperator.namespace];

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { environments } from "../generator/config/environments.ts";
 import { production } from "../generator/config/production.ts";
 import { secretReferences } from "../generator/lib/secret-references.ts";
-import { withCluster } from "./support/operators.ts";
+import { plan } from "./support/operators.ts";
 import { kustomizeBuild, type PlainObject } from "./support/repo.ts";
 
 const repo = join(import.meta.dirname, "..");
@@ -230,7 +230,7 @@ describe.each(environments.map((e) => [e.name, e] as const))("sync order of %s",
 });
 
 describe("the operators' waves, with every operator (production with a CloudNativePG Cluster that backs up through the plugin)", () => {
-  const { rendered, applications } = withCluster(production);
+  const { rendered, applications } = plan(production);
   const children = applications.filter((a) => a.metadata?.name !== `nx-data-layer-${production.name}`) as unknown as App[];
   const objects = rendered.objects.map((o) => JSON.parse(JSON.stringify(o.object)) as PlainObject);
   const objectsOf = (app: App) => objects.filter((o) => (o.kind === "Namespace" ? o.metadata?.name : o.metadata?.namespace) === app.spec.destination.namespace);

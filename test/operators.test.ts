@@ -18,7 +18,7 @@ import { decide, type Endpoint, type NetworkPolicyLike } from "../generator/lib/
 import { environmentObjects } from "../generator/pipeline.ts";
 import { networkRules } from "../policies/rules/network.ts";
 import type { Source } from "../policies/engine.ts";
-import { cluster, plan, withCluster } from "./support/operators.ts";
+import { cluster, plan } from "./support/operators.ts";
 import { plain, productionWith, stagingWith } from "./support/config.ts";
 import { kustomizeBuild, type PlainObject, subfolders } from "./support/repo.ts";
 import { strictValidator } from "./support/schemas.ts";
@@ -71,7 +71,7 @@ describe("which operators an environment runs follows from what its components r
 });
 
 describe("the operators' charts", () => {
-  const { applications } = withCluster(production);
+  const { applications } = plan(production);
   const chartApp = (chart: string) => applications.find((a) => a.spec?.source?.chart === chart)!;
 
   it("install each chart at the exact version pinned in config, from its repository", () => {
@@ -124,7 +124,7 @@ describe("the operators' charts", () => {
 });
 
 describe("the operators' AppProject", () => {
-  const { applications, projects } = withCluster(production);
+  const { applications, projects } = plan(production);
   const operators = projects.find((p) => p.metadata?.name === common.delivery.projects.operators)!;
   const namespaces = ["cert-manager", "cnpg-system", "external-secrets"];
 
@@ -182,7 +182,7 @@ describe("the operators' AppProject", () => {
 });
 
 describe("the operators' namespaces", () => {
-  const { rendered } = withCluster(production);
+  const { rendered } = plan(production);
   const objects = rendered.objects.map((o) => plain<PlainObject & { spec?: any }>(o.object));
   const namespaceObjects = objects.filter((o) => o.kind === "Namespace" && ["cert-manager", "cnpg-system", "external-secrets"].includes(o.metadata!.name!));
 
@@ -212,7 +212,7 @@ describe("the operators' namespaces", () => {
 });
 
 describe("the operators' NetworkPolicies", () => {
-  const { rendered } = withCluster(production);
+  const { rendered } = plan(production);
   const objects = rendered.objects.map((o) => plain<PlainObject>(o.object));
   const policies = objects.filter((o) => o.kind === "NetworkPolicy") as unknown as NetworkPolicyLike[];
   const namespaces = objects.filter((o) => o.kind === "Namespace").map((o) => ({ name: o.metadata!.name!, labels: {} }));

@@ -43,5 +43,3 @@ export function plan(env: Environment, extra: Readonly<Record<string, Component>
   };
 }
 
-/** Production with a Cluster that archives through the plugin: every operator the layer knows. */
-export const withCluster = (env: Environment) => plan(env, { cluster: (e) => [cluster(e.common.namespaces.persistent, true)] });
