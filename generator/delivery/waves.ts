@@ -115,6 +115,6 @@ export function withSyncWaves(rendered: RenderedEnvironment): RenderedEnvironmen
   const namespaces = [...new Set(objects.map(({ object }) => folderOf(object)))].sort();
   return {
     environment: env,
-    objects: [...objects, ...namespaces.map((ns) => ({ component: "argocd", object: syncMarker(env, ns, lastWave + 1) }))],
+    objects: [...objects, ...namespaces.map((ns) => ({ component: "sync-marker", object: syncMarker(env, ns, lastWave + 1) }))],
   };
 }
