@@ -108,6 +108,38 @@ describe("a kind the policies do not know", () => {
 
   it("while a kind known to run no pods passes", () => {
     expect(ruleIds([{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "nx-persistent", labels }, data: {} }], "kinds")).toEqual([]);
+    expect(ruleIds([{ apiVersion: "argoproj.io/v1alpha1", kind: "Application", metadata: { name: "a", namespace: "argocd", labels } }], "kinds")).toEqual([]);
+  });
+
+  it("is told apart by group: another group's Deployment or Application is unknown, its pods unchecked otherwise", () => {
+    const foreign = (apiVersion: string, kind: string): Manifest => ({ ...deployment(), apiVersion, kind });
+    expect(ruleIds([foreign("example.com/v1", "Deployment"), foreign("app.k8s.io/v1beta1", "Application")], "kinds")).toEqual([
+      "kinds/known @ kind",
+      "kinds/known @ kind",
+    ]);
+    // The pod rules do not read another group's kind as a Deployment.
+    const privileged = deployment({ securityContext: { ...restricted, privileged: true } });
+    expect(ruleIds([{ ...privileged, apiVersion: "example.com/v1" }], "pod-security")).toEqual([]);
+    expect(ruleIds([privileged], "pod-security")).toEqual(["pod-security/privileged @ spec.template.spec.containers[0].securityContext.privileged"]);
+  });
+});
+
+describe("a kind that runs pods", () => {
+  it("is an error when its pod spec is not where the kind keeps it, rather than a pass of every pod rule", () => {
+    const misplaced: Manifest = { ...deployment(), spec: { selector: {}, podTemplate: (deployment().spec as { template: unknown }).template } };
+    expect(ruleIds([misplaced], "kinds")).toEqual(["kinds/pod-spec @ spec"]);
+    expect(ruleIds([deployment()], "kinds")).toEqual([]);
+  });
+
+  it.each([
+    ["Pod", "v1", (spec: unknown) => ({ spec })],
+    ["CronJob", "batch/v1", (spec: unknown) => ({ spec: { jobTemplate: { spec: { template: { metadata: { labels }, spec } } } } })],
+    ["StatefulSet", "apps/v1", (spec: unknown) => ({ spec: { template: { metadata: { labels }, spec } } })],
+  ])("has its %s's pod spec found and checked", (kind, apiVersion, shape) => {
+    const spec = { securityContext: podSecurity, containers: [{ ...goodContainer, securityContext: { ...restricted, privileged: true } }] };
+    const manifest = { apiVersion, kind, metadata: { name: "p", namespace: "nx-broker", labels }, ...shape(spec) } as Manifest;
+    expect(ruleIds([manifest], "kinds")).toEqual([]);
+    expect(ruleIds([manifest], "pod-security")).toContainEqual(expect.stringMatching(/^pod-security\/privileged @ .*containers\[0\]\.securityContext\.privileged$/));
   });
 });
 
