@@ -3,7 +3,7 @@
 // base's objects, patches what differs, and writes the rest whole. Every overlay builds with the
 // real kustomize into exactly its environment's objects; an edit to one environment changes no
 // file of another; no patch rewrites a script or a config file's text. Plus jsonPatch itself.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { HorizontalPodAutoscaler as HorizontalPodAutoscalerV1 } from "kubernetes-models/autoscaling/v1/HorizontalPodAutoscaler";
@@ -32,7 +32,7 @@ function writeLayout(base: RenderedEnvironment, environments: readonly RenderedE
   const root = tempDir("layout");
   for (const file of planLayout(base, environments)) {
     mkdirSync(dirname(join(root, file.path)), { recursive: true });
-    writeFileSync(join(root, file.path), toYaml(file.documents));
+    writeFileSync(join(root, file.path), toYaml(file.documents, file.notice));
   }
   return root;
 }
@@ -82,7 +82,7 @@ interface OverlayUse {
  * Writes the layout, builds every overlay with kustomize and checks every placement rule against
  * the rendered environments. Returns what each overlay does, so a test can assert its scenario.
  */
-function checkLayout(base: RenderedEnvironment, environments: readonly RenderedEnvironment[]): Map<string, OverlayUse> {
+function checkLayout(base: RenderedEnvironment, environments: readonly RenderedEnvironment[]): Map<string, OverlayUse> & { root: string } {
   const root = writeLayout(base, environments);
   const tree = readTree(root);
   const names = environments.map((e) => e.environment.name);
@@ -157,7 +157,7 @@ function checkLayout(base: RenderedEnvironment, environments: readonly RenderedE
 
   const patchFiles = [...tree.keys()].filter((p) => p.split("/").includes("patches")).sort();
   expect(patchFiles, "no patch file that no kustomization uses").toEqual([...uses.values()].flatMap((u) => [...u.patches.keys()]).sort());
-  return uses;
+  return Object.assign(uses, { root });
 }
 
 const rendered = (env: Environment) => environmentObjects(env);
@@ -223,6 +223,10 @@ describe("planLayout", () => {
       [...redisKeys, "v1/ConfigMap/nx-broker/nx-kafka-extra", `v1/ConfigMap/${extraNamespace}/nx-extra-settings`, `v1/Namespace//${extraNamespace}`].sort(),
     );
     expect(uses.get("staging")!.whole).toEqual([]);
+    // The namespace overlay says which components it builds its own way.
+    expect(readFileSync(join(uses.root, "overlays/production/nx-broker/kustomization.yaml"), "utf8")).toContain(
+      "# Built by production its own way, written whole here (not from base/): redis.\n",
+    );
   });
 
   it("patches an object whose apiVersion differs between environments onto the base copy", () => {

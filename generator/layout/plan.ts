@@ -101,12 +101,12 @@ export function planLayout(base: RenderedEnvironment, environments: readonly Ren
 
   for (const env of environments) {
     const name = env.environment.name;
-    const namespaces = new Map<string, { bases: string[]; own: string[]; patches: Json[] }>();
+    const namespaces = new Map<string, { bases: string[]; built: string[]; own: string[]; patches: Json[] }>();
     const units = unitsOf(env);
     for (const key of sortedKeys(units)) {
       const unit = units.get(key)!;
       const [namespace = "", component = ""] = key.split("/");
-      const folder = namespaces.get(namespace) ?? { bases: [], own: [], patches: [] };
+      const folder = namespaces.get(namespace) ?? { bases: [], built: [], own: [], patches: [] };
       namespaces.set(namespace, folder);
       const shared = baseUnits.get(key);
       const usesBase = shared !== undefined && [...shared.keys()].every((identity) => unit.has(identity));
@@ -124,10 +124,16 @@ export function planLayout(base: RenderedEnvironment, environments: readonly Ren
         }
       }
       if (usesBase) folder.bases.push(`../../../base/${key}`);
+      else folder.built.push(component);
     }
     for (const namespace of sortedKeys(namespaces)) {
-      const { bases, own, patches } = namespaces.get(namespace)!;
-      files.push({ path: `overlays/${name}/${namespace}/kustomization.yaml`, documents: [kustomization([...bases, ...own], patches)] });
+      const { bases, built, own, patches } = namespaces.get(namespace)!;
+      const notice = built.length > 0 ? `Built by ${name} its own way, written whole here (not from base/): ${built.join(", ")}.` : undefined;
+      files.push({
+        path: `overlays/${name}/${namespace}/kustomization.yaml`,
+        documents: [kustomization([...bases, ...own], patches)],
+        ...(notice ? { notice } : {}),
+      });
     }
     files.push({ path: `overlays/${name}/kustomization.yaml`, documents: [kustomization(sortedKeys(namespaces))] });
   }
