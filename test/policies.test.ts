@@ -1,11 +1,15 @@
 // The layer's own rules: each catches its violation with the right id, exceptions are data that
 // is reported (and must stay in use), and the real overlays pass every rule.
-import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { familyOf, type Manifest, runPolicies, type Source } from "../policies/engine.ts";
 import { loadExceptions } from "../policies/exceptions.ts";
 import { rules } from "../policies/rules/index.ts";
 import { environmentOverlays, loadSources } from "../policies/sources.ts";
+import { removeTempDirs, tempDir } from "./support/repo.ts";
+
+afterAll(removeTempDirs);
 
 const repo = join(import.meta.dirname, "..");
 const labels = {
@@ -163,6 +167,27 @@ describe("exceptions", () => {
     const committed = loadExceptions(rules);
     expect(committed.length).toBeGreaterThan(0);
     for (const e of committed) expect(e.reason.length, e.object).toBeGreaterThan(20);
+  });
+});
+
+describe("a finding names the file the build read", () => {
+  it("an object base/ defines and another environment writes whole: each environment's build names its own file", () => {
+    const root = tempDir("origins");
+    const configMap = (data: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nx-settings, namespace: nx-broker}\ndata: {a: "${data}"}\n`;
+    const files: Record<string, string> = {
+      "base/nx-broker/settings/nx-settings-configmap.yaml": configMap("base"),
+      "base/nx-broker/settings/kustomization.yaml": "resources: [nx-settings-configmap.yaml]\n",
+      "overlays/alpha/nx-broker/kustomization.yaml": "resources: [../../../base/nx-broker/settings]\n",
+      "overlays/beta/nx-broker/settings/nx-settings-configmap.yaml": configMap("own"),
+      "overlays/beta/nx-broker/kustomization.yaml": "resources: [settings/nx-settings-configmap.yaml]\n",
+    };
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    }
+    const fileOf = (via: string) => loadSources(root, [via]).map((s) => s.file);
+    expect(fileOf("overlays/alpha/nx-broker")).toEqual(["base/nx-broker/settings/nx-settings-configmap.yaml"]);
+    expect(fileOf("overlays/beta/nx-broker")).toEqual(["overlays/beta/nx-broker/settings/nx-settings-configmap.yaml"]);
   });
 });
 
