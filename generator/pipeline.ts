@@ -1,9 +1,11 @@
 // The whole generator as one pure function: environments in, file contents out. Nothing here
-// touches disk. config -> components (render) -> delivery (sync waves) -> layout -> argocd -> emit
+// touches disk. config -> components (render) -> delivery (sync waves) -> layout -> argocd -> emit.
+// The shared defaults are rendered too, as the layout's environment-neutral base.
 import { planArgocd } from "./argocd/applications.ts";
 import { backendSettingsFiles } from "./clients/backend.ts";
 import { withSyncWaves } from "./delivery/waves.ts";
 import { type RenderedEnvironment, renderEnvironment } from "./components/render.ts";
+import { neutralBase } from "./config/environments.ts";
 import type { Environment } from "./config/types.ts";
 import { withFlows } from "./docs/flows.ts";
 import { networkDoc } from "./docs/network.ts";
@@ -35,8 +37,9 @@ export function buildOutput(environments: readonly Environment[]): OutputFile[] 
     }
   };
   const deployed = environments.flatMap((env) => collect(() => environmentObjects(env)));
-  if (problems.length > 0) throw new GenerationFailed(problems);
-  const layout = planLayout(deployed);
+  const [base] = collect(() => environmentObjects(neutralBase));
+  if (problems.length > 0 || base === undefined) throw new GenerationFailed(problems);
+  const layout = planLayout(base, deployed);
   const argocd = collect(() => planArgocd(deployed, layout)).flat();
   const backend = environments.flatMap((env) => collect(() => backendSettingsFiles(env)).flat());
   if (problems.length > 0) throw new GenerationFailed(problems);

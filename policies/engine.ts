@@ -1,3 +1,5 @@
+import { groupKind } from "../generator/lib/errors.ts";
+
 // Policy-as-code over rendered manifests: named rules, each with an id (`family/name`), a
 // severity, what it requires and how to fix a violation. Exceptions are data (policies/
 // exceptions.yaml: object, rule, reason), never a silent skip; an exception that no longer
@@ -105,11 +107,20 @@ export interface PodSpec {
   readonly [field: string]: unknown;
 }
 
-// A CloudNativePG Pooler runs a Deployment of its `spec.template` (the operator adds to it).
-const templated = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "PodTemplate", "Pooler"]);
+/** Where each pod-owning kind (by group and kind: `Job.batch`, never another group's Job) keeps its pod spec. */
+const podSpecPaths: ReadonlyMap<string, readonly string[]> = new Map([
+  ["Pod", ["spec"]],
+  ["PodTemplate", ["template", "spec"]],
+  ["ReplicationController", ["spec", "template", "spec"]],
+  ...["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"].map((k): [string, string[]] => [`${k}.apps`, ["spec", "template", "spec"]]),
+  ["Job.batch", ["spec", "template", "spec"]],
+  ["CronJob.batch", ["spec", "jobTemplate", "spec", "template", "spec"]],
+  // A CloudNativePG Pooler runs a Deployment of its `spec.template` (the operator adds to it).
+  ["Pooler.postgresql.cnpg.io", ["spec", "template", "spec"]],
+]);
 
-/** Kinds whose pods podSpecOf finds. */
-export const podKinds: ReadonlySet<string> = new Set([...templated, "Pod", "CronJob"]);
+/** Kinds that run pods, whose pod spec podSpecOf finds (and `kinds/pod-spec` requires). */
+export const podKinds: ReadonlySet<string> = new Set(podSpecPaths.keys());
 
 /**
  * Kinds whose pods an operator builds from its own fields, with no pod template to judge: the
@@ -119,8 +130,9 @@ export const podKinds: ReadonlySet<string> = new Set([...templated, "Pod", "Cron
 export { operatorPodKinds } from "../generator/lib/operator-pods.ts";
 
 /**
- * Kinds known to run no pod of their own, so the pod rules may pass over them. A kind in neither
- * set is an error (`kinds/known`): an operator's resource may run pods the rules would never see.
+ * Kinds known to run no pod of their own, by group and kind, so the pod rules may pass over them.
+ * A kind in neither set is an error (`kinds/known`): an operator's resource may run pods the rules
+ * would never see.
  */
 export const podlessKinds: ReadonlySet<string> = new Set([
   "Namespace",
@@ -128,42 +140,31 @@ export const podlessKinds: ReadonlySet<string> = new Set([
   "ConfigMap",
   "Secret",
   "ServiceAccount",
-  "NetworkPolicy",
-  "PodDisruptionBudget",
   "PersistentVolumeClaim",
-  "Role",
-  "RoleBinding",
-  "ClusterRole",
-  "ClusterRoleBinding",
-  "CustomResourceDefinition",
-  "Application",
-  "AppProject",
+  "NetworkPolicy.networking.k8s.io",
+  "PodDisruptionBudget.policy",
+  ...["Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"].map((k) => `${k}.rbac.authorization.k8s.io`),
+  "CustomResourceDefinition.apiextensions.k8s.io",
+  "Application.argoproj.io",
+  "AppProject.argoproj.io",
   // The External Secrets Operator writes a Secret from it; it runs nothing.
-  "ExternalSecret",
+  "ExternalSecret.external-secrets.io",
   // What CloudNativePG acts on inside a Cluster's pods (a database, a publication, a backup schedule)
   // and the Barman Cloud plugin's store: none runs a pod of its own.
-  "Database",
-  "Publication",
-  "ScheduledBackup",
-  "ObjectStore",
+  "Database.postgresql.cnpg.io",
+  "Publication.postgresql.cnpg.io",
+  "ScheduledBackup.postgresql.cnpg.io",
+  "ObjectStore.barmancloud.cnpg.io",
 ]);
 
-/** The pod spec of any kind that runs pods, or undefined. */
+/** The pod spec of a pod-owning kind, or undefined (for such a kind, `kinds/pod-spec` reports it). */
 export function podSpecOf(m: Manifest): PodSpecAt | undefined {
-  const spec = m.spec as Record<string, any> | undefined;
-  if (m.kind === "Pod" && spec) return { spec, path: "spec", metadata: m.metadata };
-  if (m.kind === "PodTemplate") {
-    const template = (m as Record<string, any>).template;
-    return template?.spec ? { spec: template.spec, path: "template.spec", metadata: template.metadata } : undefined;
-  }
-  if (templated.has(m.kind) && spec?.template?.spec) {
-    return { spec: spec.template.spec, path: "spec.template.spec", metadata: spec.template.metadata };
-  }
-  if (m.kind === "CronJob" && spec?.jobTemplate?.spec?.template?.spec) {
-    const template = spec.jobTemplate.spec.template;
-    return { spec: template.spec, path: "spec.jobTemplate.spec.template.spec", metadata: template.metadata };
-  }
-  return undefined;
+  const path = podSpecPaths.get(groupKind(m));
+  if (!path) return undefined;
+  const spec = path.reduce<any>((at, key) => (at !== null && typeof at === "object" ? at[key] : undefined), m);
+  if (spec === null || typeof spec !== "object" || Array.isArray(spec)) return undefined;
+  const template = path.length > 1 ? path.slice(0, -1).reduce<any>((at, key) => at[key], m) : undefined;
+  return { spec, path: path.join("."), metadata: template ? template.metadata : m.metadata };
 }
 
 /** Every container of a pod (init, regular and ephemeral), with its path. */

@@ -23,17 +23,26 @@ export function parseManifests(text: string, origin: string): Manifest[] {
 const isKustomization = (dir: string) =>
   ["kustomization.yaml", "kustomization.yml", "Kustomization"].some((f) => existsSync(join(dir, f)));
 
-/** Generated files that define objects (not kustomizations, not patches), by the object they define. */
-function origins(root: string): Map<string, string> {
+/**
+ * Generated files that define objects (not kustomizations, not patches), by the object they
+ * define: one object may be defined in base/ and, built another way, in an environment's overlay.
+ */
+function origins(root: string): Map<string, string[]> {
   const files = fg.sync(["base/**/*.yaml", "overlays/**/*.yaml", "argocd/**/*.yaml", "backend/**/*.yaml"], {
     cwd: root,
     ignore: ["**/kustomization.yaml", "**/patches/**"],
   });
-  const index = new Map<string, string>();
+  const index = new Map<string, string[]>();
   for (const file of files.sort()) {
-    for (const m of parseManifests(readFileSync(join(root, file), "utf8"), file)) index.set(objectName(m), file);
+    for (const m of parseManifests(readFileSync(join(root, file), "utf8"), file)) index.set(objectName(m), [...(index.get(objectName(m)) ?? []), file]);
   }
   return index;
+}
+
+/** Of the files defining an object, the one a build of `via` reads: its own environment's, else base/'s. */
+function originOf(files: readonly string[], via: string): string | undefined {
+  const own = `${via.split("/").slice(0, 2).join("/")}/`;
+  return files.find((f) => f.startsWith(own)) ?? files.find((f) => f.startsWith("base/"));
 }
 
 /**
@@ -41,7 +50,7 @@ function origins(root: string): Map<string, string> {
  * for every *.yaml / *.yml below it; a file is read as it is.
  */
 export function loadSources(root: string, paths: readonly string[]): Source[] {
-  let index: Map<string, string> | undefined;
+  let index: Map<string, string[]> | undefined;
   return paths.flatMap((path) => {
     const full = resolve(root, path);
     const shown = relative(root, full) || ".";
@@ -49,7 +58,7 @@ export function loadSources(root: string, paths: readonly string[]): Source[] {
     if (statSync(full).isDirectory() && isKustomization(full)) {
       index ??= origins(root);
       const built = parseManifests(kustomize().build(full), `kustomize build ${shown}`);
-      return built.map((manifest) => ({ manifest, file: index?.get(objectName(manifest)) ?? shown, via: shown }));
+      return built.map((manifest) => ({ manifest, file: originOf(index?.get(objectName(manifest)) ?? [], shown) ?? shown, via: shown }));
     }
     const files = statSync(full).isDirectory() ? fg.sync("**/*.{yaml,yml}", { cwd: full }).sort().map((f) => join(full, f)) : [full];
     return files.flatMap((file) => {

@@ -1,13 +1,20 @@
-// Data survives re-syncs and mistakes: what holds data is never pruned or deleted by Argo CD,
-// StatefulSets keep their volumes, init Jobs neither vanish (TTL) nor block a sync (immutable
-// template), and nothing forces a delete-and-recreate.
+// Data survives re-syncs and mistakes: every kind is classified as holding data or safe to prune,
+// what holds data is marked and never pruned or deleted by Argo CD (an unclassified kind, or a mark
+// that disagrees with its kind, fails generation), StatefulSets keep their volumes, init Jobs
+// neither vanish (TTL) nor block a sync (immutable template), and nothing forces a delete-and-recreate.
 import { join } from "node:path";
+import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { describe, expect, it } from "vitest";
 import { debeziumInitJob } from "../generator/components/debezium.ts";
 import { kafkaScramInitJob } from "../generator/components/kafka.ts";
+import { renderEnvironment } from "../generator/components/render.ts";
 import { environments } from "../generator/config/environments.ts";
 import { staging } from "../generator/config/staging.ts";
-import { holdsDataAnnotation } from "../generator/lib/labels.ts";
+import { dataBearingKinds, prunableKinds } from "../generator/delivery/data-safety.ts";
+import { withSyncWaves } from "../generator/delivery/waves.ts";
+import { formatProblem, GenerationFailed, groupKind } from "../generator/lib/errors.ts";
+import { holdsData, holdsDataAnnotation } from "../generator/lib/labels.ts";
+import type { KubeObject } from "../generator/lib/objects.ts";
 import { environmentObjects } from "../generator/pipeline.ts";
 import { plain, stagingWith } from "./support/config.ts";
 import { kustomizeBuild, type PlainObject } from "./support/repo.ts";
@@ -20,44 +27,117 @@ const id = (o: PlainObject) => `${o.kind} ${o.metadata?.namespace ?? ""}/${o.met
 const childApps = kustomizeBuild(join(repo, "argocd", "staging", "apps"));
 const synced = childApps.flatMap((app) => kustomizeBuild(join(repo, (app.spec as any).source.path)));
 
-// Every kind the layer renders, classified: a new kind fails the test below until it is added here.
-// "holds data": deleting it deletes data (its volumes, or everything in it); "disposable": Argo CD
-// may prune and re-create it from Git at any time.
-const kindSafety: Readonly<Record<string, "holds data" | "disposable">> = {
-  Namespace: "holds data",
-  StatefulSet: "holds data",
-  PersistentVolumeClaim: "holds data",
-  Deployment: "disposable",
-  Job: "disposable",
-  Service: "disposable",
-  ConfigMap: "disposable",
-  NetworkPolicy: "disposable",
-  PodDisruptionBudget: "disposable",
-  // Its Secret is a copy of the secret store's value, written again by the next sync.
-  ExternalSecret: "disposable",
-  // CloudNativePG: deleting a Cluster deletes its volume claims; the Barman Cloud store holds every
-  // Cluster's archive and backups. A Pooler is stateless; a ScheduledBackup's Backups are records;
-  // a Database's and a Publication's reclaim policy (retain) keeps what they made.
-  Cluster: "holds data",
-  ObjectStore: "holds data",
-  Pooler: "disposable",
-  ScheduledBackup: "disposable",
-  Database: "disposable",
-  Publication: "disposable",
-};
-
 describe("What holds data is marked on the object", () => {
   const rendered = environments.flatMap((env) => environmentObjects(env).objects.map(({ object }) => ({ env: env.name, o: plain<PlainObject>(object) })));
 
   it.each(rendered.map(({ env, o }) => [`${env} ${id(o)}`, o] as const))("%s is of a classified kind, marked exactly when its kind holds data", (_id, o) => {
-    expect(Object.keys(kindSafety), `${o.kind} is neither classified as holding data nor as disposable`).toContain(o.kind);
-    expect(annotations(o)[holdsDataAnnotation] === "true").toBe(kindSafety[o.kind] === "holds data");
+    const kind = groupKind(o);
+    expect([...Object.keys(dataBearingKinds), ...Object.keys(prunableKinds)], `${kind} is unclassified`).toContain(kind);
+    expect(annotations(o)[holdsDataAnnotation] === "true").toBe(kind in dataBearingKinds);
   });
 
   it("the mark alone keeps an object from being pruned or deleted", () => {
     for (const { o } of rendered) {
       const options = annotations(o)["argocd.argoproj.io/sync-options"];
       expect(options === "Prune=false,Delete=false", id(o)).toBe(annotations(o)[holdsDataAnnotation] === "true");
+    }
+  });
+});
+
+/** An object of any kind, as an operator's custom resource is rendered (validate() has no schema here). */
+class Resource implements KubeObject {
+  apiVersion!: string;
+  kind!: string;
+  metadata?: KubeObject["metadata"];
+  constructor(data: { apiVersion: string; kind: string; metadata?: KubeObject["metadata"] }) {
+    Object.assign(this, data);
+  }
+  validate(): void {}
+  toJSON(): unknown {
+    return { ...this };
+  }
+}
+
+/** What the delivery stage says of staging with `extra` objects added: its problems, or none. */
+function gate(...extra: KubeObject[]): string[] {
+  const rendered = renderEnvironment(staging);
+  try {
+    withSyncWaves({ ...rendered, objects: [...rendered.objects, ...extra.map((object) => ({ component: "extra", object }))] });
+    return [];
+  } catch (err) {
+    if (err instanceof GenerationFailed) return err.problems.map(formatProblem);
+    throw err;
+  }
+}
+
+const custom = (apiVersion: string, kind: string, annotations?: Record<string, string>) =>
+  new Resource({ apiVersion, kind, metadata: { name: "nx-postgresql", namespace: "nx-persistent", ...(annotations ? { annotations } : {}) } });
+const mark = `metadata.annotations["${holdsDataAnnotation}"]`;
+
+describe("The data-safety gate of the delivery stage", () => {
+  it("fails generation on a kind classified neither as holding data nor as safe to prune, naming where", () => {
+    const scaler = new HorizontalPodAutoscaler({
+      metadata: { name: "nx-debezium", namespace: "nx-search" },
+      spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "nx-debezium" }, maxReplicas: 3 },
+    });
+    expect(gate(scaler)).toEqual([
+      "staging / extra / HorizontalPodAutoscaler nx-search/nx-debezium / kind: HorizontalPodAutoscaler.autoscaling is classified neither as holding data nor as safe to prune: add it to delivery/data-safety.ts, saying why",
+    ]);
+  });
+
+  it("classifies by group and kind: another group's Cluster is not CloudNativePG's", () => {
+    expect(gate(custom("postgresql.cnpg.io/v1", "Cluster", holdsData))).toEqual([]);
+    expect(gate(custom("example.com/v1", "Cluster", holdsData))).toEqual([
+      "staging / extra / Cluster nx-persistent/nx-postgresql / kind: Cluster.example.com is classified neither as holding data nor as safe to prune: add it to delivery/data-safety.ts, saying why",
+    ]);
+  });
+
+  it.each([
+    ["a CloudNativePG Cluster", "postgresql.cnpg.io/v1", "Cluster"],
+    ["a CloudNativePG Database (its reclaim policy may drop the database)", "postgresql.cnpg.io/v1", "Database"],
+    ["a Barman Cloud ObjectStore", "barmancloud.cnpg.io/v1", "ObjectStore"],
+  ])("fails on %s that is not marked as holding data", (_what, apiVersion, kind) => {
+    const [problem, ...more] = gate(custom(apiVersion, kind));
+    expect(more).toEqual([]);
+    expect(problem).toMatch(new RegExp(`^staging / extra / ${kind} nx-persistent/nx-postgresql / ${mark.replace(/[[\]"/.]/g, "\\$&")}: ${kind}\\.\\S+ holds data \\(`));
+  });
+
+  it("fails on a StatefulSet whose builder forgot the mark", () => {
+    const rendered = renderEnvironment(staging);
+    const unmarked = rendered.objects.map(({ component, object }) => {
+      if (object.kind !== "StatefulSet") return { component, object };
+      const copy = plain<any>(object);
+      delete copy.metadata.annotations[holdsDataAnnotation];
+      return { component, object: new Resource(copy) };
+    });
+    const problems = (() => {
+      try {
+        withSyncWaves({ ...rendered, objects: unmarked });
+        return [];
+      } catch (err) {
+        return (err as GenerationFailed).problems.map((p) => `${p.object} / ${p.field}`);
+      }
+    })();
+    expect(problems).toEqual(
+      rendered.objects.filter(({ object }) => object.kind === "StatefulSet").map(({ object }) => `StatefulSet ${object.metadata?.namespace}/${object.metadata?.name} / ${mark}`),
+    );
+  });
+
+  it.each([
+    ["an ExternalSecret (the store keeps its value)", "external-secrets.io/v1", "ExternalSecret"],
+    ["a Pooler", "postgresql.cnpg.io/v1", "Pooler"],
+    ["a ConfigMap", "v1", "ConfigMap"],
+  ])("fails on %s marked as holding data: its kind is safe to prune", (_what, apiVersion, kind) => {
+    expect(gate(custom(apiVersion, kind, holdsData))).toEqual([
+      `staging / extra / ${kind} nx-persistent/nx-postgresql / ${mark}: ${groupKind({ apiVersion, kind })} is classified as safe to prune, yet marked as holding data: classify the kind as data-bearing (delivery/data-safety.ts) or drop the mark`,
+    ]);
+    expect(gate(custom(apiVersion, kind))).toEqual([]);
+  });
+
+  it("classifies the kinds production renders on CloudNativePG, Barman Cloud and External Secrets", () => {
+    const kinds = ["Cluster", "Pooler", "ScheduledBackup", "Publication", "Database"].map((k) => `${k}.postgresql.cnpg.io`);
+    for (const kind of [...kinds, "ObjectStore.barmancloud.cnpg.io", "ExternalSecret.external-secrets.io"]) {
+      expect(kind in dataBearingKinds || kind in prunableKinds, kind).toBe(true);
     }
   });
 });

@@ -114,7 +114,7 @@ describe("generate is all or nothing, removals included", () => {
       return { file: "base/nx-broker/leftovers/hand-made.yaml", undo: makeUnremovable(stale) };
     }],
     ["a file cannot be replaced", "replace", (root: string) => {
-      const target = "base/nx-search/nx-typesense-statefulset.yaml";
+      const target = "base/nx-search/typesense/nx-typesense-statefulset.yaml";
       writeFileSync(join(root, target), "edited\n");
       // Without root, its folder turns read-only: then staging its new content is what fails.
       return { file: target, undo: makeUnremovable(join(root, target)) };
@@ -202,7 +202,7 @@ describe("check", () => {
 
   it("says when the only difference is line endings", () => {
     const root = copyGeneratedTree();
-    const file = "base/nx-search/nx-typesense-service.yaml";
+    const file = "base/nx-search/typesense/nx-typesense-service.yaml";
     writeFileSync(join(root, file), readFileSync(join(root, file), "utf8").replaceAll("\n", "\r\n"));
     const result = runCli(["check", "--root", root]);
     expect(result.status).toBe(1);

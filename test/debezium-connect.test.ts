@@ -117,7 +117,7 @@ describe("Kafka Connect's REST API (8083)", () => {
 
   it("fails `npm run policy` when the namespace-wide rule opens it again, as it did", () => {
     const root = copyGeneratedTree();
-    const file = join(root, "base/nx-search/allow-search-internal-networkpolicy.yaml");
+    const file = join(root, "base/nx-search/network-policies/allow-search-internal-networkpolicy.yaml");
     const port = "    - port: 8108\n      protocol: TCP\n";
     const text = readFileSync(file, "utf8");
     expect(text.split(port)).toHaveLength(3); // egress and ingress

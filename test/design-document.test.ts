@@ -128,6 +128,16 @@ function plainEnv(c: IContainer, name: string): string | undefined {
   return c.env?.find((e) => e.name === name)?.value;
 }
 
+/** The container's env vars with a value of their own (not from a Secret or the pod), by name. */
+function plainEnvVars(c: IContainer): Record<string, string> {
+  return Object.fromEntries((c.env ?? []).flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])));
+}
+
+/** A container's shell script with the env vars it is given expanded, as the shell would run it. */
+function scriptWithEnv(c: IContainer): string {
+  return expandShell(shellScript(c), plainEnvVars(c));
+}
+
 function secretEnv(c: IContainer, name: string): { name?: string; key?: string } | undefined {
   const ref = c.env?.find((e) => e.name === name)?.valueFrom?.secretKeyRef;
   return ref ? { name: ref.name, key: ref.key } : undefined;
@@ -412,7 +422,7 @@ describe("Architecture Overview › Component Summary", () => {
 
   it("Redis has 3 masters and 0 replicas (a 3-pod cluster created with --cluster-replicas 0)", () => {
     expect(replicas(statefulSet("nx-broker", "nx-redis"))).toBe(3);
-    const script = shellScript(containerOf(job("nx-broker", "nx-redis-cluster-init"), "cluster-init"));
+    const script = scriptWithEnv(containerOf(job("nx-broker", "nx-redis-cluster-init"), "cluster-init"));
     expect(script).toMatch(/--cluster create\b[^\n]*--cluster-replicas 0\b/);
   });
 
@@ -1157,7 +1167,7 @@ describe("Redis › Cluster Initialization (Job nx-redis-cluster-init)", () => {
   });
 
   it("waits for each of nx-redis-{0,1,2}.nx-redis-headless.nx-broker.svc.cluster.local to answer PONG on 6379", () => {
-    const script = shellScript(c());
+    const script = scriptWithEnv(c());
     for (const address of redisPodAddresses) expect(script).toContain(address.replace(/:6379$/, ""));
     expect(script).toMatch(/redis-cli -h "\$\w+"[^\n]*\bping\b/);
     expect(script).toMatch(/PONG/);
@@ -1165,7 +1175,7 @@ describe("Redis › Cluster Initialization (Job nx-redis-cluster-init)", () => {
   });
 
   it("runs `redis-cli --cluster create` with --cluster-replicas 0 over the three pod hostnames, non-interactively", () => {
-    const script = shellScript(c());
+    const script = scriptWithEnv(c());
     expect(script).toMatch(/redis-cli --cluster create \S+[^\n]*--cluster-replicas 0\b/);
     expect(script).toMatch(/--cluster-yes|echo\s+"?yes"?\s*\|\s*redis-cli --cluster create/);
     // The node list handed to --cluster create is built from the three hostnames (resolved to the
@@ -1339,8 +1349,10 @@ describe("Kafka › server.properties", () => {
   });
 
   it("the controller quorum is the three brokers on the CONTROLLER port 9093", () => {
+    // Shared by every broker; the init container writes it into each node's own server.properties.
     const props = kafkaServerProperties();
-    const quorum = props.get("controller.quorum.voters") ?? props.get("controller.quorum.bootstrap.servers") ?? "";
+    const written = /controller\.quorum\.voters=([^"\n]+)/.exec(scriptWithEnv(initContainerOf(statefulSet("nx-broker", "nx-kafka"), "kafka-init-config")))?.[1];
+    const quorum = props.get("controller.quorum.voters") ?? props.get("controller.quorum.bootstrap.servers") ?? written ?? "";
     for (const i of [0, 1, 2]) expect(quorum).toContain(`nx-kafka-${i}.nx-kafka-headless.nx-broker.svc.cluster.local:9093`);
   });
 
@@ -1392,7 +1404,7 @@ describe("Kafka › Services and SASL/SCRAM user initialization", () => {
     const script = joinContinuations(shellScript(scram()));
     const line = script.split("\n").find((l) => /kafka-configs\.sh\b.*--alter\b/.test(l));
     if (!line) throw new Error("the scram-init script has no kafka-configs.sh --alter command");
-    return expandShell(line, shellAssignments(script));
+    return expandShell(line, { ...plainEnvVars(scram()), ...shellAssignments(script) });
   };
 
   it("Job nx-kafka-scram-init runs apache/kafka:4.1.1 in nx-broker", () => {
@@ -1404,7 +1416,7 @@ describe("Kafka › Services and SASL/SCRAM user initialization", () => {
     expect(command).toMatch(/\/opt\/kafka\/bin\/kafka-configs\.sh /);
     expect(command).toMatch(/--add-config "SCRAM-SHA-512=\[iterations=8192,password=\$\{?KAFKA_SASL_PASSWORD\}?\]"/);
     expect(command).toMatch(/--entity-type users\b/);
-    expect(command).toMatch(/--entity-name nx\.staging(?:\s|$)/);
+    expect(command).toMatch(/--entity-name "?nx\.staging"?(?:\s|$)/);
     expect(secretEnv(scram(), "KAFKA_SASL_PASSWORD")?.name).toBeTruthy();
   });
 
@@ -1497,14 +1509,14 @@ describe("Debezium › CDC Connector", () => {
     const container = spec.containers[0] as IContainer;
     const script = joinContinuations(shellScript(container));
     expect(script).toMatch(/curl\b[^\n]*-X\s*(?:PUT|POST)\b[^\n]*http:\/\/nx-debezium(?:\.nx-search(?:\.svc(?:\.cluster\.local)?)?)?:8083\/connectors\b/);
-    // The connector configuration it sends, from the ConfigMap mounted into the Job.
-    const sent = /--data(?:-binary)? @(\S+)/.exec(script)?.[1] ?? "";
-    const mount = (container.volumeMounts ?? []).find((m) => sent.startsWith(`${m.mountPath}/`));
+    // The connector configuration it sends: the JSON it assembles from the keys (one a property)
+    // of the ConfigMap mounted into the Job.
+    expect(script).toMatch(/--data(?:-binary)? @"?\$body"?/);
+    const folder = /for \w+ in (\S+)\/\*; do/.exec(script)?.[1] ?? "";
+    const mount = (container.volumeMounts ?? []).find((m) => m.mountPath === folder);
     const cm = (spec.volumes ?? []).find((v) => v.name === mount?.name)?.configMap?.name;
-    expect(cm, `the file ${sent} comes from a ConfigMap`).toBeDefined();
-    const text = configMap("nx-search", cm as string).data?.[sent.slice((mount?.mountPath.length ?? 0) + 1)] ?? "";
-    const parsed = JSON.parse(text) as Record<string, unknown>;
-    const config = (parsed.config ?? parsed) as Record<string, string>;
+    expect(cm, `the folder ${folder} is a ConfigMap`).toBeDefined();
+    const config = configMap("nx-search", cm as string).data ?? {};
     expect(config).toMatchObject({
       "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
       "database.hostname": "nx-postgresql-primary.nx-persistent.svc.cluster.local",
@@ -1897,8 +1909,8 @@ describe("Backend connection config resolves to real pods", () => {
   });
 
   it("APP_ENV_KAFKA_SASL_USERNAME nx.staging with SCRAM-SHA-512 is the user the SCRAM Job creates", () => {
-    const script = joinContinuations(shellScript(containerOf(job("nx-broker", "nx-kafka-scram-init"), "scram-init")));
-    expect(script).toMatch(/--add-config "SCRAM-SHA-512=[^\n]*--entity-name nx\.staging\b/);
+    const script = joinContinuations(scriptWithEnv(containerOf(job("nx-broker", "nx-kafka-scram-init"), "scram-init")));
+    expect(script).toMatch(/--add-config "SCRAM-SHA-512=[^\n]*--entity-name "?nx\.staging\b/);
   });
 
   it("APP_ENV_POSTGRES_HOST nx-pgbouncer.nx-persistent.svc.cluster.local:5432 is PgBouncer", () => {

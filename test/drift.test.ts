@@ -13,10 +13,12 @@ afterAll(removeTempDirs);
 const check = (root: string) => runCli(["check", "--root", root]);
 const generate = (root: string) => runCli(["generate", "--root", root]);
 
-/** A namespace folder of base/ and its first object file (not the kustomization). */
+/** A component folder of base/ (`<namespace>/<component>`) and its first object file (not the kustomization). */
 function baseObjectFile(root: string): { folder: string; file: string } {
-  const folder = subfolders(join(root, "base"))[0];
-  if (!folder) throw new Error("base/ has no namespace folder");
+  const namespace = subfolders(join(root, "base"))[0];
+  const component = namespace === undefined ? undefined : subfolders(join(root, "base", namespace))[0];
+  if (!namespace || !component) throw new Error("base/ has no namespace folder with a component folder");
+  const folder = `${namespace}/${component}`;
   const file = readdirSync(join(root, "base", folder))
     .filter((f) => f.endsWith(".yaml") && f !== "kustomization.yaml")
     .sort()[0];

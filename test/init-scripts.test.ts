@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { debeziumInitJob } from "../generator/components/debezium.ts";
+import { debezium, debeziumConnectorConfig, debeziumInitJob } from "../generator/components/debezium.ts";
 import { kafkaScramInitJob } from "../generator/components/kafka.ts";
 import { renderEnvironment } from "../generator/components/render.ts";
 import { redisCluster, redisClusterInitJob } from "../generator/components/redis.ts";
@@ -79,7 +79,14 @@ function run(script: string, box: { bin: string; state: string }, env: Record<st
   });
 }
 
-const jobScript = (job: { toJSON(): unknown }) => plain<any>(job).spec.template.spec.containers[0].command[2] as string;
+const quoted = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
+
+/** A Job's script, after the env vars its container is given (exported, as the kubelet sets them). */
+function jobScript(job: { toJSON(): unknown }): string {
+  const container = plain<any>(job).spec.template.spec.containers[0];
+  const given = ((container.env ?? []) as { name: string; value?: string }[]).flatMap((e) => (e.value === undefined ? [] : [`export ${e.name}=${quoted(e.value)}`]));
+  return [...given, container.command[2] as string].join("\n");
+}
 const log = (state: string) => (existsSync(join(state, "log")) ? readFileSync(join(state, "log"), "utf8") : "");
 
 describe("Redis start-up step and cluster-init Job", () => {
@@ -123,7 +130,7 @@ describe("Redis start-up step and cluster-init Job", () => {
 
 describe("Debezium connector registration Job", () => {
   // The stand-in curl reads the arguments the script gives it: where to write the body (-o), how
-  // long it may take (--max-time), the connector file (--data @file). Each call is counted.
+  // long it may take (--max-time), the body it sends (--data @file). Each call is counted.
   const curlArgs = `n=$(cat "$STATE/calls" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "$STATE/calls"
 out=/dev/null; limit=3600; prev=
 for a in "$@"; do
@@ -137,6 +144,13 @@ answer() { cp "$STATE/$1" "$out"; printf "$2"; }`;
     for (const [name, text] of Object.entries(answers)) writeFileSync(join(box.state, name), text);
   };
   const calls = (box: { state: string }) => Number(readFileSync(join(box.state, "calls"), "utf8"));
+  /** The registration script, reading the connector's ConfigMap (one file a key) from the sandbox. */
+  const registration = (box: { state: string }, extra: Record<string, string> = {}) => {
+    const connector = debezium(staging).map((o) => plain<any>(o)).find((o) => o.kind === "ConfigMap");
+    mkdirSync(join(box.state, "etc"));
+    for (const [key, value] of Object.entries<string>({ ...connector.data, ...extra })) writeFileSync(join(box.state, "etc", key), value);
+    return jobScript(debeziumInitJob(staging)).replaceAll("/etc/debezium/", `${box.state}/etc/`);
+  };
 
   // What Kafka Connect answers (AbstractHerder.maybeAddConfigErrors) when Debezium's validation
   // (PostgresConnector.validateConnection, 3.0.0.Final) fails with a JDBC error (pgjdbc 42.6.1
@@ -166,9 +180,7 @@ answer() { cp "$STATE/$1" "$out"; printf "$2"; }`;
     // 503 while starting, 409 while rebalancing, then the PUT is accepted.
     const box = sandbox({ curl: stub('case "$n" in 1) answer registered 503 ;; 2) answer registered 409 ;; *) answer registered 200 ;; esac') });
     bodies(box, answers);
-    mkdirSync(join(box.state, "etc"));
-    const script = jobScript(debeziumInitJob(staging)).replaceAll("/etc/debezium/", `${box.state}/etc/`);
-    writeFileSync(join(box.state, "etc", "connector.json"), '{"tasks.max":"1"}');
+    const script = registration(box);
 
     const first = run(script, box);
     expect(first.status).toBe(0);
@@ -177,13 +189,22 @@ answer() { cp "$STATE/$1" "$out"; printf "$2"; }`;
     const second = run(script, box);
     expect(second.status).toBe(0);
     expect(log(box.state).trim().split("\n")).toEqual(["PUT", "PUT", "PUT", "PUT"]);
-    expect(readFileSync(join(box.state, "sent.json"), "utf8")).toBe('{"tasks.max":"1"}');
+    // The JSON it assembles from the ConfigMap's keys is the connector's config.
+    expect(JSON.parse(readFileSync(join(box.state, "sent.json"), "utf8"))).toEqual(debeziumConnectorConfig(staging));
+  });
+
+  it("sends a value with quotes and backslashes as that very string", () => {
+    const box = sandbox({ curl: stub("answer registered 201") });
+    bodies(box, answers);
+    const value = 'a "quoted" \\path\\ and ${env:X}';
+    expect(run(registration(box, { "column.exclude.list": value }), box).status).toBe(0);
+    expect(JSON.parse(readFileSync(join(box.state, "sent.json"), "utf8"))["column.exclude.list"]).toBe(value);
   });
 
   it("keeps retrying while Connect refuses connections (curl prints 000 and fails)", () => {
     const box = sandbox({ curl: stub('if [ "$n" -le 2 ]; then printf 000; echo "curl: (7) Failed to connect" >&2; exit 7; fi; answer registered 201') });
     bodies(box, answers);
-    const result = run(jobScript(debeziumInitJob(staging)), box);
+    const result = run(registration(box), box);
     expect(result.status).toBe(0);
     expect(calls(box)).toBe(3);
   });
@@ -191,7 +212,7 @@ answer() { cp "$STATE/$1" "$out"; printf "$2"; }`;
   it("retries while PostgreSQL is down (Connect answers 400 to the validation), then registers", () => {
     const box = sandbox({ curl: stub('if [ "$n" -le 2 ]; then answer database-down 400; else answer registered 201; fi') });
     bodies(box, answers);
-    const result = run(jobScript(debeziumInitJob(staging)), box);
+    const result = run(registration(box), box);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(answers.registered);
@@ -206,7 +227,7 @@ answer() { cp "$STATE/$1" "$out"; printf "$2"; }`;
   ])("retries while PostgreSQL is %s, then registers", (_state, error) => {
     const box = sandbox({ curl: stub('if [ "$n" -le 1 ]; then answer waiting 400; else answer registered 201; fi') });
     bodies(box, { ...answers, waiting: validationFailed(error) });
-    const result = run(jobScript(debeziumInitJob(staging)), box);
+    const result = run(registration(box), box);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(calls(box)).toBe(2);
@@ -219,7 +240,7 @@ answer() { cp "$STATE/$1" "$out"; printf "$2"; }`;
   ])("fails at once on %s, which waiting does not mend", (_what, error) => {
     const box = sandbox({ curl: stub("answer refused 400"), ...clock });
     bodies(box, { ...answers, refused: validationFailed(error) });
-    const result = run(jobScript(debeziumInitJob(staging)), box);
+    const result = run(registration(box), box);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(error.replaceAll('"', '\\"'));
     expect(result.stderr).toContain("connector registration refused: HTTP 400");
@@ -229,7 +250,7 @@ answer() { cp "$STATE/$1" "$out"; printf "$2"; }`;
   it("fails at once, printing Connect's answer, when Connect rejects the config itself", () => {
     const box = sandbox({ curl: stub("answer invalid 400") });
     bodies(box, answers);
-    const result = run(jobScript(debeziumInitJob(staging)), box);
+    const result = run(registration(box), box);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("Invalid value x for configuration tasks.max");
     expect(result.stderr).toContain("connector registration refused: HTTP 400");
@@ -239,7 +260,7 @@ answer() { cp "$STATE/$1" "$out"; printf "$2"; }`;
   it("gives up on a database that stays down before the Job's deadline, printing Connect's last answer", () => {
     const box = sandbox({ curl: stub(`${advance("10")}; answer database-down 400`), ...clock });
     bodies(box, answers);
-    const result = run(jobScript(debeziumInitJob(staging)), box);
+    const result = run(registration(box), box);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("Error while validating connector config: Connection to nx-postgresql-primary");
     expect(result.stderr).toContain("connector not registered before the Job's deadline (last HTTP 400)");
@@ -252,7 +273,7 @@ answer() { cp "$STATE/$1" "$out"; printf "$2"; }`;
   it("bounds every attempt, so a Connect that never answers still ends before the deadline", () => {
     // The stand-in hangs until curl's own --max-time (an hour without one), then prints 000.
     const box = sandbox({ curl: stub(`${advance("$limit")}; printf 000; exit 28`), ...clock });
-    const result = run(jobScript(debeziumInitJob(staging)), box);
+    const result = run(registration(box), box);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("(last HTTP 000)");
     expect(elapsed(box)).toBeLessThanOrEqual(activeDeadlineSeconds - 60);

@@ -58,10 +58,16 @@ function initScript(env: Environment, dir: string): string {
     .replaceAll("/config/", `${dir}/config/`);
 }
 
+/** The init container's env vars with values of their own (CLUSTER_ID, the voters, the cluster state ...). */
+function initEnv(env: Environment): Record<string, string> {
+  const vars: { name: string; value?: string }[] = plain<any>(kafkaBrokers(env)).spec.template.spec.initContainers[0].env;
+  return Object.fromEntries(vars.flatMap((v) => (v.value === undefined ? [] : [[v.name, v.value]])));
+}
+
 function runInit(env: Environment, dir: string, pod = "nx-kafka-2") {
   return spawnSync("sh", ["-c", initScript(env, dir)], {
     encoding: "utf8",
-    env: { PATH: `${dir}/bin:/usr/bin:/bin`, STATE: join(dir, "state"), BOX: dir, POD_NAME: pod, CLUSTER_ID: clusterId },
+    env: { ...initEnv(env), PATH: `${dir}/bin:/usr/bin:/bin`, STATE: join(dir, "state"), BOX: dir, POD_NAME: pod },
   });
 }
 

@@ -6,16 +6,19 @@ import type { Environment } from "../generator/config/types.ts";
 import { plain, problems, stagingWith } from "./support/config.ts";
 
 const properties = (env = staging) => kafkaServerProperties(env).trimEnd().split("\n");
+const initContainer = (env: Environment) => plain<any>(kafkaBrokers(env)).spec.template.spec.initContainers[0];
+const initEnv = (env: Environment, name: string) => initContainer(env).env.find((e: { name: string }) => e.name === name)?.value;
 
 describe("Kafka (KRaft, SASL/SCRAM)", () => {
 
-  it("runs every node as broker and controller of one static quorum", () => {
+  it("runs every node as broker and controller of one static quorum, which the init container writes from an env var", () => {
     expect(properties()).toContain("process.roles=broker,controller");
-    expect(properties()).toContain(
-      "controller.quorum.voters=0@nx-kafka-0.nx-kafka-headless.nx-broker.svc.cluster.local:9093," +
+    expect(initEnv(staging, "CONTROLLER_QUORUM_VOTERS")).toBe(
+      "0@nx-kafka-0.nx-kafka-headless.nx-broker.svc.cluster.local:9093," +
         "1@nx-kafka-1.nx-kafka-headless.nx-broker.svc.cluster.local:9093," +
         "2@nx-kafka-2.nx-kafka-headless.nx-broker.svc.cluster.local:9093",
     );
+    expect(initContainer(staging).command[2]).toContain('echo "controller.quorum.voters=$CONTROLLER_QUORUM_VOTERS"');
   });
 
   it("has the three listeners, SCRAM-SHA-512 only on CLIENT", () => {
@@ -29,11 +32,13 @@ describe("Kafka (KRaft, SASL/SCRAM)", () => {
     for (const [key, value] of staging.kafka.serverProperties) expect(properties()).toContain(`${key}=${value}`);
   });
 
-  it("puts the declared initial cluster state into the init container's format decision", () => {
-    const script = (env: Environment) => plain<any>(kafkaBrokers(env)).spec.template.spec.initContainers[0].command[2] as string;
-    expect(script(staging)).toContain("\ninitial_cluster_state=existing\n");
-    expect(script(stagingWith({ kafka: { initialClusterState: "new" } }))).toContain("\ninitial_cluster_state=new\n");
-    expect(plain<any>(kafkaBrokers(staging)).spec.template.spec.initContainers[0].env).toContainEqual({ name: "CLUSTER_ID", value: staging.kafka.clusterId });
+  it("hands the declared initial cluster state to the init container's format decision, the script the same", () => {
+    const fresh = stagingWith({ kafka: { initialClusterState: "new" } });
+    expect(initEnv(staging, "INITIAL_CLUSTER_STATE")).toBe("existing");
+    expect(initEnv(fresh, "INITIAL_CLUSTER_STATE")).toBe("new");
+    expect(initContainer(fresh).command).toEqual(initContainer(staging).command);
+    expect(initContainer(staging).command[2]).toContain('[ "$INITIAL_CLUSTER_STATE" = new ]');
+    expect(initEnv(staging, "CLUSTER_ID")).toBe(staging.kafka.clusterId);
   });
 
   it("is ready, and started, only once a broker listener serves; liveness watches the controller port", () => {
@@ -101,19 +106,28 @@ describe("Kafka (KRaft, SASL/SCRAM)", () => {
   });
 
 
-  it("grows the quorum with the number of brokers", () => {
+  it("grows the quorum with the number of brokers, the script and the shared server.properties the same", () => {
     const env = stagingWith({ kafka: { brokers: 5 } });
     expect(plain<any>(kafkaBrokers(env)).spec.replicas).toBe(5);
-    expect(properties(env).find((l) => l.startsWith("controller.quorum.voters="))?.split(",")).toHaveLength(5);
+    expect(initEnv(env, "CONTROLLER_QUORUM_VOTERS").split(",")).toHaveLength(5);
+    expect(initContainer(env).command).toEqual(initContainer(staging).command);
+    expect(kafkaServerProperties(env)).toBe(kafkaServerProperties(staging));
   });
 
-  it("upserts the SCRAM user of the backend over the INTERNAL listener", () => {
-    const script: string = plain<any>(kafkaScramInitJob(staging)).spec.template.spec.containers[0].command[2];
-    expect(script).toContain(
-      'bootstrap="nx-kafka-0.nx-kafka-headless.nx-broker.svc.cluster.local:29092,nx-kafka-1.nx-kafka-headless.nx-broker.svc.cluster.local:29092,nx-kafka-2.nx-kafka-headless.nx-broker.svc.cluster.local:29092"',
-    );
-    expect(script).toContain('--add-config "SCRAM-SHA-512=[iterations=8192,password=$KAFKA_SASL_PASSWORD]"');
-    expect(script).toContain("--entity-type users --entity-name nx.staging");
+  it("upserts the SCRAM user of the backend over the INTERNAL listener, the environment's values from env vars", () => {
+    const container = (env: Environment) => plain<any>(kafkaScramInitJob(env)).spec.template.spec.containers[0];
+    const env = (e: Environment) => Object.fromEntries(container(e).env.map((v: { name: string; value?: string }) => [v.name, v.value]));
+    expect(env(staging)).toMatchObject({
+      BOOTSTRAP_SERVERS:
+        "nx-kafka-0.nx-kafka-headless.nx-broker.svc.cluster.local:29092,nx-kafka-1.nx-kafka-headless.nx-broker.svc.cluster.local:29092,nx-kafka-2.nx-kafka-headless.nx-broker.svc.cluster.local:29092",
+      KAFKA_CLIENT_USER: "nx.staging",
+      SCRAM_ITERATIONS: "8192",
+    });
+    const script: string = container(staging).command[2];
+    expect(script).toContain('--add-config "SCRAM-SHA-512=[iterations=$SCRAM_ITERATIONS,password=$KAFKA_SASL_PASSWORD]"');
+    expect(script).toContain('--entity-type users --entity-name "$KAFKA_CLIENT_USER"');
+    const other = stagingWith({ kafka: { clientUser: "nx.other", brokers: 5, scramIterations: 10000 } });
+    expect(container(other).command).toEqual(container(staging).command);
   });
 
   it("rolls the brokers when server.properties changes", () => {

@@ -1,14 +1,17 @@
 // The committed tree builds with the real kustomize, and what `kustomize build overlays/<env>`
-// renders is exactly the set of objects the generator produces for that environment.
-// Folders are discovered from disk, so new environments and namespaces are covered automatically.
+// renders is exactly the set of objects the generator produces for that environment; each base
+// folder renders its component as the shared defaults have it. Folders are discovered from disk,
+// so new environments, namespaces and components are covered automatically.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { environmentObjects } from "../generator/pipeline.ts";
-import { environments } from "../generator/config/environments.ts";
+import { environments, neutralBase } from "../generator/config/environments.ts";
 import { byKey, kustomizeBuild, type PlainObject, repoRoot, subfolders } from "./support/repo.ts";
 
 const envFolders = subfolders(join(repoRoot, "overlays"));
-const baseFolders = subfolders(join(repoRoot, "base"));
+const baseFolders = subfolders(join(repoRoot, "base")).flatMap((namespace) =>
+  subfolders(join(repoRoot, "base", namespace)).map((component) => ({ namespace, component })),
+);
 const namespaceOverlays = envFolders.flatMap((env) =>
   subfolders(join(repoRoot, "overlays", env)).map((namespace) => ({ env, namespace })),
 );
@@ -54,14 +57,14 @@ describe("every base folder", () => {
     expect(baseFolders.length).toBeGreaterThan(0);
   });
 
-  it.each(baseFolders)("base/%s builds, renders only that namespace, as the first environment has it", (namespace) => {
-    const objects = kustomizeBuild(join(repoRoot, "base", namespace));
-    expect(objects.length).toBeGreaterThan(0);
+  it.each(baseFolders)("base/$namespace/$component builds into exactly the component's objects in that namespace, as the shared defaults have them", ({ namespace, component }) => {
+    const objects = kustomizeBuild(join(repoRoot, "base", namespace, component));
     expect(outsideNamespace(objects, namespace)).toEqual([]);
-
-    const [first] = environments;
-    if (!first) throw new Error("no environments configured");
-    const firstObjects = byKey(environmentObjects(first).objects.map((o) => o.object));
-    for (const [key, object] of byKey(objects)) expect(object, key).toStrictEqual(firstObjects.get(key));
+    const expected = environmentObjects(neutralBase)
+      .objects.filter((o) => o.component === component)
+      .map((o) => o.object)
+      .filter((o) => (o.kind === "Namespace" ? o.metadata?.name : o.metadata?.namespace) === namespace);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(byKey(objects)).toStrictEqual(byKey(expected));
   });
 });

@@ -1,8 +1,9 @@
-// The layout planner with more than one environment, as production will use it: every overlay
-// builds with the real kustomize into exactly its environment's objects; what all environments
-// share lives once in base/, what an environment changes is a JSON patch in its own overlay, and
-// what only one environment has lives only in that environment's overlay. Plus jsonPatch itself.
-import { mkdirSync, writeFileSync } from "node:fs";
+// The layout planner: the shared defaults rendered as an environment-neutral base, one folder per
+// namespace and component; each overlay uses a component's base when it renders at least the
+// base's objects, patches what differs, and writes the rest whole. Every overlay builds with the
+// real kustomize into exactly its environment's objects; an edit to one environment changes no
+// file of another; no patch rewrites a script or a config file's text. Plus jsonPatch itself.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { HorizontalPodAutoscaler as HorizontalPodAutoscalerV1 } from "kubernetes-models/autoscaling/v1/HorizontalPodAutoscaler";
@@ -10,47 +11,54 @@ import { HorizontalPodAutoscaler as HorizontalPodAutoscalerV2 } from "kubernetes
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Namespace } from "kubernetes-models/v1/Namespace";
 import { afterAll, describe, expect, it } from "vitest";
-import { type RenderedEnvironment, renderEnvironment } from "../generator/components/render.ts";
+import { parse } from "yaml";
+import type { RenderedEnvironment, RenderedObject } from "../generator/components/render.ts";
+import { neutralBase } from "../generator/config/environments.ts";
+import { production } from "../generator/config/production.ts";
 import { staging } from "../generator/config/staging.ts";
-import type { Environment } from "../generator/config/types.ts";
+import type { Environment, PostgresSettings, PostgresStatefulSets } from "../generator/config/types.ts";
 import { toYaml } from "../generator/emit/yaml.ts";
 import { type Json, jsonPatch, type PatchOperation } from "../generator/layout/json-patch.ts";
 import { planLayout } from "../generator/layout/plan.ts";
-import {
-  byKey,
-  kustomizeBuild,
-  objectKey,
-  type PlainObject,
-  parseYaml,
-  readTree,
-  removeTempDirs,
-  subfolders,
-  tempDir,
-} from "./support/repo.ts";
+import { stableName } from "../generator/lib/objects.ts";
+import { buildOutput, environmentObjects } from "../generator/pipeline.ts";
+import { productionWith, stagingWith } from "./support/config.ts";
+import { byKey, kustomizeBuild, objectKey, type PlainObject, parseYaml, readTree, removeTempDirs, subfolders, tempDir } from "./support/repo.ts";
 
 afterAll(removeTempDirs);
 
-/** Plans the layout of `environments` and writes it, as the CLI would, into a new temp dir. */
-function writeLayout(environments: readonly RenderedEnvironment[]): string {
+/** Plans the layout and writes it, as the CLI would, into a new temp dir. */
+function writeLayout(base: RenderedEnvironment, environments: readonly RenderedEnvironment[]): string {
   const root = tempDir("layout");
-  for (const file of planLayout(environments)) {
+  for (const file of planLayout(base, environments)) {
     mkdirSync(dirname(join(root, file.path)), { recursive: true });
-    writeFileSync(join(root, file.path), toYaml(file.documents));
+    writeFileSync(join(root, file.path), toYaml(file.documents, file.notice));
   }
   return root;
 }
 
-const objectsOf = (env: RenderedEnvironment) => byKey(env.objects.map((o) => o.object));
-
+const plainOf = (o: RenderedObject) => JSON.parse(JSON.stringify(o.object)) as PlainObject;
 /** The folder the planner puts an object in: its namespace (a Namespace: the one it creates). */
 const folderOf = (o: PlainObject) => (o.kind === "Namespace" ? o.metadata?.name : o.metadata?.namespace) ?? "";
+/** Group, kind and name without a Job's content hash: one object in the base and an environment. */
+const identityOf = (o: RenderedObject) => `${o.object.apiVersion.split("/").slice(0, -1).join("/")}/${o.object.kind}/${stableName(o.object)}`;
+
+/** An environment's objects by `<namespace>/<component>`, then by identity. */
+function unitsOf(env: RenderedEnvironment): Map<string, Map<string, RenderedObject>> {
+  const units = new Map<string, Map<string, RenderedObject>>();
+  for (const o of env.objects) {
+    const key = `${folderOf(plainOf(o))}/${o.component}`;
+    units.set(key, (units.get(key) ?? new Map()).set(identityOf(o), o));
+  }
+  return units;
+}
 
 interface Kustomization {
   resources?: string[];
   patches?: { path: string; target: { group?: string; version: string; kind: string; name: string; namespace?: string } }[];
 }
 
-function readOne(path: string, tree: Map<string, Buffer>): unknown {
+function readOne(tree: Map<string, Buffer>, path: string): unknown {
   const bytes = tree.get(path);
   if (!bytes) throw new Error(`${path} was not written`);
   const [doc, ...rest] = parseYaml(bytes.toString("utf8"), path);
@@ -58,206 +66,269 @@ function readOne(path: string, tree: Map<string, Buffer>): unknown {
   return doc;
 }
 
-interface Layout {
-  /** Object files (not kustomizations, not patches): object key -> the paths holding it. */
-  readonly objectFiles: Map<string, { path: string; object: PlainObject }[]>;
-  /** Per environment: the keys of the objects its overlay patches, and the patch file paths. */
-  readonly patched: Map<string, { keys: string[]; files: string[] }>;
-  /** Every file under a patches/ folder. */
-  readonly patchFiles: string[];
-  /** The operations of each patch file. */
+/** What one environment's overlay does with each component, as its kustomizations say. */
+interface OverlayUse {
+  /** `<namespace>/<component>` of every base the overlay includes. */
+  readonly bases: string[];
+  /** Object keys of what the overlay writes whole. */
+  readonly whole: string[];
+  /** Object keys (of the environment's copy) of what it patches. */
+  readonly patched: string[];
+  /** Patch file -> its operations. */
   readonly patches: Map<string, PatchOperation[]>;
 }
 
-function readLayout(root: string, envNames: readonly string[]): Layout {
+/**
+ * Writes the layout, builds every overlay with kustomize and checks every placement rule against
+ * the rendered environments. Returns what each overlay does, so a test can assert its scenario.
+ */
+function checkLayout(base: RenderedEnvironment, environments: readonly RenderedEnvironment[]): Map<string, OverlayUse> & { root: string } {
+  const root = writeLayout(base, environments);
   const tree = readTree(root);
-  const objectFiles = new Map<string, { path: string; object: PlainObject }[]>();
-  const patchFiles: string[] = [];
-  for (const path of tree.keys()) {
-    if (path.split("/").includes("patches")) patchFiles.push(path);
-    else if (!path.endsWith("/kustomization.yaml")) {
-      const object = readOne(path, tree) as PlainObject;
-      const key = objectKey(object);
-      objectFiles.set(key, [...(objectFiles.get(key) ?? []), { path, object }]);
-    }
+  const names = environments.map((e) => e.environment.name);
+  const baseUnits = unitsOf(base);
+
+  // The base: one folder per namespace and component, each exactly the defaults' objects of it.
+  expect(subfolders(join(root, "base"))).toEqual([...new Set([...baseUnits.keys()].map((k) => k.split("/")[0]))].sort());
+  for (const [key, unit] of baseUnits) {
+    const built = byKey(kustomizeBuild(join(root, "base", key)));
+    expect(built, `base/${key}`).toStrictEqual(byKey([...unit.values()].map(plainOf)));
   }
-  const patched = new Map(
-    envNames.map((env) => {
-      const keys: string[] = [];
-      const files: string[] = [];
-      for (const folder of subfolders(join(root, "overlays", env))) {
-        const at = `overlays/${env}/${folder}`;
-        const k = readOne(`${at}/kustomization.yaml`, tree) as Kustomization;
-        for (const { path, target } of k.patches ?? []) {
-          files.push(`${at}/${path}`);
-          const apiVersion = target.group ? `${target.group}/${target.version}` : target.version;
-          keys.push([apiVersion, target.kind, target.namespace ?? "", target.name].join("/"));
+
+  expect(subfolders(join(root, "overlays"))).toEqual([...names].sort());
+  const uses = new Map<string, OverlayUse>();
+  for (const env of environments) {
+    const name = env.environment.name;
+    const expected = byKey(env.objects.map(plainOf));
+
+    // (a) What each overlay renders: the whole environment, and each namespace folder on its own.
+    const built = byKey(kustomizeBuild(join(root, "overlays", name)));
+    expect([...built.keys()], `overlays/${name}`).toEqual([...expected.keys()]);
+    for (const [key, object] of expected) expect(built.get(key), `overlays/${name}: ${key}`).toStrictEqual(object);
+    for (const namespace of subfolders(join(root, "overlays", name))) {
+      const inFolder = [...expected].filter(([, o]) => folderOf(o) === namespace);
+      expect([...byKey(kustomizeBuild(join(root, "overlays", name, namespace)))], `overlays/${name}/${namespace}`).toStrictEqual(inFolder);
+    }
+
+    // Where each object lives: the base of its component when the environment renders all of that
+    // base's objects (patched where it differs), else whole in the environment's own folder.
+    const use: OverlayUse = { bases: [], whole: [], patched: [], patches: new Map() };
+    const resources = new Set<string>();
+    const patchTargets = new Map<string, string>();
+    for (const namespace of subfolders(join(root, "overlays", name))) {
+      const k = readOne(tree, `overlays/${name}/${namespace}/kustomization.yaml`) as Kustomization;
+      for (const r of k.resources ?? []) resources.add(r.startsWith("../") ? r : `${namespace}/${r}`);
+      for (const { path, target } of k.patches ?? []) {
+        const file = `overlays/${name}/${namespace}/${path}`;
+        use.patches.set(file, readOne(tree, file) as PatchOperation[]);
+        const apiVersion = target.group ? `${target.group}/${target.version}` : target.version;
+        patchTargets.set([apiVersion, target.kind, target.namespace ?? "", target.name].join("/"), file);
+      }
+    }
+    const expectedResources = new Set<string>();
+    const expectedTargets: string[] = [];
+    for (const [key, unit] of unitsOf(env)) {
+      const shared = baseUnits.get(key);
+      const usesBase = shared !== undefined && [...shared.keys()].every((id) => unit.has(id));
+      if (usesBase) {
+        use.bases.push(key);
+        expectedResources.add(`../../../base/${key}`);
+      }
+      for (const [id, o] of unit) {
+        const from = usesBase ? shared.get(id) : undefined;
+        const object = plainOf(o);
+        if (from === undefined) {
+          use.whole.push(objectKey(object));
+          const [namespace, component] = key.split("/");
+          const file = `${namespace}/${component}/${stableName(o.object)}-${o.object.kind.toLowerCase()}.yaml`;
+          expectedResources.add(file);
+          expect(readOne(tree, `overlays/${name}/${file}`), file).toStrictEqual(object);
+        } else if (!isDeepStrictEqual(plainOf(from), object)) {
+          use.patched.push(objectKey(object));
+          expectedTargets.push(objectKey(plainOf(from)));
         }
       }
-      return [env, { keys: keys.sort(), files: files.sort() }] as const;
-    }),
-  );
-  const patches = new Map(patchFiles.map((path) => [path, readOne(path, tree) as PatchOperation[]]));
-  return { objectFiles, patched, patchFiles: patchFiles.sort(), patches };
-}
-
-/**
- * Writes the layout of `environments`, builds it with kustomize and checks every placement rule.
- * Returns what the scenario exercised, so each test can assert it covers what it claims to.
- */
-function checkLayout(environments: readonly RenderedEnvironment[]) {
-  const root = writeLayout(environments);
-  const names = environments.map((e) => e.environment.name);
-  const objects = environments.map(objectsOf);
-  const [first] = objects;
-  if (!first) throw new Error("no environments");
-
-  // What each overlay renders: the whole environment, and each namespace folder on its own.
-  expect(subfolders(join(root, "overlays"))).toEqual([...names].sort());
-  names.forEach((env, i) => {
-    const expected = objects[i]!;
-    const built = byKey(kustomizeBuild(join(root, "overlays", env)));
-    expect([...built.keys()], `overlays/${env}`).toEqual([...expected.keys()]);
-    for (const [key, object] of expected) expect(built.get(key), `overlays/${env}: ${key}`).toStrictEqual(object);
-
-    for (const folder of subfolders(join(root, "overlays", env))) {
-      const inFolder = [...expected].filter(([, o]) => folderOf(o) === folder);
-      const builtFolder = byKey(kustomizeBuild(join(root, "overlays", env, folder)));
-      expect([...builtFolder], `overlays/${env}/${folder}`).toStrictEqual(inFolder);
     }
-  });
-
-  // Where each object lives.
-  const layout = readLayout(root, names);
-  const allKeys = [...new Set(objects.flatMap((m) => [...m.keys()]))].sort();
-  const shared: string[] = [];
-  const envOnly: string[] = [];
-  for (const key of allKeys) {
-    const holders = names.filter((_, i) => objects[i]!.has(key));
-    const files = layout.objectFiles.get(key) ?? [];
-    if (holders.length === names.length) {
-      shared.push(key);
-      expect(files.map((f) => f.path.split("/")[0]), `${key} is in every environment: once, in base/`).toEqual(["base"]);
-      expect(files[0]!.object, `base/ holds ${key} as the first environment has it`).toStrictEqual(first.get(key));
-    } else {
-      envOnly.push(key);
-      expect(files.map((f) => f.path.split("/").slice(0, 2).join("/")), `${key} is only in ${holders}`).toEqual(
-        holders.map((env) => `overlays/${env}`),
-      );
-      for (const { path, object } of files) {
-        expect(object, path).toStrictEqual(objects[names.indexOf(path.split("/")[1]!)]!.get(key));
-      }
-    }
+    expect([...resources].sort(), `overlays/${name}: bases and whole objects`).toEqual([...expectedResources].sort());
+    expect([...patchTargets.keys()].sort(), `overlays/${name} patches exactly the base objects it changes`).toEqual(expectedTargets.sort());
+    for (const file of use.patches.keys()) expect(file).toMatch(new RegExp(`^overlays/${name}/[^/]+/[^/]+/patches/[^/]+\\.yaml$`));
+    uses.set(name, use);
   }
-  expect([...layout.objectFiles.keys()].sort(), "no object file the environments do not have").toEqual(allKeys);
 
-  // What each environment changes: JSON patches in its own overlay, against the first environment.
-  const differing = names.map((_, i) => shared.filter((key) => !isDeepStrictEqual(objects[i]!.get(key), first.get(key))));
-  names.forEach((env, i) => {
-    const { keys, files } = layout.patched.get(env)!;
-    expect(keys, `overlays/${env} patches exactly the objects that differ from ${names[0]}`).toEqual(differing[i]);
-    for (const file of files) expect(file).toMatch(new RegExp(`^overlays/${env}/[^/]+/patches/[^/]+\\.yaml$`));
-  });
-  expect(differing[0], "the first environment is the base: it patches nothing").toEqual([]);
-  expect(layout.patchFiles, "no patch file that no kustomization uses").toEqual(
-    [...layout.patched.values()].flatMap((p) => p.files).sort(),
-  );
-
-  return { root, shared, envOnly, differing, layout };
+  const patchFiles = [...tree.keys()].filter((p) => p.split("/").includes("patches")).sort();
+  expect(patchFiles, "no patch file that no kustomization uses").toEqual([...uses.values()].flatMap((u) => [...u.patches.keys()]).sort());
+  return Object.assign(uses, { root });
 }
+
+const rendered = (env: Environment) => environmentObjects(env);
+const base = () => rendered(neutralBase);
 
 // ---------------------------------------------------------------------------------------------
 
-/** Production as staging with a different size: config changes only. */
-const production: Environment = {
-  ...staging,
-  name: "production",
-  common: { ...staging.common, images: { ...staging.common.images, redis: "redis:7.4-alpine" } },
-  // More Redis data memory needs a higher limit: maxmemory may use at most half of it.
-  redis: { ...staging.redis, maxmemory: "1gb", resources: { ...staging.redis.resources, limits: { ...staging.redis.resources.limits, memory: "2Gi" } } },
-  kafka: { ...staging.kafka, storage: "50Gi" },
-  typesense: { ...staging.typesense, replicas: 3 },
-};
+describe("planLayout", () => {
+  it("lays out staging and production: every overlay builds into exactly its environment", () => {
+    const uses = checkLayout(base(), [rendered(staging), rendered(production)]);
+    // Production builds PostgreSQL and PgBouncer another way: it never uses those bases.
+    expect(uses.get("production")!.bases).not.toContain("nx-persistent/postgres");
+    expect(uses.get("production")!.bases).not.toContain("nx-persistent/pgbouncer");
+    expect(uses.get("staging")!.bases).toContain("nx-persistent/postgres");
+  });
 
-describe("planLayout with two environments", () => {
-  it("puts what they share in base/ and production's differences in production's patches", () => {
-    const { shared, envOnly, differing, layout } = checkLayout([
-      renderEnvironment(staging),
-      renderEnvironment(production),
-    ]);
+  it("patches what an environment sizes differently, a Job renamed to its own content hash", () => {
+    const bigger = stagingWith({
+      common: { images: { redis: "redis:7.4-alpine" } },
+      // More Redis data memory needs a higher limit: maxmemory may use at most half of it.
+      redis: { maxmemory: "1gb", resources: { limits: { memory: "2Gi" } } },
+      kafka: { storage: "50Gi" },
+      typesense: { replicas: 3 },
+    });
+    const uses = checkLayout(base(), [rendered(staging), rendered({ ...bigger, name: "bigger" })]);
+    const { bases, whole, patched, patches } = uses.get("bigger")!;
+    expect(whole, "a change of size writes nothing whole").toEqual([]);
+    expect(bases).toEqual(uses.get("staging")!.bases);
 
-    // A Job is named after its pod template, so production's other Redis image makes it another Job.
-    expect(envOnly.map((key) => key.replace(/-[0-9a-f]{8}$/, "-<hash>"))).toEqual([
-      "batch/v1/Job/nx-broker/nx-redis-cluster-init-<hash>",
-      "batch/v1/Job/nx-broker/nx-redis-cluster-init-<hash>",
-    ]);
-    expect(differing[1], "the bigger production config changes some objects").not.toEqual([]);
-    const unchanged = shared.filter((key) => !differing[1]!.includes(key));
-    expect(unchanged, "and leaves others (the namespaces at least) as staging has them").not.toEqual([]);
-    expect(layout.patchFiles.every((p) => p.startsWith("overlays/production/"))).toBe(true);
+    // The Redis Job runs another image, so its content hash (its name) differs: the patch renames it.
+    const job = patched.find((key) => key.startsWith("batch/v1/Job/nx-broker/nx-redis-cluster-init-"))!;
+    const jobPatch = patches.get("overlays/bigger/nx-broker/redis/patches/nx-redis-cluster-init-job.yaml")!;
+    expect(jobPatch).toContainEqual({ op: "replace", path: "/metadata/name", value: job.split("/").at(-1) });
 
-    // The patches carry production's own values, including a label key that needs escaping.
-    const operations = [...layout.patches.values()].flat();
+    // The patches carry the environment's own values, a label key that needs escaping included.
+    const operations = [...patches.values()].flat();
     const values = operations.flatMap((op) => ("value" in op ? [op.value] : []));
-    expect(values).toContain("1gb");
-    expect(values).toContain("7.4-alpine");
+    expect(values).toEqual(expect.arrayContaining(["1gb", "7.4-alpine", "50Gi", 3]));
     expect(operations.map((op) => op.path)).toContain("/metadata/labels/app.kubernetes.io~1version");
   });
 
-  it("keeps a component one environment lacks, and objects only the other has, in their own overlay", () => {
-    const full = renderEnvironment(staging);
+  it("writes whole a component built another way, and an object the base lacks next to its base", () => {
+    const full = rendered(staging);
     const extraNamespace = "nx-extra";
-    const lean: RenderedEnvironment = {
+    const objects = rendered(production).objects;
+    const other: RenderedEnvironment = {
       environment: production,
       objects: [
-        ...renderEnvironment(production).objects.filter((o) => o.component !== "redis"),
-        {
-          component: "extra",
-          object: new ConfigMap({ metadata: { name: "nx-production-only", namespace: staging.common.namespaces.search }, data: { a: "1" } }),
-        },
+        // Redis without its StatefulSet: no longer the base's objects, so all of it is written whole.
+        ...objects.filter((o) => !(o.component === "redis" && o.object.kind === "StatefulSet")),
+        // Kafka with one more object: its base, plus that object whole.
+        { component: "kafka", object: new ConfigMap({ metadata: { name: "nx-kafka-extra", namespace: "nx-broker" }, data: { a: "1" } }) },
         { component: "extra", object: new Namespace({ metadata: { name: extraNamespace } }) },
-        {
-          component: "extra",
-          object: new ConfigMap({ metadata: { name: "nx-extra-settings", namespace: extraNamespace }, data: { on: "yes" } }),
-        },
+        { component: "extra", object: new ConfigMap({ metadata: { name: "nx-extra-settings", namespace: extraNamespace }, data: { on: "yes" } }) },
       ],
     };
-    const redisKeys = [...byKey(full.objects.filter((o) => o.component === "redis").map((o) => o.object)).keys()];
-    expect(redisKeys.length).toBeGreaterThan(0);
-
-    const { root, envOnly, layout } = checkLayout([full, lean]);
-
-    const onlyIn = (env: string) =>
-      envOnly.filter((key) => layout.objectFiles.get(key)!.every((f) => f.path.startsWith(`overlays/${env}/`)));
-    expect(onlyIn("staging")).toEqual([...redisKeys].sort());
-    expect(onlyIn("production")).toEqual([
-      `v1/ConfigMap/${extraNamespace}/nx-extra-settings`,
-      `v1/ConfigMap/${staging.common.namespaces.search}/nx-production-only`,
-      `v1/Namespace//${extraNamespace}`,
-    ]);
-    expect(subfolders(join(root, "base"))).not.toContain(extraNamespace);
+    const uses = checkLayout(base(), [full, other]);
+    const { bases, whole } = uses.get("production")!;
+    expect(bases).not.toContain("nx-broker/redis");
+    expect(bases).toContain("nx-broker/kafka");
+    const redisKeys = objects.filter((o) => o.component === "redis" && o.object.kind !== "StatefulSet").map((o) => objectKey(plainOf(o)));
+    expect(whole.sort()).toEqual(
+      [...redisKeys, "v1/ConfigMap/nx-broker/nx-kafka-extra", `v1/ConfigMap/${extraNamespace}/nx-extra-settings`, `v1/Namespace//${extraNamespace}`].sort(),
+    );
+    expect(uses.get("staging")!.whole).toEqual([]);
+    // The namespace overlay says which components it builds its own way.
+    expect(readFileSync(join(uses.root, "overlays/production/nx-broker/kustomization.yaml"), "utf8")).toContain(
+      "# Built by production its own way, written whole here (not from base/): redis.\n",
+    );
   });
 
   it("patches an object whose apiVersion differs between environments onto the base copy", () => {
-    const hpa = (apiVersion: "autoscaling/v1" | "autoscaling/v2", spec: Record<string, unknown>) => ({
-      component: "scaling",
-      object: (apiVersion === "autoscaling/v1"
-        ? new HorizontalPodAutoscalerV1({ metadata: { name: "nx-debezium", namespace: "nx-search" }, spec: spec as never })
-        : new HorizontalPodAutoscalerV2({ metadata: { name: "nx-debezium", namespace: "nx-search" }, spec: spec as never })),
+    const scaleTargetRef = { apiVersion: "apps/v1", kind: "Deployment", name: "nx-debezium" };
+    const metadata = { name: "nx-debezium", namespace: "nx-search" };
+    const scaler = (env: RenderedEnvironment, object: RenderedObject["object"]): RenderedEnvironment => ({
+      ...env,
+      objects: [...env.objects, { component: "scaling", object }],
     });
-    const scaleTarget = { apiVersion: "apps/v1", kind: "Deployment", name: "nx-debezium" };
-    const base = renderEnvironment(staging);
-    const root = writeLayout([
-      { ...base, objects: [...base.objects, hpa("autoscaling/v1", { scaleTargetRef: scaleTarget, maxReplicas: 2 })] },
-      {
-        environment: production,
-        objects: [...renderEnvironment(production).objects, hpa("autoscaling/v2", { scaleTargetRef: scaleTarget, maxReplicas: 4 })],
-      },
+    const root = writeLayout(scaler(base(), new HorizontalPodAutoscalerV1({ metadata, spec: { scaleTargetRef, maxReplicas: 2 } })), [
+      scaler(rendered(staging), new HorizontalPodAutoscalerV1({ metadata, spec: { scaleTargetRef, maxReplicas: 2 } })),
+      scaler(rendered(production), new HorizontalPodAutoscalerV2({ metadata, spec: { scaleTargetRef, maxReplicas: 4 } })),
     ]);
     const scalerOf = (env: string) =>
-      kustomizeBuild(join(root, "overlays", env)).filter((o) => o.kind === "HorizontalPodAutoscaler");
-    expect(scalerOf("staging").map((o) => [o.apiVersion, (o.spec as { maxReplicas: number }).maxReplicas])).toEqual([["autoscaling/v1", 2]]);
-    expect(scalerOf("production").map((o) => [o.apiVersion, (o.spec as { maxReplicas: number }).maxReplicas])).toEqual([["autoscaling/v2", 4]]);
+      kustomizeBuild(join(root, "overlays", env))
+        .filter((o) => o.kind === "HorizontalPodAutoscaler")
+        .map((o) => [o.apiVersion, (o.spec as { maxReplicas: number }).maxReplicas]);
+    expect(scalerOf("staging")).toEqual([["autoscaling/v1", 2]]);
+    expect(scalerOf("production")).toEqual([["autoscaling/v2", 4]]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+/** Generated file -> content, of the files under any of `prefixes`. */
+function filesUnder(environments: readonly Environment[], prefixes: readonly string[]): Map<string, string> {
+  return new Map(buildOutput(environments).filter((f) => prefixes.some((p) => f.path.startsWith(p))).map((f) => [f.path, f.content]));
+}
+
+/** Paths added, removed or changed between two file sets. */
+function changedPaths(before: Map<string, string>, after: Map<string, string>): string[] {
+  return [...new Set([...before.keys(), ...after.keys()])].filter((p) => before.get(p) !== after.get(p)).sort();
+}
+
+describe("an edit to one environment", () => {
+  const deployed = ["base/", "overlays/", "argocd/", "backend/"];
+  const original = filesUnder([staging, production], deployed);
+  const retention = (hours: string) => ({
+    kafka: { serverProperties: staging.kafka.serverProperties.map(([k, v]) => [k, k === "log.retention.hours" ? hours : v] as const) },
+  });
+
+  it.each([
+    ["staging", "Redis maxmemory", [stagingWith({ redis: { maxmemory: "200mb" } }), production]],
+    ["staging", "a Kafka setting", [stagingWith(retention("72")), production]],
+    ["staging", "the Kafka client user", [stagingWith({ kafka: { clientUser: "nx.staging2" } }), production]],
+    ["production", "Redis maxmemory", [staging, productionWith({ redis: { maxmemory: "200mb" } })]],
+    ["production", "the Kafka broker count", [staging, productionWith({ kafka: { brokers: 5 } })]],
+    ["production", "Typesense replicas", [staging, productionWith({ typesense: { replicas: 3 } })]],
+  ] as const)("to %s (%s) changes only that environment's files", (changed, _what, environments) => {
+    const paths = changedPaths(original, filesUnder(environments, deployed));
+    expect(paths.filter((p) => p.startsWith(`overlays/${changed}/`)), "the edit shows in its own overlay").not.toEqual([]);
+    expect(paths.filter((p) => !p.split("/").includes(changed)), "and in no file of another environment or the base").toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+/** Every string inside `value` that holds more than one line (a script, a config file's text). */
+function multiLine(value: Json, path = ""): string[] {
+  if (typeof value === "string") return value.trimEnd().includes("\n") ? [path || "(the value)"] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => multiLine(v, `${path}/${i}`));
+  if (value !== null && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => multiLine(v, `${path}/${k}`));
+  return [];
+}
+
+describe("an environment's values in the overlays", () => {
+  const cluster = staging.postgres.cluster as PostgresStatefulSets;
+  const moreConnections = (settings: PostgresSettings) => settings.map(([k, v]) => [k, k === "max_connections" ? "200" : v] as const);
+  // Every count an environment may change, all at once.
+  const scaled: Environment = {
+    ...stagingWith({
+      postgres: {
+        cluster: {
+          // Three PgBouncer pods of 50 server connections each need a primary (and standbys) that admit them.
+          primary: { settings: moreConnections(cluster.primary.settings) },
+          replica: { replicas: 2, settings: moreConnections(cluster.replica.settings) },
+        },
+      },
+      pgbouncer: { replicas: 3 },
+      redis: { masters: 6 },
+      kafka: { brokers: 5 },
+      typesense: { replicas: 3 },
+      debezium: { replicas: 2 },
+    }),
+    name: "scaled",
+  };
+  const patchFiles = buildOutput([staging, production, scaled]).filter((f) => f.path.split("/").includes("patches"));
+
+  it("are patched in every environment (the scenario exercises something)", () => {
+    for (const env of ["staging", "production", "scaled"]) expect(patchFiles.some((f) => f.path.startsWith(`overlays/${env}/`)), env).toBe(true);
+  });
+
+  it("never replace a script's or a config file's whole text: the script reads the value from an env var or a key of its own", () => {
+    const rewritten = patchFiles.flatMap((f) =>
+      (parse(f.content) as PatchOperation[]).flatMap((op) => (op.op === "replace" ? multiLine(op.value).map((at) => `${f.path}: ${op.path}${at === "(the value)" ? "" : at}`) : [])),
+    );
+    expect(rewritten).toEqual([]);
+  });
+
+  it("would be caught: a patch that rewrites a script is found", () => {
+    const ops = jsonPatch({ command: ["sh", "-c", "echo 1\necho 2\n"] }, { command: ["sh", "-c", "echo 1\necho 3\n"] });
+    expect(ops.flatMap((op) => (op.op === "replace" ? multiLine(op.value) : []))).toEqual(["(the value)"]);
   });
 });
 

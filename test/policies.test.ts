@@ -1,11 +1,15 @@
 // The layer's own rules: each catches its violation with the right id, exceptions are data that
 // is reported (and must stay in use), and the real overlays pass every rule.
-import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { familyOf, type Manifest, runPolicies, type Source } from "../policies/engine.ts";
 import { loadExceptions } from "../policies/exceptions.ts";
 import { rules } from "../policies/rules/index.ts";
 import { environmentOverlays, loadSources } from "../policies/sources.ts";
+import { removeTempDirs, tempDir } from "./support/repo.ts";
+
+afterAll(removeTempDirs);
 
 const repo = join(import.meta.dirname, "..");
 const labels = {
@@ -108,6 +112,38 @@ describe("a kind the policies do not know", () => {
 
   it("while a kind known to run no pods passes", () => {
     expect(ruleIds([{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "nx-persistent", labels }, data: {} }], "kinds")).toEqual([]);
+    expect(ruleIds([{ apiVersion: "argoproj.io/v1alpha1", kind: "Application", metadata: { name: "a", namespace: "argocd", labels } }], "kinds")).toEqual([]);
+  });
+
+  it("is told apart by group: another group's Deployment or Application is unknown, its pods unchecked otherwise", () => {
+    const foreign = (apiVersion: string, kind: string): Manifest => ({ ...deployment(), apiVersion, kind });
+    expect(ruleIds([foreign("example.com/v1", "Deployment"), foreign("app.k8s.io/v1beta1", "Application")], "kinds")).toEqual([
+      "kinds/known @ kind",
+      "kinds/known @ kind",
+    ]);
+    // The pod rules do not read another group's kind as a Deployment.
+    const privileged = deployment({ securityContext: { ...restricted, privileged: true } });
+    expect(ruleIds([{ ...privileged, apiVersion: "example.com/v1" }], "pod-security")).toEqual([]);
+    expect(ruleIds([privileged], "pod-security")).toEqual(["pod-security/privileged @ spec.template.spec.containers[0].securityContext.privileged"]);
+  });
+});
+
+describe("a kind that runs pods", () => {
+  it("is an error when its pod spec is not where the kind keeps it, rather than a pass of every pod rule", () => {
+    const misplaced: Manifest = { ...deployment(), spec: { selector: {}, podTemplate: (deployment().spec as { template: unknown }).template } };
+    expect(ruleIds([misplaced], "kinds")).toEqual(["kinds/pod-spec @ spec"]);
+    expect(ruleIds([deployment()], "kinds")).toEqual([]);
+  });
+
+  it.each([
+    ["Pod", "v1", (spec: unknown) => ({ spec })],
+    ["CronJob", "batch/v1", (spec: unknown) => ({ spec: { jobTemplate: { spec: { template: { metadata: { labels }, spec } } } } })],
+    ["StatefulSet", "apps/v1", (spec: unknown) => ({ spec: { template: { metadata: { labels }, spec } } })],
+  ])("has its %s's pod spec found and checked", (kind, apiVersion, shape) => {
+    const spec = { securityContext: podSecurity, containers: [{ ...goodContainer, securityContext: { ...restricted, privileged: true } }] };
+    const manifest = { apiVersion, kind, metadata: { name: "p", namespace: "nx-broker", labels }, ...shape(spec) } as Manifest;
+    expect(ruleIds([manifest], "kinds")).toEqual([]);
+    expect(ruleIds([manifest], "pod-security")).toContainEqual(expect.stringMatching(/^pod-security\/privileged @ .*containers\[0\]\.securityContext\.privileged$/));
   });
 });
 
@@ -131,6 +167,27 @@ describe("exceptions", () => {
     const committed = loadExceptions(rules);
     expect(committed.length).toBeGreaterThan(0);
     for (const e of committed) expect(e.reason.length, e.object).toBeGreaterThan(20);
+  });
+});
+
+describe("a finding names the file the build read", () => {
+  it("an object base/ defines and another environment writes whole: each environment's build names its own file", () => {
+    const root = tempDir("origins");
+    const configMap = (data: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nx-settings, namespace: nx-broker}\ndata: {a: "${data}"}\n`;
+    const files: Record<string, string> = {
+      "base/nx-broker/settings/nx-settings-configmap.yaml": configMap("base"),
+      "base/nx-broker/settings/kustomization.yaml": "resources: [nx-settings-configmap.yaml]\n",
+      "overlays/alpha/nx-broker/kustomization.yaml": "resources: [../../../base/nx-broker/settings]\n",
+      "overlays/beta/nx-broker/settings/nx-settings-configmap.yaml": configMap("own"),
+      "overlays/beta/nx-broker/kustomization.yaml": "resources: [settings/nx-settings-configmap.yaml]\n",
+    };
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    }
+    const fileOf = (via: string) => loadSources(root, [via]).map((s) => s.file);
+    expect(fileOf("overlays/alpha/nx-broker")).toEqual(["base/nx-broker/settings/nx-settings-configmap.yaml"]);
+    expect(fileOf("overlays/beta/nx-broker")).toEqual(["overlays/beta/nx-broker/settings/nx-settings-configmap.yaml"]);
   });
 });
 

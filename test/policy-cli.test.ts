@@ -18,9 +18,9 @@ function edit(root: string, file: string, from: string, to: string): void {
 }
 
 /** Drops one generated file and its kustomization entry, as if the generator had lost it. */
-function dropFromBase(root: string, namespace: string, file: string): void {
-  rmSync(join(root, "base", namespace, file));
-  edit(root, `base/${namespace}/kustomization.yaml`, `- ${file}\n`, "");
+function dropFromBase(root: string, folder: string, file: string): void {
+  rmSync(join(root, "base", folder, file));
+  edit(root, `base/${folder}/kustomization.yaml`, `- ${file}\n`, "");
 }
 
 const fixtures = join(pssFixtureDir, "testdata");
@@ -36,17 +36,17 @@ describe("npm run policy", () => {
 
   it("fails on a privileged container, naming the object, the file, the rule and the fix", () => {
     const root = copyGeneratedTree();
-    edit(root, "base/nx-search/nx-debezium-deployment.yaml", "          allowPrivilegeEscalation: false\n", "          allowPrivilegeEscalation: false\n          privileged: true\n");
+    edit(root, "base/nx-search/debezium/nx-debezium-deployment.yaml", "          allowPrivilegeEscalation: false\n", "          allowPrivilegeEscalation: false\n          privileged: true\n");
     const run = policy([], root);
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain("error   pod-security/privileged  Deployment nx-search/nx-debezium  base/nx-search/nx-debezium-deployment.yaml (built from overlays/staging, environment staging)");
+    expect(run.stderr).toContain("error   pod-security/privileged  Deployment nx-search/nx-debezium  base/nx-search/debezium/nx-debezium-deployment.yaml (built from overlays/staging, environment staging)");
     expect(run.stderr).toContain("spec.template.spec.containers[0].securityContext.privileged");
     expect(run.stderr).toMatch(/fix: .*privileged/);
   });
 
   it("fails on an image tagged latest", () => {
     const root = copyGeneratedTree();
-    edit(root, "base/nx-search/nx-typesense-statefulset.yaml", "image: typesense/typesense:27.1", "image: typesense/typesense:latest");
+    edit(root, "base/nx-search/typesense/nx-typesense-statefulset.yaml", "image: typesense/typesense:27.1", "image: typesense/typesense:latest");
     const run = policy([], root);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("workload/image-pinned  StatefulSet nx-search/nx-typesense");
@@ -54,11 +54,11 @@ describe("npm run policy", () => {
   });
 
   it.each([
-    ["a literal password in a ConfigMap", "base/nx-persistent/nx-pgbouncer-config-configmap.yaml", "    pool_mode = transaction\n", "    pool_mode = transaction\n    auth_password = hunter2\n",
+    ["a literal password in a ConfigMap", "base/nx-persistent/pgbouncer/nx-pgbouncer-config-configmap.yaml", "    pool_mode = transaction\n", "    pool_mode = transaction\n    auth_password = hunter2\n",
       "secrets/literal-in-text  ConfigMap nx-persistent/nx-pgbouncer-config", 'data["pgbouncer.ini"]: auth_password is given a literal value (line '],
-    ["a probe on a port the container does not declare", "base/nx-search/nx-typesense-statefulset.yaml", "            port: http\n", "            port: api\n",
+    ["a probe on a port the container does not declare", "base/nx-search/typesense/nx-typesense-statefulset.yaml", "            port: http\n", "            port: api\n",
       "references/probe-port-declared  StatefulSet nx-search/nx-typesense", "spec.template.spec.containers[0].livenessProbe.httpGet.port: container typesense probes port api, which it does not declare (ports: http)"],
-    ["a Service port listed twice", "base/nx-search/nx-typesense-service.yaml", "  - name: http\n", "  - name: http2\n    port: 8108\n    targetPort: http\n  - name: http\n",
+    ["a Service port listed twice", "base/nx-search/typesense/nx-typesense-service.yaml", "  - name: http\n", "  - name: http2\n    port: 8108\n    targetPort: http\n  - name: http\n",
       "api/service-ports-unique  Service nx-search/nx-typesense", "spec.ports[1]: port 8108/TCP is listed again (first at spec.ports[0])"],
   ])("fails on %s, naming the object, the field and the fix", (_what, file, from, to, object, field) => {
     const root = copyGeneratedTree();
@@ -84,7 +84,7 @@ describe("npm run policy", () => {
 
   it("fails when a NetworkPolicy change blocks Debezium from PostgreSQL", () => {
     const root = copyGeneratedTree();
-    dropFromBase(root, "nx-persistent", "allow-primary-from-debezium-networkpolicy.yaml");
+    dropFromBase(root, "nx-persistent/network-policies", "allow-primary-from-debezium-networkpolicy.yaml");
     const run = policy(["--only", "network"], root);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("network/needed-flow");
@@ -96,7 +96,7 @@ describe("npm run policy", () => {
 
   it("fails when a NetworkPolicy opens Kafka's PLAINTEXT listener to the backend", () => {
     const root = copyGeneratedTree();
-    edit(root, "base/nx-broker/allow-from-backend-networkpolicy.yaml", "    - port: 9092\n      protocol: TCP\n", "    - port: 9092\n      protocol: TCP\n    - port: 29092\n      protocol: TCP\n");
+    edit(root, "base/nx-broker/network-policies/allow-from-backend-networkpolicy.yaml", "    - port: 9092\n      protocol: TCP\n", "    - port: 9092\n      protocol: TCP\n    - port: 29092\n      protocol: TCP\n");
     const run = policy(["--only", "network"], root);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("network/closed-flow");
@@ -109,7 +109,7 @@ describe("npm run policy", () => {
     ["an ipBlock", "    - ipBlock:\n        cidr: 0.0.0.0/0\n", "ipBlock 0.0.0.0/0 admits addresses from anywhere"],
   ])("fails when a NetworkPolicy admits %s", (_what, peer, message) => {
     const root = copyGeneratedTree();
-    edit(root, "base/nx-broker/allow-from-backend-networkpolicy.yaml", "  - from:\n", `  - from:\n${peer}`);
+    edit(root, "base/nx-broker/network-policies/allow-from-backend-networkpolicy.yaml", "  - from:\n", `  - from:\n${peer}`);
     const run = policy(["--only", "network"], root);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("network/ingress-sources  NetworkPolicy nx-broker/allow-from-backend");
@@ -119,7 +119,7 @@ describe("npm run policy", () => {
 
   it("fails when a namespace loses its default-deny", () => {
     const root = copyGeneratedTree();
-    dropFromBase(root, "nx-search", "default-deny-all-networkpolicy.yaml");
+    dropFromBase(root, "nx-search/network-policies", "default-deny-all-networkpolicy.yaml");
     const run = policy(["--only", "network"], root);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("network/default-deny  Namespace nx-search");

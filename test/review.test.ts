@@ -175,21 +175,21 @@ describe("npm run review on unsafe changes", () => {
 
   beforeAll(() => {
     checkout(withOperators);
-    editYaml("base/nx-broker/nx-redis-statefulset.yaml", (o) => (o.spec.volumeClaimTemplates[0].spec.resources.requests.storage = "8Gi"));
-    editYaml("base/nx-broker/nx-kafka-statefulset.yaml", (o) => {
+    editYaml("base/nx-broker/redis/nx-redis-statefulset.yaml", (o) => (o.spec.volumeClaimTemplates[0].spec.resources.requests.storage = "8Gi"));
+    editYaml("base/nx-broker/kafka/nx-kafka-statefulset.yaml", (o) => {
       o.spec.podManagementPolicy = "OrderedReady";
       o.spec.volumeClaimTemplates[0].spec.resources.requests.storage = "5Gi";
     });
-    editYaml("base/nx-persistent/nx-postgresql-replica-statefulset.yaml", (o) => {
+    editYaml("base/nx-persistent/postgres/nx-postgresql-replica-statefulset.yaml", (o) => {
       o.spec.selector.matchLabels["app.kubernetes.io/instance"] = "nx-postgresql-replica";
       o.spec.serviceName = "nx-postgresql-replicas";
     });
-    editYaml("base/nx-persistent/nx-postgresql-primary-statefulset.yaml", (o) => delete o.metadata.annotations["argocd.argoproj.io/sync-options"]);
-    editYaml("base/nx-persistent/nx-pgbouncer-deployment.yaml", (o) => (o.spec.selector.matchLabels["app.kubernetes.io/component"] = "pool"));
-    editYaml(generated("nx-broker", "nx-redis-cluster-init-", "-job.yaml"), (o) => (o.spec.template.spec.containers[0].image = "redis:8-alpine"));
-    editYaml("base/nx-broker/nx-redis-headless-service.yaml", (o) => delete o.spec.clusterIP);
-    replaceIn("base/nx-search/kustomization.yaml", "- nx-typesense-statefulset.yaml\n", "");
-    rmSync(join(repo, "base/nx-search/nx-typesense-statefulset.yaml"));
+    editYaml("base/nx-persistent/postgres/nx-postgresql-primary-statefulset.yaml", (o) => delete o.metadata.annotations["argocd.argoproj.io/sync-options"]);
+    editYaml("base/nx-persistent/pgbouncer/nx-pgbouncer-deployment.yaml", (o) => (o.spec.selector.matchLabels["app.kubernetes.io/component"] = "pool"));
+    editYaml(generated("nx-broker/redis", "nx-redis-cluster-init-", "-job.yaml"), (o) => (o.spec.template.spec.containers[0].image = "redis:8-alpine"));
+    editYaml("base/nx-broker/redis/nx-redis-headless-service.yaml", (o) => delete o.spec.clusterIP);
+    replaceIn("base/nx-search/typesense/kustomization.yaml", "- nx-typesense-statefulset.yaml\n", "");
+    rmSync(join(repo, "base/nx-search/typesense/nx-typesense-statefulset.yaml"));
     replaceIn("overlays/staging/operators.yaml", "cluster: { name: nx-postgresql }", "cluster: { name: nx-postgresql-2 }");
     replaceIn("overlays/staging/operators.yaml", "storageClass: csi-sc-vnpaycloud", "storageClass: csi-sc-fast");
     replaceIn("overlays/staging/operators.yaml", "type: persistent-claim, size: 100Gi", "type: ephemeral, size: 100Gi");

@@ -25,11 +25,11 @@ describe("npm run validate", () => {
 
   it("rejects an unknown field, naming environment, file, object and JSON path, and the fix", () => {
     const root = copyGeneratedTree();
-    const file = join(root, "base/nx-broker/nx-redis-statefulset.yaml");
+    const file = join(root, "base/nx-broker/redis/nx-redis-statefulset.yaml");
     writeFileSync(file, readFileSync(file, "utf8").replace("  serviceName: nx-redis-headless\n", "  serviceName: nx-redis-headless\n  servicename: typo\n"));
     const run = validate([], root);
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain("StatefulSet nx-broker/nx-redis in base/nx-broker/nx-redis-statefulset.yaml (built from overlays/staging");
+    expect(run.stderr).toContain("StatefulSet nx-broker/nx-redis in base/nx-broker/redis/nx-redis-statefulset.yaml (built from overlays/staging");
     expect(run.stderr).toContain("environment staging");
     expect(run.stderr).toContain("spec.servicename: unknown field");
     expect(run.stderr).toContain("run `npm run generate`");
@@ -37,11 +37,11 @@ describe("npm run validate", () => {
 
   it("rejects what the API server refuses beyond the schemas: a request above its limit", () => {
     const root = copyGeneratedTree();
-    const file = join(root, "base/nx-broker/nx-redis-statefulset.yaml");
+    const file = join(root, "base/nx-broker/redis/nx-redis-statefulset.yaml");
     writeFileSync(file, readFileSync(file, "utf8").replace("            cpu: 100m\n", "            cpu: 1500m\n"));
     const run = validate(["overlays/staging/nx-broker"], root);
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain("StatefulSet nx-broker/nx-redis in base/nx-broker/nx-redis-statefulset.yaml");
+    expect(run.stderr).toContain("StatefulSet nx-broker/nx-redis in base/nx-broker/redis/nx-redis-statefulset.yaml");
     expect(run.stderr).toContain(
       'spec.template.spec.containers[0].resources.requests.cpu: container redis requests 1500m cpu, more than its limit 1 (api/requests-within-limits; fix: lower the request or raise the limit',
     );
@@ -49,7 +49,7 @@ describe("npm run validate", () => {
 
   it("rejects a wrong type deep inside a pod template", () => {
     const root = copyGeneratedTree();
-    const file = join(root, "base/nx-search/nx-typesense-statefulset.yaml");
+    const file = join(root, "base/nx-search/typesense/nx-typesense-statefulset.yaml");
     writeFileSync(file, readFileSync(file, "utf8").replace("containerPort: 8108", "containerPort: http-api"));
     const run = validate(["overlays/staging/nx-search"], root);
     expect(run.status).toBe(1);
@@ -59,7 +59,7 @@ describe("npm run validate", () => {
   it("rejects a kind no schema location covers, instead of passing it", () => {
     const root = copyGeneratedTree();
     appendFileSync(
-      join(root, "base/nx-search/nx-typesense-service.yaml"),
+      join(root, "base/nx-search/typesense/nx-typesense-service.yaml"),
       "---\napiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: nx-search\n",
     );
     const run = validate(["overlays/staging/nx-search"], root);
@@ -116,7 +116,7 @@ exit 1
     });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(
-      "kubeconform: StatefulSet nx-broker/nx-redis in base/nx-broker/nx-redis-statefulset.yaml (built from overlays/staging/nx-broker, environment staging): statusInvalid: problem validating schema",
+      "kubeconform: StatefulSet nx-broker/nx-redis in base/nx-broker/redis/nx-redis-statefulset.yaml (built from overlays/staging/nx-broker, environment staging): statusInvalid: problem validating schema",
     );
     const flags = readFileSync(join(bin, "calls"), "utf8");
     expect(flags).toContain("-strict -summary -output json -kubernetes-version 1.36.0 -schema-location ");

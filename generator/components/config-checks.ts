@@ -8,7 +8,7 @@ import { maxmemoryPolicies, poolModes, syncModes } from "../config/types.ts";
 import { apiServerAddresses } from "../lib/network.ts";
 import { memoryMiB } from "../lib/pod.ts";
 import { names as debeziumNames } from "./debezium.ts";
-import { names as kafkaNames, kafkaServerProperties } from "./kafka.ts";
+import { kafkaGeneratedKeys, names as kafkaNames } from "./kafka.ts";
 import { names as redisNames } from "./redis.ts";
 import { names as typesenseNames } from "./typesense.ts";
 import { poolerName } from "./pgbouncer/cloudnative-pg.ts";
@@ -74,7 +74,6 @@ function kafkaSettings(env: Environment): Found[] {
   const { serverProperties } = env.kafka;
   const keys = serverProperties.map(([key]) => key);
   const setting = (key: string) => serverProperties.find(([k]) => k === key)?.[1];
-  const rendered = kafkaServerProperties(env).split("\n").filter((line) => line.includes("=")).map((line) => line.slice(0, line.indexOf("=")));
   const isr = serverProperties.flatMap(([key, value], i) => {
     const against = inSyncMinimums[key];
     if (!against) return [];
@@ -85,7 +84,7 @@ function kafkaSettings(env: Environment): Found[] {
   });
   // Kafka reads server.properties with java.util.Properties: of a key given twice the last wins.
   const generated = keys.flatMap((key, i) =>
-    rendered.filter((k) => k === key).length > keys.filter((k) => k === key).length
+    kafkaGeneratedKeys.includes(key)
       ? [{ field: `kafka.serverProperties[${i}]`, message: `${key} is set by the generator itself (server.properties would hold it twice, and Kafka keeps the last)` }]
       : [],
   );

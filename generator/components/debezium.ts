@@ -137,6 +137,21 @@ function connectorJson(env: Environment): string {
   return `${JSON.stringify(debeziumConnectorConfig(env), null, 2)}\n`;
 }
 
+/**
+ * The connector's config as the ConfigMap holds it: one key a property, so an environment's value
+ * is the value of one key (never a rewritten JSON text); the registration Job assembles the JSON.
+ * Each value must be one line of printable text, which the Job sends as a JSON string.
+ */
+function connectorProperties(env: Environment): Record<string, string> {
+  const config = debeziumConnectorConfig(env);
+  for (const [key, value] of Object.entries(config)) {
+    if (/[\u0000-\u001f\u007f]/.test(value)) {
+      throw new InvalidConfig(`ConfigMap ${env.common.namespaces.search}/${names.connector}`, `data.${key}`, `${JSON.stringify(value)} holds a line break or another control character; a connector property is one line of text`);
+    }
+  }
+  return config;
+}
+
 // One registration attempt may last as long as Connect's own REST timeout (90 s) while it validates
 // the connector against PostgreSQL; curl waits a little longer so Connect's answer arrives.
 const attemptSeconds = 100;
@@ -182,6 +197,18 @@ export function debeziumInitJob(env: Environment) {
     );
   }
   const script = `set -eu
+# The connector's config as JSON, from the ConfigMap's keys (one a property, each value one line).
+body=$(mktemp)
+{
+  printf '{'
+  separator=""
+  for property in ${connectorDir}/*; do
+    value=$(sed -e 's/\\\\/\\\\\\\\/g' -e 's/"/\\\\"/g' "$property")
+    printf '%s"%s":"%s"' "$separator" "\${property##*/}" "$value"
+    separator=","
+  done
+  printf '}'
+} > "$body"
 response=$(mktemp)
 refused() { cat "$response" >&2; echo "connector registration refused: HTTP $code" >&2; exit 1; }
 give_up_at=$(( $(date +%s) + ${retrySeconds} ))
@@ -189,7 +216,7 @@ while :; do
   : > "$response"
   # curl prints 000 itself when it cannot connect or times out; its exit status must not end the script.
   code=$(curl -sS --max-time ${attemptSeconds} -o "$response" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \\
-    --data @${connectorDir}/connector.json "${url}") || code=000
+    --data @"$body" "${url}") || code=000
   case "$code" in
     200|201) break ;;
     000|409|5??) ;;
@@ -232,7 +259,7 @@ export function debezium(env: Environment): KubeObject[] {
       name: names.connector,
       namespace,
       role: init,
-      data: { "connector.json": connectorJson(env) },
+      data: connectorProperties(env),
     }),
     service(env, {
       name: names.service,

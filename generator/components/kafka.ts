@@ -115,30 +115,42 @@ const toolsHeap = (env: Environment) =>
   );
 
 /**
- * The part of server.properties every broker shares. Each broker is a KRaft controller of a static
- * quorum (`controller.quorum.voters`): docs/kafka.md says why not a dynamic one. INTERNAL
- * (inter-broker) and CONTROLLER are PLAINTEXT and closed to clients by NetworkPolicy; clients
- * authenticate with SCRAM-SHA-512 on CLIENT.
+ * The static quorum (`controller.quorum.voters`, docs/kafka.md says why not a dynamic one): every
+ * broker is a KRaft controller. The init container writes it into each node's server.properties
+ * from an env var, so another broker count changes one value, not the script or the file.
+ */
+const controllerQuorumVoters = (env: Environment) =>
+  kafkaBrokerAddresses(env, ports.kafkaController).map((address, i) => `${i}@${address}`).join(",");
+
+/** What the init container adds to the shared server.properties for its own node. */
+const nodeProperties = ["controller.quorum.voters", "node.id", "advertised.listeners"] as const;
+
+/** The lines of server.properties the generator writes for every broker, before the settings. */
+const generatedProperties = [
+  "process.roles=broker,controller",
+  "controller.listener.names=CONTROLLER",
+  `listeners=INTERNAL://:${ports.kafkaInternal},CLIENT://:${ports.kafkaClient},CONTROLLER://:${ports.kafkaController}`,
+  "listener.security.protocol.map=INTERNAL:PLAINTEXT,CLIENT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+  "inter.broker.listener.name=INTERNAL",
+  `sasl.enabled.mechanisms=${kafkaClientMechanism}`,
+  `listener.name.client.sasl.enabled.mechanisms=${kafkaClientMechanism}`,
+  // The listener's login module, here rather than only in the mounted JAAS file: a JAAS Secret
+  // without a KafkaServer section would otherwise keep every broker from starting.
+  "listener.name.client.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;",
+  `log.dirs=${dataDir}`,
+];
+
+/**
+ * The part of server.properties every broker shares (the init container adds `nodeProperties`).
+ * INTERNAL (inter-broker) and CONTROLLER are PLAINTEXT and closed to clients by NetworkPolicy;
+ * clients authenticate with SCRAM-SHA-512 on CLIENT.
  */
 export function kafkaServerProperties(env: Environment): string {
-  const voters = kafkaBrokerAddresses(env, ports.kafkaController).map((address, i) => `${i}@${address}`).join(",");
-  const lines = [
-    "process.roles=broker,controller",
-    `controller.quorum.voters=${voters}`,
-    "controller.listener.names=CONTROLLER",
-    `listeners=INTERNAL://:${ports.kafkaInternal},CLIENT://:${ports.kafkaClient},CONTROLLER://:${ports.kafkaController}`,
-    "listener.security.protocol.map=INTERNAL:PLAINTEXT,CLIENT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
-    "inter.broker.listener.name=INTERNAL",
-    `sasl.enabled.mechanisms=${kafkaClientMechanism}`,
-    `listener.name.client.sasl.enabled.mechanisms=${kafkaClientMechanism}`,
-    // The listener's login module, here rather than only in the mounted JAAS file: a JAAS Secret
-    // without a KafkaServer section would otherwise keep every broker from starting.
-    "listener.name.client.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;",
-    `log.dirs=${dataDir}`,
-    ...env.kafka.serverProperties.map(([k, v]) => `${k}=${v}`),
-  ];
-  return `${lines.join("\n")}\n`;
+  return `${[...generatedProperties, ...env.kafka.serverProperties.map(([k, v]) => `${k}=${v}`)].join("\n")}\n`;
 }
+
+/** Every key the generator writes into a node's server.properties itself: a setting may not repeat one. */
+export const kafkaGeneratedKeys: readonly string[] = [...generatedProperties.map((line) => line.slice(0, line.indexOf("="))), ...nodeProperties];
 
 /**
  * Log4j 2 configuration of the brokers: everything to stdout, nothing to files. The image's
@@ -165,8 +177,8 @@ const kafkaLog4j2 = `Configuration:
 `;
 
 /**
- * Writes the pod's own server.properties (node.id and advertised.listeners from its name), then
- * decides about an empty disk. Formatting makes the node a voter under its id with an empty log,
+ * Writes the pod's own server.properties (the quorum from CONTROLLER_QUORUM_VOTERS, node.id and
+ * advertised.listeners from its name), then decides about an empty disk. Formatting makes the node a voter under its id with an empty log,
  * so it happens only when that cannot cost a committed metadata record (the KIP-856 hazard):
  * at the declared first bootstrap, or once the quorum's leader shows that every other voter holds
  * every committed record, and in an existing cluster only after an operator approved it. Every
@@ -181,6 +193,7 @@ function initConfigScript(env: Environment): string {
 host="$POD_NAME.${headless}"
 {
   cat ${templateDir}/server.properties
+  echo "controller.quorum.voters=$CONTROLLER_QUORUM_VOTERS"
   echo "node.id=\${POD_NAME##*-}"
   echo "advertised.listeners=INTERNAL://$host:${ports.kafkaInternal},CLIENT://$host:${ports.kafkaClient}"
 } > /config/server.properties
@@ -194,13 +207,13 @@ if [ -n "$(ls -A ${dataDir})" ]; then
 fi
 id="\${POD_NAME##*-}"
 peers=""
-for controller in ${kafkaBrokerAddresses(env, ports.kafkaController).join(" ")}; do
+for voter in $(printf '%s' "$CONTROLLER_QUORUM_VOTERS" | tr ',' ' '); do
+  controller="\${voter#*@}"
   case "$controller" in "$host":*) ;; *) peers="$peers\${peers:+,}$controller" ;; esac
 done
 printf '%s\\n' request.timeout.ms=5000 default.api.timeout.ms=15000 > /config/quorum-client.properties
-# kafka.initialClusterState: "new" only for the first start of a new cluster; "existing" needs an operator.
-initial_cluster_state=${env.kafka.initialClusterState}
-may_format() { [ "$initial_cluster_state" = new ] || [ -f ${kafkaFormatApproval} ]; }
+# INITIAL_CLUSTER_STATE (kafka.initialClusterState): "new" only for the first start of a new cluster; "existing" needs an operator.
+may_format() { [ "$INITIAL_CLUSTER_STATE" = new ] || [ -f ${kafkaFormatApproval} ]; }
 quorum() {
   ${kafkaBin}/kafka-metadata-quorum.sh --bootstrap-controller "$peers" --command-config /config/quorum-client.properties describe "$1" 2>/dev/null
 }
@@ -268,7 +281,13 @@ export function kafkaBrokers(env: Environment) {
           name: "kafka-init-config",
           image,
           command: ["sh", "-c", initConfigScript(env)],
-          env: [podFieldEnv("POD_NAME", "metadata.name"), plainEnv("CLUSTER_ID", kafkaClusterId(env)), plainEnv("KAFKA_HEAP_OPTS", toolsHeap(env))],
+          env: [
+            podFieldEnv("POD_NAME", "metadata.name"),
+            plainEnv("CLUSTER_ID", kafkaClusterId(env)),
+            plainEnv("CONTROLLER_QUORUM_VOTERS", controllerQuorumVoters(env)),
+            plainEnv("INITIAL_CLUSTER_STATE", env.kafka.initialClusterState),
+            plainEnv("KAFKA_HEAP_OPTS", toolsHeap(env)),
+          ],
           // It runs only shell and Kafka's CLI tools: the Job limits, which the tools' heap fits.
           resources: resources(env.common.jobs.resources),
           volumeMounts: [
@@ -352,20 +371,18 @@ function kafkaServices(env: Environment) {
  * raised one gives the Job a new name, so a rotated password is applied (docs/kafka.md).
  */
 export function kafkaScramInitJob(env: Environment) {
-  const bootstrap = kafkaBrokerAddresses(env, ports.kafkaInternal).join(",");
-  const user = env.kafka.clientUser;
+  // The environment's values come as env vars: the script is the same in every environment.
   const script = `set -eu
-bootstrap="${bootstrap}"
-${waitUntil(`${kafkaBin}/kafka-broker-api-versions.sh --bootstrap-server "$bootstrap" > /dev/null 2>&1`, {
+${waitUntil(`${kafkaBin}/kafka-broker-api-versions.sh --bootstrap-server "$BOOTSTRAP_SERVERS" > /dev/null 2>&1`, {
   // Each try starts a JVM (a few seconds): 80 tries stay inside the Job's activeDeadlineSeconds.
   attempts: 80,
   seconds: 5,
-  failure: '"brokers not reachable at $bootstrap"',
+  failure: '"brokers not reachable at $BOOTSTRAP_SERVERS"',
 })}
-${kafkaBin}/kafka-configs.sh --bootstrap-server "$bootstrap" --alter \\
-  --add-config "SCRAM-SHA-512=[iterations=${env.kafka.scramIterations},password=$KAFKA_SASL_PASSWORD]" \\
-  --entity-type users --entity-name ${user}
-${kafkaBin}/kafka-configs.sh --bootstrap-server "$bootstrap" --describe --entity-type users --entity-name ${user}
+${kafkaBin}/kafka-configs.sh --bootstrap-server "$BOOTSTRAP_SERVERS" --alter \\
+  --add-config "SCRAM-SHA-512=[iterations=$SCRAM_ITERATIONS,password=$KAFKA_SASL_PASSWORD]" \\
+  --entity-type users --entity-name "$KAFKA_CLIENT_USER"
+${kafkaBin}/kafka-configs.sh --bootstrap-server "$BOOTSTRAP_SERVERS" --describe --entity-type users --entity-name "$KAFKA_CLIENT_USER"
 `;
   return initJob(env, {
     name: names.scramInitJob,
@@ -376,7 +393,13 @@ ${kafkaBin}/kafka-configs.sh --bootstrap-server "$bootstrap" --describe --entity
       name: "scram-init",
       image: env.common.images.kafka,
       command: ["sh", "-c", script],
-      env: [secretEnv("KAFKA_SASL_PASSWORD", secrets.client), plainEnv("KAFKA_HEAP_OPTS", toolsHeap(env))],
+      env: [
+        plainEnv("BOOTSTRAP_SERVERS", kafkaBrokerAddresses(env, ports.kafkaInternal).join(",")),
+        plainEnv("KAFKA_CLIENT_USER", env.kafka.clientUser),
+        plainEnv("SCRAM_ITERATIONS", String(env.kafka.scramIterations)),
+        secretEnv("KAFKA_SASL_PASSWORD", secrets.client),
+        plainEnv("KAFKA_HEAP_OPTS", toolsHeap(env)),
+      ],
     },
     followsSecretRotation: true,
   });

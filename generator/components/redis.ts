@@ -6,6 +6,7 @@ import {
   container,
   execProbe,
   livenessTiming,
+  plainEnv,
   podFieldEnv,
   readinessTiming,
   resources,
@@ -195,14 +196,15 @@ function redisServices(env: Environment) {
  * `--cluster-yes`, and only sees the nodes its seed knows.
  */
 export function redisClusterInitJob(env: Environment) {
-  const hosts = redisNodeHosts(env);
   const port = ports.redis;
+  // The nodes come as an env var (REDIS_NODES): the script is the same for any number of masters.
   const script = `set -eu
 export REDISCLI_AUTH="$REDIS_PASSWORD"
+nodes=$(set -- $REDIS_NODES; echo $#)
 info() { redis-cli -h "$1" -p ${port} cluster info | tr -d '\\r' | awk -F: -v k="$2" '$1 == k { print $2 }'; }
 ips=""
 formed=0
-for host in ${hosts.join(" ")}; do
+for host in $REDIS_NODES; do
   ${waitUntil(`[ "$(redis-cli -h "$host" -p ${port} ping 2>/dev/null)" = "PONG" ]`, {
     attempts: 150,
     seconds: 2,
@@ -218,7 +220,7 @@ done
 if [ "$formed" = 1 ]; then
   echo "cluster already created; not creating it again"
   for ip in $ips; do
-    if [ "$ip" != "$seed" ] && [ "$(info "$ip" cluster_known_nodes)" -lt ${hosts.length} ]; then
+    if [ "$ip" != "$seed" ] && [ "$(info "$ip" cluster_known_nodes)" -lt "$nodes" ]; then
       redis-cli -h "$seed" -p ${port} cluster meet "$ip" ${port} > /dev/null
     fi
   done
@@ -233,10 +235,10 @@ else
   done
   redis-cli --cluster create $addresses --cluster-replicas 0 --cluster-yes
 fi
-# Every node ok and knowing exactly the ${hosts.length} masters: none left apart, no stale entry of a replaced node.
+# Every node ok and knowing exactly the $nodes masters: none left apart, no stale entry of a replaced node.
 formed_everywhere() {
   for ip in $ips; do
-    [ "$(info "$ip" cluster_state)" = "ok" ] && [ "$(info "$ip" cluster_known_nodes)" -eq ${hosts.length} ] || return 1
+    [ "$(info "$ip" cluster_state)" = "ok" ] && [ "$(info "$ip" cluster_known_nodes)" -eq "$nodes" ] || return 1
   done
 }
 ${waitUntil("formed_everywhere", { attempts: 120, seconds: 1, failure: '"cluster did not reach state ok on every node"' })}
@@ -254,7 +256,7 @@ echo "cluster state ok"
       name: "cluster-init",
       image: env.common.images.redis,
       command: ["sh", "-c", script],
-      env: [secretEnv("REDIS_PASSWORD", secret)],
+      env: [plainEnv("REDIS_NODES", redisNodeHosts(env).join(" ")), secretEnv("REDIS_PASSWORD", secret)],
     },
   });
 }

@@ -1,11 +1,13 @@
 // How Argo CD syncs each object of an environment: its sync wave (one small function of kind),
-// which objects it must never prune or delete, and a marker that makes each sync wait for the
-// init Jobs. The stage between the components and the layout.
+// which objects it must never prune or delete (those marked as holding data, every kind classified
+// in data-safety.ts), and a marker that makes each sync wait for the init Jobs. The stage between
+// the components and the layout.
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { RenderedEnvironment, RenderedObject } from "../components/render.ts";
 import type { Environment } from "../config/types.ts";
 import { GenerationFailed, objectId, type Problem } from "../lib/errors.ts";
 import { holdsDataAnnotation, recommendedLabels } from "../lib/labels.ts";
+import { dataSafetyProblems } from "./data-safety.ts";
 import type { KubeObject } from "../lib/objects.ts";
 
 export const syncWaveAnnotation = "argocd.argoproj.io/sync-wave";
@@ -97,7 +99,10 @@ function jobOrderProblems(env: Environment, objects: readonly RenderedObject[]):
   });
 }
 
-/** The environment's objects as Argo CD should sync them; throws GenerationFailed on bad waves. */
+/**
+ * The environment's objects as Argo CD should sync them; throws GenerationFailed on bad waves and
+ * on an object whose kind is unclassified or whose holds-data mark disagrees with its kind.
+ */
 export function withSyncWaves(rendered: RenderedEnvironment): RenderedEnvironment {
   const env = rendered.environment;
   const invalid = waveProblems(env);
@@ -111,12 +116,10 @@ export function withSyncWaves(rendered: RenderedEnvironment): RenderedEnvironmen
       ...(object.metadata?.annotations?.[holdsDataAnnotation] === "true" ? { [syncOptionsAnnotation]: "Prune=false,Delete=false" } : {}),
     }),
   }));
-  const problems = jobOrderProblems(env, objects);
-  if (problems.length > 0) throw new GenerationFailed(problems);
   const lastWave = Math.max(...objects.map(({ object }) => Number(object.metadata?.annotations?.[syncWaveAnnotation])));
   const namespaces = [...new Set(objects.map(({ object }) => folderOf(object)))].sort();
-  return {
-    environment: env,
-    objects: [...objects, ...namespaces.map((ns) => ({ component: "argocd", object: syncMarker(env, ns, lastWave + 1) }))],
-  };
+  const synced = [...objects, ...namespaces.map((ns) => ({ component: "sync-marker", object: syncMarker(env, ns, lastWave + 1) }))];
+  const problems = [...dataSafetyProblems(env.name, synced), ...jobOrderProblems(env, objects)];
+  if (problems.length > 0) throw new GenerationFailed(problems);
+  return { environment: env, objects: synced };
 }

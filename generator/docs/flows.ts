@@ -12,6 +12,7 @@ interface PodTemplate {
 
 /** The plain JSON of a rendered object, as far as the flows need it. */
 export interface PlainObject {
+  apiVersion: string;
   kind: string;
   metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
   spec?: { template?: PodTemplate; instances?: number };

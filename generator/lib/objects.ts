@@ -172,7 +172,7 @@ export function initJob(env: Environment, parts: InitJobParts): Job {
       securityContext: restrictedPodSecurity(parts.uid, { fsGroup: false }),
     },
   };
-  const name = `${parts.name}-${contentHash(JSON.stringify(template)).slice(0, 8)}`;
+  const name = `${parts.name}-${contentHash(JSON.stringify(template)).slice(0, jobHashLength)}`;
   return new Job({
     metadata: objectMeta(env, parts.role, name, parts.namespace),
     spec: {
@@ -181,6 +181,19 @@ export function initJob(env: Environment, parts: InitJobParts): Job {
       template,
     },
   });
+}
+
+const jobHashLength = 8;
+const jobHash = new RegExp(`-[0-9a-f]{${jobHashLength}}$`);
+
+/**
+ * An object's name without what its content adds to it: an init Job's name without the hash of
+ * its template (see `initJob`). Two copies of one Job that differ in content share it, which is
+ * how the layout knows that an environment's Job is the base's Job changed.
+ */
+export function stableName(object: KubeObject): string {
+  const name = object.metadata?.name ?? "";
+  return object.kind === "Job" ? name.replace(jobHash, "") : name;
 }
 
 export interface ServiceParts {

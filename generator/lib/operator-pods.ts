@@ -3,6 +3,7 @@
 // them. A CloudNativePG Cluster runs one pod per instance (pkg/specs/pods.go, v1.30.0): the primary
 // and the standbys differ only in `cnpg.io/instanceRole`. (A Pooler has a pod template: it is read
 // like a Deployment's.)
+import { groupKind } from "./errors.ts";
 
 export interface OperatorPod {
   /** What the pod is, for messages and docs: `primary`, `replica`. */
@@ -12,15 +13,15 @@ export interface OperatorPod {
   readonly labels: Readonly<Record<string, string>>;
   readonly ports: readonly { readonly name: string; readonly containerPort: number; readonly protocol: "TCP" }[];
 }
-
 interface ClusterLike {
+  readonly apiVersion: string;
   readonly kind: string;
   readonly metadata?: { readonly name?: string };
   readonly spec?: unknown;
 }
 
-/** Kinds whose pods an operator builds from its own spec; operatorPodsOf knows each. */
-export const operatorPodKinds: ReadonlySet<string> = new Set(["Cluster"]);
+/** Kinds (by group) whose pods an operator builds from its own spec; operatorPodsOf knows each. */
+export const operatorPodKinds: ReadonlySet<string> = new Set(["Cluster.postgresql.cnpg.io"]);
 
 const instancePorts = [
   { name: "postgresql", containerPort: 5432, protocol: "TCP" as const },
@@ -30,7 +31,7 @@ const instancePorts = [
 
 /** The pods of an operator's resource, or [] for any other kind. */
 export function operatorPodsOf(o: ClusterLike): OperatorPod[] {
-  if (o.kind !== "Cluster") return [];
+  if (!operatorPodKinds.has(groupKind(o))) return [];
   const name = o.metadata?.name ?? "";
   const instances = (o.spec as { instances?: number } | undefined)?.instances ?? 1;
   const labels = (instanceRole: string) => ({

@@ -11,6 +11,7 @@ import { barmanCloudPlugin } from "../../generator/components/operators.ts";
 import { type RenderedEnvironment, renderEnvironment } from "../../generator/components/render.ts";
 import type { Environment } from "../../generator/config/types.ts";
 import { withSyncWaves } from "../../generator/delivery/waves.ts";
+import { neutralBase } from "../../generator/config/environments.ts";
 import { planLayout } from "../../generator/layout/plan.ts";
 
 /** A minimal Cluster in `namespace`; with `plugin`, WAL archiving through the Barman Cloud plugin. */
@@ -35,7 +36,7 @@ export interface Planned {
 /** `env` rendered with the layer's components and `extra`, and the Argo CD objects planned for it. */
 export function plan(env: Environment, extra: Readonly<Record<string, Component>> = {}): Planned {
   const rendered = withSyncWaves(renderEnvironment(env, { ...components, ...extra }));
-  const documents = planArgocd([rendered], planLayout([rendered])).flatMap((f) => f.documents as unknown as { kind: string }[]);
+  const documents = planArgocd([rendered], planLayout(withSyncWaves(renderEnvironment(neutralBase)), [rendered])).flatMap((f) => f.documents as unknown as { kind: string }[]);
   return {
     rendered,
     applications: documents.filter((d) => d.kind === "Application") as IApplication[],

@@ -228,7 +228,8 @@ function database(env: Environment, cluster: string): Database {
   const { database: name, users, schemas } = env.postgres;
   const objectName = `${cluster}-${name.replaceAll("_", "-")}`;
   return new Database({
-    metadata: { name: objectName, namespace: env.common.namespaces.persistent, labels: recommendedLabels(env, objectRole("database", objectName)) },
+    // Retained on delete, but marked: one `databaseReclaimPolicy: delete` would make a prune a DROP DATABASE.
+    metadata: { name: objectName, namespace: env.common.namespaces.persistent, labels: recommendedLabels(env, objectRole("database", objectName)), annotations: holdsData },
     spec: {
       cluster: { name: cluster },
       name,
