@@ -1,7 +1,6 @@
-// An environment whose components render operators' resources, with the Argo CD files the generator
-// plans for it: production's components plus a CloudNativePG Cluster (a real typed one) that backs
-// up through the Barman Cloud plugin, as production's PostgreSQL will, so the whole operator chain
-// (cert-manager, CloudNativePG, the plugin, External Secrets) can be tested before it is built.
+// An environment's rendered objects with the Argo CD files the generator plans for it: production's
+// run the whole operator chain (cert-manager, CloudNativePG, the plugin, External Secrets); a
+// minimal typed Cluster lets a test say which operators a Cluster alone needs.
 import { Cluster } from "@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1/Cluster";
 import type { IApplication } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
 import type { IAppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
