@@ -147,9 +147,9 @@ const cnpgJob = (role: string): Pods => ({
   what: `CloudNativePG ${role} Job`,
   standIn: true,
 });
-/** The operator's pods, in the namespace its chart installs into (that namespace's own policies are the operators'). */
-// The operator's side of its flows (to the instances) is declared with the operators' own flows
-// (policies/operator-flows.ts); the plugin, in the same namespace, must not reach the instances.
+// The CloudNativePG operator's side of its flows (to the instances) is declared with the operators'
+// own flows (policies/operator-flows.ts); the Barman Cloud plugin, in the operator's namespace
+// (labelled as its chart labels it), must not reach the instances.
 const barmanPlugin: Pods = {
   namespace: "cnpg-system",
   labels: { "app.kubernetes.io/name": "plugin-barman-cloud", "app.kubernetes.io/instance": "plugin-barman-cloud" },

@@ -54,11 +54,11 @@ function operatorPods(env: Environment) {
 }
 
 // CloudNativePG's instance pods: the operator labels them by Cluster and role (labels_annotations.md).
-const instance = (role: "primary" | "replica"): Pods => ({
-  namespace: "nx-persistent",
+// The layer renders their Cluster, so they are matched against its pods, and a missing Cluster fails.
+const instance = (env: Environment, role: "primary" | "replica"): Pods => ({
+  namespace: env.common.namespaces.persistent,
   labels: { "cnpg.io/cluster": "nx-postgresql", "cnpg.io/podRole": "instance", "cnpg.io/instanceRole": role },
   what: `CloudNativePG ${role} instance`,
-  standIn: true,
 });
 
 export function operatorFlows(env: Environment): OperatorFlows {
@@ -89,8 +89,8 @@ export function operatorFlows(env: Environment): OperatorFlows {
     ...apiServer.flatMap((from) => webhooks.map(([to, port]) => ({ from, to, port, why: "the API server calls the admission webhook" }))),
     ...(pods.cnpg
       ? (["primary", "replica"] as const).flatMap((role) => [
-          { from: pods.cnpg!, to: instance(role), port: 8000, why: "the operator drives each instance through its instance manager (status, TLS)" },
-          { from: pods.cnpg!, to: instance(role), port: 5432, why: "the operator connects to each instance's PostgreSQL" },
+          { from: pods.cnpg!, to: instance(env, role), port: 8000, why: "the operator drives each instance through its instance manager (status, TLS)" },
+          { from: pods.cnpg!, to: instance(env, role), port: 5432, why: "the operator connects to each instance's PostgreSQL" },
         ])
       : []),
     ...(pods.cnpg && pods.plugin ? [{ from: pods.cnpg, to: pods.plugin, port: 9090, why: "the operator calls the plugin over CNPG-I (gRPC, mTLS)" }] : []),
