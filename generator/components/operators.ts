@@ -11,6 +11,7 @@ import type { Environment, HelmChart } from "../config/types.ts";
 import { InvalidConfig } from "../lib/errors.ts";
 import { networkPolicy, type Pods, type PolicySpec, type Rule } from "../lib/network.ts";
 import type { KubeObject } from "../lib/objects.ts";
+import { chartPods, cloudNativePgOperator } from "../lib/operator-pods.ts";
 import { restrictedNamespace } from "./namespaces.ts";
 import { layerWide } from "./network-policies.ts";
 
@@ -32,11 +33,6 @@ export interface Operator {
   /** The admission webhook the API server calls: its pods and their container port. */
   readonly webhook?: { readonly pods: Pods; readonly port: number };
 }
-
-// A chart's pods carry `app.kubernetes.io/name` and `app.kubernetes.io/instance: <release>`.
-const chartPods = (name: string, release: OperatorName): Pods => ({
-  matchLabels: { "app.kubernetes.io/name": name, "app.kubernetes.io/instance": release },
-});
 
 /** Argo CD's sync options on an object, read from the annotation (charts that let CRDs be annotated). */
 const neverPrunedNorDeleted = { "argocd.argoproj.io/sync-options": "Prune=false,Delete=false" };
@@ -72,8 +68,8 @@ export function operatorCatalog(env: Environment): readonly Operator[] {
       values: { crds: { create: true } },
       serves: ["postgresql.cnpg.io"],
       requires: [],
-      pods: chartPods("cloudnative-pg", "cloudnative-pg"),
-      webhook: { pods: chartPods("cloudnative-pg", "cloudnative-pg"), port: 9443 },
+      pods: cloudNativePgOperator(env).pods,
+      webhook: { pods: cloudNativePgOperator(env).pods, port: 9443 },
     },
     {
       name: "plugin-barman-cloud",

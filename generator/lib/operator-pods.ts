@@ -1,9 +1,12 @@
-// The pods an operator runs for a custom resource that holds no pod template: what the network
-// checks and the flow docs must see as pods, with the labels and container ports the operator gives
-// them. A CloudNativePG Cluster runs one pod per instance (pkg/specs/pods.go, v1.30.0): the primary
-// and the standbys differ only in `cnpg.io/instanceRole`. (A Pooler has a pod template: it is read
-// like a Deployment's.)
+// Operators' pods: their own (a chart's Deployment, by its selector labels), and those an operator
+// runs for a custom resource that holds no pod template: what the network checks and the flow docs
+// must see as pods, with the labels and container ports the operator gives them. A CloudNativePG
+// Cluster runs one pod per instance (pkg/specs/pods.go, v1.30.0): the primary and the standbys
+// differ only in `cnpg.io/instanceRole`. (A Pooler has a pod template: it is read like a
+// Deployment's.)
+import type { Environment } from "../config/types.ts";
 import { groupKind } from "./errors.ts";
+import type { Pods } from "./network.ts";
 
 export interface OperatorPod {
   /** What the pod is, for messages and docs: `primary`, `replica`. */
@@ -19,6 +22,17 @@ interface ClusterLike {
   readonly metadata?: { readonly name?: string };
   readonly spec?: unknown;
 }
+
+/** A chart's own pods, as its Deployment selects them: `app.kubernetes.io/name` and `/instance: <release>`. */
+export const chartPods = (name: string, release: string): Pods => ({
+  matchLabels: { "app.kubernetes.io/name": name, "app.kubernetes.io/instance": release },
+});
+
+/**
+ * The CloudNativePG operator's pods (its chart's release `cloudnative-pg`), where config installs
+ * it: its own policies let them out, the instances' let them in, with this one selector.
+ */
+export const cloudNativePgOperator = (env: Environment) => ({ namespace: env.common.operatorNamespaces.cloudnativePg, pods: chartPods("cloudnative-pg", "cloudnative-pg") });
 
 /** Kinds (by group) whose pods an operator builds from its own spec; operatorPodsOf knows each. */
 export const operatorPodKinds: ReadonlySet<string> = new Set(["Cluster.postgresql.cnpg.io"]);

@@ -9,6 +9,7 @@ import type { Environment, PostgresCloudNativePg, PostgresFailover } from "../..
 import { holdsData, recommendedLabels, role } from "../../lib/labels.ts";
 import { apiServerAddresses, networkPolicy, type PolicySpec, type Pods, toAddresses } from "../../lib/network.ts";
 import type { KubeObject } from "../../lib/objects.ts";
+import { cloudNativePgOperator } from "../../lib/operator-pods.ts";
 import { resources } from "../../lib/pod.ts";
 import { type SecretRef, serviceHost } from "../../lib/topology.ts";
 import type { PostgresContract } from "../contracts.ts";
@@ -38,12 +39,6 @@ const clusterPods: Pods = {
     { key: "cnpg.io/podRole", operator: "NotIn", values: ["pooler"] },
   ],
 };
-
-/**
- * The CloudNativePG operator's pods, where its chart installs them: it calls every instance's
- * status API and PostgreSQL (CloudNativePG docs/src/networking.md).
- */
-const cloudNativePgOperator = { namespace: "cnpg-system", pods: { matchLabels: { "app.kubernetes.io/name": "cloudnative-pg" } } };
 
 /** A Secret of `username` and `password`, the type CloudNativePG requires of a role's password. */
 function loginSecret(name: string, user: string, what: string): { username: SecretRef; password: SecretRef } {
@@ -278,7 +273,8 @@ function ownPolicies(env: Environment, cfg: PostgresCloudNativePg): PolicySpec[]
       namespace,
       pods: instances,
       ingress: [
-        { peers: [peers.instances, cloudNativePgOperator], ports: [postgresPort, statusPort] },
+        // The operator calls every instance's status API and PostgreSQL (CloudNativePG docs/src/networking.md).
+        { peers: [peers.instances, cloudNativePgOperator(env)], ports: [postgresPort, statusPort] },
         { peers: [peers.jobs], ports: [postgresPort] },
       ],
       egress: [{ peers: [peers.instances], ports: [postgresPort, statusPort] }],
