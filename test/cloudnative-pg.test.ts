@@ -193,9 +193,10 @@ describe("the Pooler", () => {
 });
 
 describe("data safety", () => {
-  it("marks what holds data (the Cluster, the ObjectStore) and nothing that does not", () => {
+  // The Database too (delivery/data-safety.ts): retained on delete, but one `databaseReclaimPolicy: delete` would make a prune a DROP DATABASE.
+  it("marks what holds data (the Cluster, the Database, the ObjectStore) and nothing that does not", () => {
     const marked = objects.filter((o) => o.metadata.annotations?.[holdsDataAnnotation] === "true").map((o) => o.kind).sort();
-    expect(marked).toEqual(["Cluster", "ObjectStore"]);
+    expect(marked).toEqual(["Cluster", "Database", "ObjectStore"]);
   });
 });
 
