@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import fg from "fast-glob";
 import { afterAll, describe, expect, it } from "vitest";
+import { ScheduledBackup } from "@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1/ScheduledBackup";
 import { HorizontalPodAutoscaler as HorizontalPodAutoscalerV1 } from "kubernetes-models/autoscaling/v1/HorizontalPodAutoscaler";
 import { HorizontalPodAutoscaler as HorizontalPodAutoscalerV2 } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
@@ -18,7 +19,7 @@ import { GenerationFailed, formatProblem } from "../generator/lib/errors.ts";
 import { withSyncWaves } from "../generator/delivery/waves.ts";
 import { initJob } from "../generator/lib/objects.ts";
 import { buildOutput } from "../generator/pipeline.ts";
-import { stagingWith } from "./support/config.ts";
+import { productionWith, stagingWith } from "./support/config.ts";
 import { copyProject } from "./support/repo.ts";
 
 function failure(run: () => unknown): string[] {
@@ -137,6 +138,19 @@ describe("Bad Argo CD delivery config is rejected with its location", () => {
       'staging / debezium / Job nx-search/nx-debezium-init-<hash> / metadata.annotations["argocd.argoproj.io/sync-wave"]: wave 0 would run the Job with or before Deployment nx-search/nx-debezium (wave 0), which it initializes; it must run strictly after it is healthy',
     ]);
   });
+
+  it("a CloudNativePG object that would sync with or before the Cluster it names", () => {
+    const problems = generate(productionWith({ common: { delivery: { waves: { initJobs: 0 } } } }));
+    const wave = 'metadata.annotations["argocd.argoproj.io/sync-wave"]';
+    const acting = (component: string, object: string) =>
+      `production / ${component} / ${object} / ${wave}: wave 0 would run the ${object.split(" ")[0]} with or before Cluster nx-persistent/nx-postgresql (wave 0), which it acts on; it must run strictly after it is healthy`;
+    expect(problems.filter((p) => !p.includes(" / Job "))).toEqual([
+      acting("postgres", "Database nx-persistent/nx-postgresql-nx-seller-core"),
+      acting("postgres", "Publication nx-persistent/nx-postgresql-nx-debezium"),
+      acting("postgres", "ScheduledBackup nx-persistent/nx-postgresql-daily"),
+      acting("pgbouncer", "Pooler nx-persistent/nx-pgbouncer"),
+    ]);
+  });
 });
 
 describe("An init Job must name the workload it initializes", () => {
@@ -153,6 +167,20 @@ describe("An init Job must name the workload it initializes", () => {
     const problems = failure(() => buildOutputWith({ ...components, orphan }));
     expect(problems.map((p) => p.replace(/-[0-9a-f]{8} /, "-<hash> "))).toEqual([
       'staging / orphan / Job nx-search/nx-orphan-init-<hash> / metadata.labels["app.kubernetes.io/name"]: no StatefulSet or Deployment of app orphan in nx-search: an init Job must name the workload it initializes',
+    ]);
+  });
+});
+
+describe("A CloudNativePG object must name a Cluster of its namespace", () => {
+  it("fails when the Cluster it acts on is not rendered there", () => {
+    const stray = () => [
+      new ScheduledBackup({
+        metadata: { name: "nx-stray-daily", namespace: "nx-persistent" },
+        spec: { cluster: { name: "nx-postgresql-old" }, schedule: "0 0 2 * * *" },
+      }),
+    ];
+    expect(failure(() => withSyncWaves(renderEnvironment(productionWith({}), { ...components, stray })))).toEqual([
+      "production / stray / ScheduledBackup nx-persistent/nx-stray-daily / spec.cluster.name: no Cluster nx-postgresql-old in nx-persistent: a ScheduledBackup acts on a Cluster of its namespace",
     ]);
   });
 });

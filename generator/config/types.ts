@@ -86,7 +86,9 @@ export interface Delivery {
   readonly projects: { readonly layer: string; readonly root: string; readonly operators: string };
   /**
    * Sync waves inside each Application: namespace-scoped setup (Namespace, NetworkPolicies,
-   * ConfigMaps), then Services and workloads, then the init Jobs once their workload is healthy.
+   * ConfigMaps, ExternalSecrets), then Services and workloads (a CloudNativePG Cluster among them),
+   * then, once those are healthy, the init Jobs and the CloudNativePG objects that name a Cluster
+   * (Database, Publication, ScheduledBackup, Pooler).
    */
   readonly waves: { readonly setup: number; readonly workloads: number; readonly initJobs: number };
   /** One Application per namespace; a later wave syncs only once the earlier ones are healthy. */

@@ -16,15 +16,23 @@ const syncOptionsAnnotation = "argocd.argoproj.io/sync-options";
 /** Name of the ConfigMap that closes every namespace's sync (see `syncMarker`). */
 const syncMarkerName = "nx-data-layer-synced";
 
-// Namespace-scoped setup first; then Services and the workloads; the init Jobs last. An
+// Namespace-scoped setup first; then Services and the workloads (a CloudNativePG Cluster among
+// them); last, what acts on a running workload: the init Jobs, and the CloudNativePG objects that
+// name a Cluster (a Database or Publication its primary applies, a ScheduledBackup, a Pooler). An
 // ExternalSecret is setup: it is Healthy once its Secret is written, which the pods of the next
 // wave read at start.
 const setupKinds = new Set(["Namespace", "NetworkPolicy", "ConfigMap", "ServiceAccount", "ExternalSecret"]);
 const workloadKinds = new Set(["StatefulSet", "Deployment"]);
 
-function syncWave(kind: string, waves: Environment["common"]["delivery"]["waves"]): number {
-  if (setupKinds.has(kind)) return waves.setup;
-  if (kind === "Job") return waves.initJobs;
+/** The Cluster a CloudNativePG object acts on (`spec.cluster.name`), if it names one. */
+function clusterNamed(object: KubeObject): string | undefined {
+  if (!object.apiVersion.startsWith("postgresql.cnpg.io/")) return undefined;
+  return (object as { spec?: { cluster?: { name?: string } } }).spec?.cluster?.name;
+}
+
+function syncWave(object: KubeObject, waves: Environment["common"]["delivery"]["waves"]): number {
+  if (setupKinds.has(object.kind)) return waves.setup;
+  if (object.kind === "Job" || clusterNamed(object) !== undefined) return waves.initJobs;
   return waves.workloads;
 }
 
@@ -69,33 +77,47 @@ function waveProblems(env: Environment): Problem[] {
     .map(([field, wave]) => ({ ...at, object: "(config)", field, message: `sync wave ${wave} is not an integer` }));
 }
 
-/** Every init Job must run in a later wave than the workload it initializes (same app, same namespace). */
-function jobOrderProblems(env: Environment, objects: readonly RenderedObject[]): Problem[] {
+/**
+ * Every init Job must run in a later wave than the workload it initializes (same app, same
+ * namespace), and every CloudNativePG object in a later wave than the Cluster it names.
+ */
+function orderProblems(env: Environment, objects: readonly RenderedObject[]): Problem[] {
+  const all = objects.map((o) => o.object);
   const waveOf = (o: KubeObject) => Number(o.metadata?.annotations?.[syncWaveAnnotation]);
   const appOf = (o: KubeObject) => o.metadata?.labels?.["app.kubernetes.io/name"];
-  return objects.flatMap(({ component, object: job }) => {
-    if (job.kind !== "Job") return [];
-    const workloads = objects
-      .map((o) => o.object)
-      .filter((w) => workloadKinds.has(w.kind) && folderOf(w) === folderOf(job) && appOf(w) === appOf(job));
-    if (workloads.length === 0) {
-      return [{
-        environment: env.name,
-        component,
-        object: objectId(job),
-        field: 'metadata.labels["app.kubernetes.io/name"]',
-        message: `no StatefulSet or Deployment of app ${appOf(job)} in ${folderOf(job)}: an init Job must name the workload it initializes`,
-      }];
+  /** What must be healthy before `object` syncs, and what to say when it is not rendered. */
+  const prerequisite = (object: KubeObject) => {
+    const here = all.filter((o) => folderOf(o) === folderOf(object));
+    const cluster = clusterNamed(object);
+    if (cluster !== undefined) {
+      return {
+        of: here.filter((c) => c.kind === "Cluster" && c.metadata?.name === cluster),
+        field: "spec.cluster.name",
+        none: `no Cluster ${cluster} in ${folderOf(object)}: a ${object.kind} acts on a Cluster of its namespace`,
+        verb: "acts on",
+      };
     }
-    return workloads
-      .filter((w) => waveOf(job) <= waveOf(w))
-      .map((w) => ({
-        environment: env.name,
-        component,
-        object: objectId(job),
-        field: `metadata.annotations["${syncWaveAnnotation}"]`,
-        message: `wave ${waveOf(job)} would run the Job with or before ${objectId(w)} (wave ${waveOf(w)}), which it initializes; it must run strictly after it is healthy`,
-      }));
+    if (object.kind !== "Job") return undefined;
+    return {
+      of: here.filter((w) => workloadKinds.has(w.kind) && appOf(w) === appOf(object)),
+      field: 'metadata.labels["app.kubernetes.io/name"]',
+      none: `no StatefulSet or Deployment of app ${appOf(object)} in ${folderOf(object)}: an init Job must name the workload it initializes`,
+      verb: "initializes",
+    };
+  };
+  return objects.flatMap(({ component, object }) => {
+    const needs = prerequisite(object);
+    if (!needs) return [];
+    const problem = (field: string, message: string): Problem => ({ environment: env.name, component, object: objectId(object), field, message });
+    if (needs.of.length === 0) return [problem(needs.field, needs.none)];
+    return needs.of
+      .filter((w) => waveOf(object) <= waveOf(w))
+      .map((w) =>
+        problem(
+          `metadata.annotations["${syncWaveAnnotation}"]`,
+          `wave ${waveOf(object)} would run the ${object.kind} with or before ${objectId(w)} (wave ${waveOf(w)}), which it ${needs.verb}; it must run strictly after it is healthy`,
+        ),
+      );
   });
 }
 
@@ -111,7 +133,7 @@ export function withSyncWaves(rendered: RenderedEnvironment): RenderedEnvironmen
   const objects: RenderedObject[] = rendered.objects.map(({ component, object }) => ({
     component,
     object: annotated(object, {
-      [syncWaveAnnotation]: String(syncWave(object.kind, waves)),
+      [syncWaveAnnotation]: String(syncWave(object, waves)),
       // What holds data is never pruned, and never deleted with its Application.
       ...(object.metadata?.annotations?.[holdsDataAnnotation] === "true" ? { [syncOptionsAnnotation]: "Prune=false,Delete=false" } : {}),
     }),
@@ -119,7 +141,7 @@ export function withSyncWaves(rendered: RenderedEnvironment): RenderedEnvironmen
   const lastWave = Math.max(...objects.map(({ object }) => Number(object.metadata?.annotations?.[syncWaveAnnotation])));
   const namespaces = [...new Set(objects.map(({ object }) => folderOf(object)))].sort();
   const synced = [...objects, ...namespaces.map((ns) => ({ component: "sync-marker", object: syncMarker(env, ns, lastWave + 1) }))];
-  const problems = [...dataSafetyProblems(env.name, synced), ...jobOrderProblems(env, objects)];
+  const problems = [...dataSafetyProblems(env.name, synced), ...orderProblems(env, objects)];
   if (problems.length > 0) throw new GenerationFailed(problems);
   return { environment: env, objects: synced };
 }
