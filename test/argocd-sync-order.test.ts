@@ -218,14 +218,21 @@ describe.each(environments.map((e) => [e.name, e] as const))("sync order of %s",
     });
   });
 
-  it("has an init Job for PostgreSQL, Redis, Kafka and Debezium", () => {
-    const jobs = [...rendered.values()].flat().filter((o) => o.kind === "Job");
-    expect(jobs.map((j) => String(j.metadata?.name).replace(/-[0-9a-f]{8}$/, "")).sort()).toEqual([
-      "nx-debezium-init",
-      "nx-kafka-scram-init",
-      "nx-postgresql-setup",
-      "nx-redis-cluster-init",
-    ]);
+  // What each environment waits for once its workloads are healthy: staging's PostgreSQL is set up
+  // by a Job; production's by CloudNativePG, from the CRs that name its Cluster.
+  const initialization: Readonly<Record<string, { jobs: string[]; namingCluster: string[] }>> = {
+    staging: { jobs: ["nx-debezium-init", "nx-kafka-scram-init", "nx-postgresql-setup", "nx-redis-cluster-init"], namingCluster: [] },
+    production: {
+      jobs: ["nx-debezium-init", "nx-kafka-scram-init", "nx-redis-cluster-init"],
+      namingCluster: ["Database nx-postgresql-nx-seller-core", "Pooler nx-pgbouncer", "Publication nx-postgresql-nx-debezium", "ScheduledBackup nx-postgresql-daily"],
+    },
+  };
+
+  it("waits for an init Job of Redis, Kafka and Debezium, and for PostgreSQL's setup Job or the CRs naming its Cluster", () => {
+    const all = [...rendered.values()].flat();
+    const jobs = all.filter((o) => o.kind === "Job");
+    expect(jobs.map((j) => String(j.metadata?.name).replace(/-[0-9a-f]{8}$/, "")).sort()).toEqual(initialization[env]!.jobs);
+    expect(all.filter((o) => (o.spec as any)?.cluster?.name === "nx-postgresql").map(id).sort()).toEqual(initialization[env]!.namingCluster);
   });
 });
 
