@@ -1,7 +1,8 @@
 // The backend services' connection settings (backend/<env>/): staging's equal the design
 // document's shared-config.yaml, no secret is in them, and every host in every environment is one
-// its overlay creates: a Service by name and namespace, or for a pod hostname
-// (<pod>.<headless>.<namespace>.svc.<domain>) the headless Service and a StatefulSet with that pod.
+// its overlay creates: a Service by name and namespace (the layer's own, or the one CloudNativePG
+// makes for a Pooler), or for a pod hostname (<pod>.<headless>.<namespace>.svc.<domain>) the
+// headless Service and a StatefulSet with that pod.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -48,8 +49,20 @@ const addedSettings: Record<string, string> = {
 
 type Obj = PlainObject & { spec?: any; data?: Record<string, string> };
 
+/**
+ * The Service CloudNativePG makes for a Pooler: named as the Pooler, port 5432 to its PgBouncer pods
+ * (pkg/specs/pgbouncer/services.go; the layer sets no serviceTemplate).
+ */
+const poolerService = (pooler: Obj): Obj => ({
+  apiVersion: "v1",
+  kind: "Service",
+  metadata: { name: pooler.metadata?.name, namespace: pooler.metadata?.namespace },
+  spec: { ports: [{ name: "pgbouncer", port: 5432, targetPort: 5432 }], selector: { "cnpg.io/poolerName": pooler.metadata?.name } },
+});
+
 /** Why `host:port` is not served by the rendered objects, or undefined when it is. */
-function unresolved(objects: readonly Obj[], host: string, port: number): string | undefined {
+function unresolved(rendered: readonly Obj[], host: string, port: number): string | undefined {
+  const objects = [...rendered, ...rendered.filter((o) => o.kind === "Pooler").map(poolerService)];
   const service = (name: string, ns: string) => objects.find((o) => o.kind === "Service" && o.metadata?.name === name && o.metadata?.namespace === ns);
   const pod = /^(?<sts>[a-z0-9-]+)-(?<ordinal>\d+)\.(?<headless>[a-z0-9-]+)\.(?<ns>[a-z0-9-]+)\.svc\.cluster\.local$/.exec(host)?.groups;
   if (pod) {
@@ -111,7 +124,7 @@ describe("the backend settings", () => {
     }
   });
 
-  it("name only hosts their environment's overlay creates: Services, or StatefulSet pods behind their headless Service", () => {
+  it("name only hosts their environment's overlay creates: Services (a Pooler's too), or StatefulSet pods behind their headless Service", () => {
     for (const env of backendFolders) {
       const overlay = kustomizeBuild(join(repoRoot, "overlays", env)) as Obj[];
       for (const cm of settingsOf(kustomizeBuild(join(repoRoot, "backend", env)) as Obj[])) {
@@ -132,6 +145,10 @@ describe("the backend settings", () => {
     expect(unresolved(overlay, "nx-redis-0.nx-redis.nx-broker.svc.cluster.local", 6379)).toMatch(/not headless/);
     expect(unresolved(overlay, "nx-pgbouncer-pooled.nx-persistent.svc.cluster.local", 5432)).toMatch(/no Service/);
     expect(unresolved(overlay, "nx-pgbouncer.nx-persistent.svc.cluster.local", 6432)).toMatch(/no port 6432/);
+    // Production's PgBouncer is a Pooler: its Service (CloudNativePG's) listens on 5432 only.
+    const production = kustomizeBuild(join(repoRoot, "overlays/production")) as Obj[];
+    expect(unresolved(production, "nx-pgbouncer.nx-persistent.svc.cluster.local", 6432)).toMatch(/no port 6432/);
+    expect(unresolved(production, "nx-pooler.nx-persistent.svc.cluster.local", 5432)).toMatch(/no Service/);
   });
 
   it("follow what an environment renders: more nodes, another user", () => {
