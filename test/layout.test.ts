@@ -200,11 +200,14 @@ describe("planLayout", () => {
   });
 
   it("writes whole a component built another way, and an object the base lacks next to its base", () => {
+    // Another environment made of staging's objects, which use every base, changed as below: what it
+    // writes whole is then exactly what the changes make it (production writes whole much more: its
+    // PostgreSQL, PgBouncer, operators and ExternalSecrets have no base).
     const full = rendered(staging);
     const extraNamespace = "nx-extra";
-    const objects = rendered(production).objects;
+    const objects = full.objects;
     const other: RenderedEnvironment = {
-      environment: production,
+      environment: { ...staging, name: "qa" },
       objects: [
         // Redis without its StatefulSet: no longer the base's objects, so all of it is written whole.
         ...objects.filter((o) => !(o.component === "redis" && o.object.kind === "StatefulSet")),
@@ -215,7 +218,7 @@ describe("planLayout", () => {
       ],
     };
     const uses = checkLayout(base(), [full, other]);
-    const { bases, whole } = uses.get("production")!;
+    const { bases, whole } = uses.get("qa")!;
     expect(bases).not.toContain("nx-broker/redis");
     expect(bases).toContain("nx-broker/kafka");
     const redisKeys = objects.filter((o) => o.component === "redis" && o.object.kind !== "StatefulSet").map((o) => objectKey(plainOf(o)));
@@ -224,8 +227,8 @@ describe("planLayout", () => {
     );
     expect(uses.get("staging")!.whole).toEqual([]);
     // The namespace overlay says which components it builds its own way.
-    expect(readFileSync(join(uses.root, "overlays/production/nx-broker/kustomization.yaml"), "utf8")).toContain(
-      "# Built by production its own way, written whole here (not from base/): redis.\n",
+    expect(readFileSync(join(uses.root, "overlays/qa/nx-broker/kustomization.yaml"), "utf8")).toContain(
+      "# Built by qa its own way, written whole here (not from base/): redis.\n",
     );
   });
 
