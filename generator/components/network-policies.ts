@@ -1,7 +1,7 @@
 // Default-deny in every namespace of the layer, DNS, and the flows between components and from
 // the clients, each built from the components' contracts. A component's flows among its own pods
 // are its own policies. The rows of the design document keep their names; where they would block a
-// needed flow or open a forbidden one the rule is corrected (see README "Fixes to the design document").
+// needed flow or open a forbidden one the rule is corrected (see docs/design-document-fixes.md).
 import type { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import type { Environment } from "../config/types.ts";
 import { networkPolicy, type Peer, type PolicySpec } from "../lib/network.ts";

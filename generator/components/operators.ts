@@ -14,6 +14,7 @@ import type { KubeObject } from "../lib/objects.ts";
 import { chartPods, cloudNativePgOperator } from "../lib/operator-pods.ts";
 import { restrictedNamespace } from "./namespaces.ts";
 import { layerWide } from "./network-policies.ts";
+import { barmanCloudPlugin } from "./postgres/backup.ts";
 
 export type OperatorName = "cert-manager" | "cloudnative-pg" | "plugin-barman-cloud" | "external-secrets";
 
@@ -36,9 +37,6 @@ export interface Operator {
 
 /** Argo CD's sync options on an object, read from the annotation (charts that let CRDs be annotated). */
 const neverPrunedNorDeleted = { "argocd.argoproj.io/sync-options": "Prune=false,Delete=false" };
-
-/** The CNPG-I plugin name under which CloudNativePG calls the Barman Cloud plugin. */
-export const barmanCloudPlugin = "barman-cloud.cloudnative-pg.io";
 
 /** Every operator the layer knows, in the order their Applications are listed. */
 export function operatorCatalog(env: Environment): readonly Operator[] {

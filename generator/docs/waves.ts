@@ -36,7 +36,7 @@ export function wavesDoc(environments: readonly RenderedEnvironment[], argocd: r
     "The order in which Argo CD applies each environment. The root Application syncs the child",
     "Applications in waves, one Application per namespace; each child syncs its namespace's objects in",
     "waves. A wave starts once every object of the earlier waves is Healthy (a Job once it has",
-    "completed). README.md, \"How a change reaches the cluster\", says why the order is what it is.",
+    "completed). docs/delivery.md says why the order is what it is.",
     "",
   ];
   for (const { environment, objects } of environments) {

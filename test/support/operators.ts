@@ -6,7 +6,7 @@ import type { IApplication } from "@kubernetes-models/argo-cd/argoproj.io/v1alph
 import type { IAppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
 import { planArgocd } from "../../generator/argocd/applications.ts";
 import { type Component, components } from "../../generator/components/index.ts";
-import { barmanCloudPlugin } from "../../generator/components/operators.ts";
+import { barmanCloudPlugin } from "../../generator/components/postgres/backup.ts";
 import { type RenderedEnvironment, renderEnvironment } from "../../generator/components/render.ts";
 import type { Environment } from "../../generator/config/types.ts";
 import { withSyncWaves } from "../../generator/delivery/waves.ts";

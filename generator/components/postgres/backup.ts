@@ -7,8 +7,8 @@ import { holdsData, recommendedLabels, role } from "../../lib/labels.ts";
 import type { SecretRef } from "../../lib/topology.ts";
 import { ObjectStore } from "./object-store.ts";
 
-/** The plugin's name, as CloudNativePG finds it (plugin-barman-cloud's `metadata.PluginName`). */
-export const barmanPlugin = "barman-cloud.cloudnative-pg.io";
+/** The CNPG-I plugin name under which CloudNativePG calls the Barman Cloud plugin (its `metadata.PluginName`). */
+export const barmanCloudPlugin = "barman-cloud.cloudnative-pg.io";
 
 /**
  * One store for every Cluster of the environment: each writes into a folder named after itself (its
@@ -56,14 +56,14 @@ export function objectStore(env: Environment, backup: PostgresBackup): ObjectSto
 }
 
 /** The Cluster's `plugins` entry: the plugin archives its WAL (and takes its base backups) into the store. */
-export const walArchiver = { name: barmanPlugin, isWALArchiver: true, parameters: { barmanObjectName: objectStoreName } };
+export const walArchiver = { name: barmanCloudPlugin, isWALArchiver: true, parameters: { barmanObjectName: objectStoreName } };
 
 /**
  * Where a recovery reads: the store's folder of the Cluster `server`. Named explicitly: left out,
  * the plugin would read the folder of the new Cluster's own name, which holds nothing.
  */
 export function recoverySource(server: string) {
-  return { name: server, plugin: { name: barmanPlugin, parameters: { barmanObjectName: objectStoreName, serverName: server } } };
+  return { name: server, plugin: { name: barmanCloudPlugin, parameters: { barmanObjectName: objectStoreName, serverName: server } } };
 }
 
 /**
@@ -78,7 +78,7 @@ export function scheduledBackup(env: Environment, cluster: string, backup: Postg
       cluster: { name: cluster },
       schedule: backup.schedule,
       method: "plugin",
-      pluginConfiguration: { name: barmanPlugin },
+      pluginConfiguration: { name: barmanCloudPlugin },
       backupOwnerReference: "self",
       // A new Cluster gets its first base backup at once, not at the next schedule.
       immediate: true,
