@@ -139,7 +139,7 @@ describe.each(environments.map((e) => [e.name, e] as const))("sync order of %s",
   const applications = root.filter((o) => o.kind === "Application") as App[];
   const fromGit = applications.filter((a) => a.spec.source.path);
   const rendered = new Map(fromGit.map((app) => [app.metadata!.name!, kustomizeBuild(join(repo, app.spec.source.path!))] as const));
-  const dataNamespaces = config.common.delivery.applications.map((a) => a.namespace);
+  const dataNamespaces = Object.values(config.common.namespaces) as string[];
 
   it("renders one Application per namespace, each from a path that builds", () => {
     const namespaces = fromGit.map((a) => a.spec.destination.namespace);

@@ -17,6 +17,9 @@ import { renderEnvironment } from "../generator/components/render.ts";
 import type { Environment } from "../generator/config/types.ts";
 import { GenerationFailed, formatProblem } from "../generator/lib/errors.ts";
 import { withSyncWaves } from "../generator/delivery/waves.ts";
+import { planArgocd } from "../generator/argocd/applications.ts";
+import { neutralBase } from "../generator/config/environments.ts";
+import { planLayout } from "../generator/layout/plan.ts";
 import { initJob } from "../generator/lib/objects.ts";
 import { buildOutput } from "../generator/pipeline.ts";
 import { productionWith, stagingWith } from "./support/config.ts";
@@ -110,26 +113,21 @@ describe("Bad config is rejected with its location", () => {
   });
 });
 
-describe("Bad Argo CD delivery config is rejected with its location", () => {
-  const { applications } = stagingWith({}).common.delivery;
+describe("Delivery refuses an order Argo CD would run wrongly", () => {
+  // Waves are code (delivery/waves.ts); these run the stage with a table that breaks the order.
+  const syncedWith = (env: Environment, initJobs: number) => failure(() => withSyncWaves(renderEnvironment(env), { setup: -1, workloads: 0, initJobs }));
 
   it("a child Application whose path does not exist", () => {
-    const env = stagingWith({ common: { delivery: { applications: [...applications, { namespace: "nx-serach", wave: 1 }] } } });
-    expect(generate(env)).toEqual([
-      "staging / argocd / Application argocd/staging-nx-serach / spec.source.path: overlays/staging/nx-serach does not exist: the generator puts no objects in namespace nx-serach",
+    const staging = stagingWith({});
+    const rendered = withSyncWaves(renderEnvironment(staging));
+    const layout = planLayout(withSyncWaves(renderEnvironment(neutralBase)), [rendered]).filter((f) => !f.path.startsWith("overlays/staging/nx-search/"));
+    expect(failure(() => planArgocd([rendered], layout))).toEqual([
+      "staging / argocd / Application argocd/staging-nx-search / spec.source.path: overlays/staging/nx-search does not exist: the generator puts no objects in namespace nx-search",
     ]);
-  });
-
-  it("a sync wave that is not an integer", () => {
-    expect(generate(stagingWith({ common: { delivery: { waves: { initJobs: 1.5 } } } }))).toEqual([
-      "staging / argocd / (config) / common.delivery.waves.initJobs: sync wave 1.5 is not an integer",
-    ]);
-    const [problem] = generate(stagingWith({ common: { delivery: { applications: [{ namespace: "nx-persistent", wave: 0.5 }] } } }));
-    expect(problem).toBe("staging / argocd / (config) / common.delivery.applications[0].wave: sync wave 0.5 is not an integer");
   });
 
   it("an init Job that would run in the same wave as its workload", () => {
-    const problems = generate(stagingWith({ common: { delivery: { waves: { initJobs: 0 } } } }));
+    const problems = syncedWith(stagingWith({}), 0);
     expect(problems.map((p) => p.replace(/-[0-9a-f]{8} /, "-<hash> "))).toEqual([
       'staging / postgres / Job nx-persistent/nx-postgresql-setup-<hash> / metadata.annotations["argocd.argoproj.io/sync-wave"]: wave 0 would run the Job with or before StatefulSet nx-persistent/nx-postgresql-primary (wave 0), which it initializes; it must run strictly after it is healthy',
       'staging / postgres / Job nx-persistent/nx-postgresql-setup-<hash> / metadata.annotations["argocd.argoproj.io/sync-wave"]: wave 0 would run the Job with or before StatefulSet nx-persistent/nx-postgresql-replica (wave 0), which it initializes; it must run strictly after it is healthy',
@@ -140,7 +138,7 @@ describe("Bad Argo CD delivery config is rejected with its location", () => {
   });
 
   it("a CloudNativePG object that would sync with or before the Cluster it names", () => {
-    const problems = generate(productionWith({ common: { delivery: { waves: { initJobs: 0 } } } }));
+    const problems = syncedWith(productionWith({}), 0);
     const wave = 'metadata.annotations["argocd.argoproj.io/sync-wave"]';
     const acting = (component: string, object: string) =>
       `production / ${component} / ${object} / ${wave}: wave 0 would run the ${object.split(" ")[0]} with or before Cluster nx-persistent/nx-postgresql (wave 0), which it acts on; it must run strictly after it is healthy`;

@@ -22,7 +22,7 @@ import type { YamlFile } from "../layout/plan.ts";
 import { GenerationFailed, objectId, type Problem } from "../lib/errors.ts";
 import { recommendedLabels } from "../lib/labels.ts";
 import { applicationHealthKey, applicationHealthLua, argocdWideNotice } from "./health.ts";
-import { syncWaveAnnotation } from "../delivery/waves.ts";
+import { namespaceWaves, syncWaveAnnotation } from "../delivery/waves.ts";
 
 const projectFinalizer = "resources-finalizer.argocd.argoproj.io";
 
@@ -223,11 +223,12 @@ function children(rendered: RenderedEnvironment, operators: readonly Operator[])
   const served = new Set(operators.flatMap((o) => o.serves));
   const fromOperator = (namespace: string) =>
     objects.some((o) => o.metadata?.namespace === namespace && served.has(o.apiVersion.split("/")[0]!));
-  const waves = operatorWaves(operators, Math.min(...d.applications.map((a) => a.wave)));
+  const layer = namespaceWaves(env);
+  const waves = operatorWaves(operators, Math.min(...layer.map((a) => a.wave)));
   return [
     ...[...new Set(operators.map((o) => o.namespace))].map((ns) => childApplication(env, ns, waves.namespaces, d.projects.operators, false)),
     ...operators.map((o) => chartApplication(env, o, waves.chart(o))),
-    ...d.applications.map((a) => childApplication(env, a.namespace, a.wave, d.projects.layer, fromOperator(a.namespace))),
+    ...layer.map((a) => childApplication(env, a.namespace, a.wave, d.projects.layer, fromOperator(a.namespace))),
   ];
 }
 

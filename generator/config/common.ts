@@ -38,13 +38,6 @@ export const common: Common = {
     argocdNamespace: "argocd",
     destinationServer: "https://kubernetes.default.svc",
     projects: { layer: "nx-data-layer", root: "nx-data-layer-root", operators: "nx-data-layer-operators" },
-    waves: { setup: -1, workloads: 0, initJobs: 1 },
-    applications: [
-      { namespace: "nx-persistent", wave: 0 },
-      { namespace: "nx-broker", wave: 0 },
-      // Debezium registers a PostgreSQL connector into Kafka: both must be healthy first.
-      { namespace: "nx-search", wave: 1 },
-    ],
     retry: { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "5m" } },
   },
   jobs: {

@@ -84,15 +84,6 @@ export interface Delivery {
    * operators (their Helm charts and their namespaces' NetworkPolicies).
    */
   readonly projects: { readonly layer: string; readonly root: string; readonly operators: string };
-  /**
-   * Sync waves inside each Application: namespace-scoped setup (Namespace, NetworkPolicies,
-   * ConfigMaps, ExternalSecrets), then Services and workloads (a CloudNativePG Cluster among them),
-   * then, once those are healthy, the init Jobs and the CloudNativePG objects that name a Cluster
-   * (Database, Publication, ScheduledBackup, Pooler).
-   */
-  readonly waves: { readonly setup: number; readonly workloads: number; readonly initJobs: number };
-  /** One Application per namespace; a later wave syncs only once the earlier ones are healthy. */
-  readonly applications: readonly { readonly namespace: string; readonly wave: number }[];
   /** Retries of a failed sync, with exponential backoff. */
   readonly retry: {
     readonly limit: number;

@@ -30,7 +30,31 @@ function clusterNamed(object: KubeObject): string | undefined {
   return (object as { spec?: { cluster?: { name?: string } } }).spec?.cluster?.name;
 }
 
-function syncWave(object: KubeObject, waves: Environment["common"]["delivery"]["waves"]): number {
+/**
+ * Sync waves inside each Application: namespace-scoped setup (Namespace, NetworkPolicies,
+ * ConfigMaps, ExternalSecrets), then Services and workloads (a CloudNativePG Cluster among them),
+ * then, once those are healthy, the init Jobs and the CloudNativePG objects that name a Cluster
+ * (Database, Publication, ScheduledBackup, Pooler).
+ */
+export const objectWaves = { setup: -1, workloads: 0, initJobs: 1 } as const;
+
+export type ObjectWaves = { readonly [K in keyof typeof objectWaves]: number };
+
+/**
+ * The root Application's wave of each namespace's Application; a later wave syncs only once the
+ * earlier ones are healthy. Debezium (nx-search) registers a PostgreSQL connector into Kafka: both
+ * must be healthy first.
+ */
+export function namespaceWaves(env: Environment): readonly { readonly namespace: string; readonly wave: number }[] {
+  const { persistent, broker, search } = env.common.namespaces;
+  return [
+    { namespace: persistent, wave: 0 },
+    { namespace: broker, wave: 0 },
+    { namespace: search, wave: 1 },
+  ];
+}
+
+function syncWave(object: KubeObject, waves: ObjectWaves): number {
   if (setupKinds.has(object.kind)) return waves.setup;
   if (object.kind === "Job" || clusterNamed(object) !== undefined) return waves.initJobs;
   return waves.workloads;
@@ -63,18 +87,6 @@ function syncMarker(env: Environment, namespace: string, wave: number): KubeObje
     },
     data: { purpose: "Last sync wave: the sync of this namespace ends once its init Jobs have completed." },
   });
-}
-
-function waveProblems(env: Environment): Problem[] {
-  const { waves, applications } = env.common.delivery;
-  const at = { environment: env.name, component: "argocd" };
-  const fields: [string, number][] = [
-    ...Object.entries(waves).map(([k, v]): [string, number] => [`common.delivery.waves.${k}`, v]),
-    ...applications.map((a, i): [string, number] => [`common.delivery.applications[${i}].wave`, a.wave]),
-  ];
-  return fields
-    .filter(([, wave]) => !Number.isInteger(wave))
-    .map(([field, wave]) => ({ ...at, object: "(config)", field, message: `sync wave ${wave} is not an integer` }));
 }
 
 /**
@@ -125,11 +137,8 @@ function orderProblems(env: Environment, objects: readonly RenderedObject[]): Pr
  * The environment's objects as Argo CD should sync them; throws GenerationFailed on bad waves and
  * on an object whose kind is unclassified or whose holds-data mark disagrees with its kind.
  */
-export function withSyncWaves(rendered: RenderedEnvironment): RenderedEnvironment {
+export function withSyncWaves(rendered: RenderedEnvironment, waves: ObjectWaves = objectWaves): RenderedEnvironment {
   const env = rendered.environment;
-  const invalid = waveProblems(env);
-  if (invalid.length > 0) throw new GenerationFailed(invalid);
-  const waves = env.common.delivery.waves;
   const objects: RenderedObject[] = rendered.objects.map(({ component, object }) => ({
     component,
     object: annotated(object, {
