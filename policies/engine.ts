@@ -1,4 +1,4 @@
-import { groupKind } from "../generator/lib/errors.ts";
+import { groupKind } from "../generator/lib/identity.ts";
 
 // Policy-as-code over rendered manifests: named rules, each with an id (`family/name`), a
 // severity, what it requires and how to fix a violation. Exceptions are data (policies/

@@ -7,6 +7,7 @@ import fg from "fast-glob";
 import { parseAllDocuments } from "yaml";
 import { type Manifest, objectName, type Source } from "./engine.ts";
 import { kustomize } from "./kustomize.ts";
+import { byCodePoint } from "../generator/lib/order.ts";
 
 /** Every document of a YAML stream that is a Kubernetes object; throws on a parse error. */
 export function parseManifests(text: string, origin: string): Manifest[] {
@@ -33,7 +34,7 @@ function origins(root: string): Map<string, string[]> {
     ignore: ["**/kustomization.yaml", "**/patches/**"],
   });
   const index = new Map<string, string[]>();
-  for (const file of files.sort()) {
+  for (const file of files.sort(byCodePoint)) {
     for (const m of parseManifests(readFileSync(join(root, file), "utf8"), file)) index.set(objectName(m), [...(index.get(objectName(m)) ?? []), file]);
   }
   return index;
@@ -60,7 +61,7 @@ export function loadSources(root: string, paths: readonly string[]): Source[] {
       const built = parseManifests(kustomize().build(full), `kustomize build ${shown}`);
       return built.map((manifest) => ({ manifest, file: originOf(index?.get(objectName(manifest)) ?? [], shown) ?? shown, via: shown }));
     }
-    const files = statSync(full).isDirectory() ? fg.sync("**/*.{yaml,yml}", { cwd: full }).sort().map((f) => join(full, f)) : [full];
+    const files = statSync(full).isDirectory() ? fg.sync("**/*.{yaml,yml}", { cwd: full }).sort(byCodePoint).map((f) => join(full, f)) : [full];
     return files.flatMap((file) => {
       const name = relative(root, file);
       return parseManifests(readFileSync(file, "utf8"), name).map((manifest) => ({ manifest, file: name }));
@@ -70,7 +71,7 @@ export function loadSources(root: string, paths: readonly string[]): Source[] {
 
 /** The environments' overlays (`overlays/<env>`): what `npm run policy` checks by default. */
 export function environmentOverlays(root: string): string[] {
-  return fg.sync("overlays/*/kustomization.yaml", { cwd: root }).map((f) => f.slice(0, -"/kustomization.yaml".length)).sort();
+  return fg.sync("overlays/*/kustomization.yaml", { cwd: root }).map((f) => f.slice(0, -"/kustomization.yaml".length)).sort(byCodePoint);
 }
 
 /**
@@ -83,5 +84,5 @@ export function allKustomizations(root: string): string[] {
       cwd: root,
     })
     .map((f) => f.slice(0, -"/kustomization.yaml".length))
-    .sort();
+    .sort(byCodePoint);
 }

@@ -8,6 +8,7 @@ import { acknowledgedFile, judge, loadAcknowledgements } from "./acknowledged.ts
 import { compareEnvironment } from "./compare.ts";
 import { markdownReport, type ReviewResult, textReport } from "./report.ts";
 import { environmentsAt, environmentsOf, renderTree, repositoryRoot, resolveCommit, ReviewError, withWorktree } from "./trees.ts";
+import { byCodePoint } from "../generator/lib/order.ts";
 
 const usage = `usage: npm run review -- --base REF [--env ENV] [--format text|markdown] [--root DIR]
   Renders REF (in a temporary git worktree) and the working tree with kustomize, as Argo CD
@@ -62,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
   const root = repositoryRoot(resolve(values.root));
   const commit = resolveCommit(root, values.base);
   const acknowledgements = loadAcknowledgements(join(root, acknowledgedFile));
-  const all = [...new Set([...environmentsAt(root, commit), ...environmentsOf(root)])].sort();
+  const all = [...new Set([...environmentsAt(root, commit), ...environmentsOf(root)])].sort(byCodePoint);
   const unknown = (values.env ?? []).filter((e) => !all.includes(e));
   if (unknown.length > 0) throw new ReviewError(`--env ${unknown.join(", ")}: no such environment (there are: ${all.join(", ")})`);
   const environments = values.env ? all.filter((e) => values.env!.includes(e)) : all;

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { kustomize } from "../policies/kustomize.ts";
 import type { Manifest } from "./objects.ts";
+import { byCodePoint } from "../generator/lib/order.ts";
 
 /** A problem that stops the review before it can judge anything (exit 2). */
 export class ReviewError extends Error {}
@@ -78,7 +79,7 @@ const subfolders = (dir: string) =>
     ? readdirSync(dir, { withFileTypes: true })
         .filter((e) => e.isDirectory() && hasKustomization(join(dir, e.name)))
         .map((e) => e.name)
-        .sort()
+        .sort(byCodePoint)
     : [];
 
 /** The environments the working tree deploys: the folders of overlays/ that are kustomizations. */
@@ -88,7 +89,7 @@ export const environmentsOf = (root: string): string[] => subfolders(join(root, 
 export function environmentsAt(root: string, commit: string): string[] {
   const r = git(root, ["ls-tree", "-r", "--name-only", commit, "--", "overlays"]);
   const environments = r.stdout.split("\n").flatMap((path) => /^overlays\/([^/]+)\/(?:kustomization\.ya?ml|Kustomization)$/.exec(path)?.[1] ?? []);
-  return [...new Set(environments)].sort();
+  return [...new Set(environments)].sort(byCodePoint);
 }
 
 /** What Argo CD applies for an environment: its overlay, and each of its Argo CD folders (apps, bootstrap). */

@@ -20,6 +20,7 @@ import type { Json } from "../generator/layout/json-patch.ts";
 import { formatProblem, GenerationFailed } from "../generator/lib/errors.ts";
 import { environmentObjects } from "../generator/pipeline.ts";
 import { localSchemaLocations, projectSchemaDir, SchemaValidator } from "../policies/schemas.ts";
+import { plain } from "../generator/lib/objects.ts";
 
 const usage = "usage: npm run pitr -- --env ENV --target-time RFC3339 [--name CLUSTER] [--out FILE]";
 
@@ -62,7 +63,7 @@ export async function pitrCluster(envName: string, targetTime: string, name?: st
   }
   const cluster = objects.find(({ object }) => object.kind === "Cluster" && object.metadata?.name === cfg.name);
   if (!cluster) throw new Error(`the environment rendered no Cluster ${cfg.name}`);
-  const json = JSON.parse(JSON.stringify(cluster.object)) as Json;
+  const json = plain<Json>(cluster.object);
   const validator = new SchemaValidator({ locations: localSchemaLocations(projectSchemaDir), kubernetesVersion: `${env.common.kubernetesVersion}.0`, strict: true });
   const result = await validator.validate(json as { apiVersion: string; kind: string });
   if (result.status !== "valid") {

@@ -19,6 +19,7 @@ import { common } from "../generator/config/common.ts";
 import { projectRootOf } from "../generator/lib/project.ts";
 import { localSchemaLocations, projectSchemaDir, schemaCandidates } from "../policies/schemas.ts";
 import { crdSchemaFiles, type FixtureManifest, kindName, layerKinds, pssFixtureDir, type SchemaManifest, sha256, treeDigest } from "./vendored.ts";
+import { byCodePoint } from "../generator/lib/order.ts";
 
 const root = projectRootOf(import.meta.url);
 
@@ -71,7 +72,7 @@ function vendorSchemas(from: string, out: string, crds: readonly string[]): stri
 function vendorPssFixtures(from: string, out: string): string {
   const manifestFile = existsSync(join(out, "source.json")) ? join(out, "source.json") : join(pssFixtureDir, "source.json");
   const manifest = readJson<FixtureManifest>(manifestFile);
-  const files = fg.sync(`{baseline,restricted}/${manifest.version}/{pass,fail}/*.yaml`, { cwd: from }).sort();
+  const files = fg.sync(`{baseline,restricted}/${manifest.version}/{pass,fail}/*.yaml`, { cwd: from }).sort(byCodePoint);
   if (files.length === 0) throw new Error(`no fixtures of ${manifest.version} in ${from} (expected <baseline|restricted>/${manifest.version}/<pass|fail>/*.yaml)`);
   replaceFiles(join(out, "testdata"), new Map(files.map((f) => [f, readFileSync(join(from, f))])), []);
   writeJson(join(out, "source.json"), { ...manifest, files: files.length, sha256: treeDigest(join(out, "testdata"), files) });

@@ -9,6 +9,7 @@ import { parseAllDocuments } from "yaml";
 import { environments } from "../generator/config/environments.ts";
 import { projectRootOf } from "../generator/lib/project.ts";
 import { buildOutput } from "../generator/pipeline.ts";
+import { byCodePoint } from "../generator/lib/order.ts";
 
 export const pssFixtureDir = join(projectRootOf(import.meta.url), "test/fixtures/pod-security-admission");
 
@@ -38,7 +39,7 @@ export const sha256 = (bytes: Buffer | string) => createHash("sha256").update(by
 /** One digest of a folder's files (paths relative to it), in path order. */
 export function treeDigest(dir: string, files: readonly string[]): string {
   const hash = createHash("sha256");
-  for (const file of [...files].sort()) hash.update(`${file}\0`).update(readFileSync(join(dir, file))).update("\0");
+  for (const file of [...files].sort(byCodePoint)) hash.update(`${file}\0`).update(readFileSync(join(dir, file))).update("\0");
   return hash.digest("hex");
 }
 

@@ -19,10 +19,13 @@ import { type Operator, operatorsUsed } from "../components/operators.ts";
 import type { Environment } from "../config/types.ts";
 import type { Json } from "../layout/json-patch.ts";
 import type { YamlFile } from "../layout/plan.ts";
-import { GenerationFailed, objectId, type Problem } from "../lib/errors.ts";
+import { GenerationFailed, type Problem } from "../lib/errors.ts";
+import { objectId } from "../lib/identity.ts";
 import { recommendedLabels } from "../lib/labels.ts";
 import { applicationHealthKey, applicationHealthLua, argocdWideNotice } from "./health.ts";
 import { namespaceWaves, syncWaveAnnotation } from "../delivery/waves.ts";
+import { plain } from "../lib/objects.ts";
+import { byCodePoint } from "../lib/order.ts";
 
 const projectFinalizer = "resources-finalizer.argocd.argoproj.io";
 
@@ -244,10 +247,10 @@ type ArgocdObject = IApplication | IAppProject | ConfigMap;
 function folder(path: string, objects: ArgocdObject[], notice?: { readonly text: string; readonly on: ArgocdObject }): YamlFile[] {
   const files = objects.map((o) => ({
     path: `${path}/${o.metadata?.name}-${o.kind.toLowerCase()}.yaml`,
-    documents: [JSON.parse(JSON.stringify(o)) as Json],
+    documents: [plain<Json>(o)],
     ...(o === notice?.on ? { notice: notice.text } : {}),
   }));
-  const names = files.map((f) => f.path.slice(path.length + 1)).sort();
+  const names = files.map((f) => f.path.slice(path.length + 1)).sort(byCodePoint);
   return [...files, { path: `${path}/kustomization.yaml`, documents: [kustomization(names)], ...(notice ? { notice: notice.text } : {}) }];
 }
 

@@ -14,10 +14,12 @@ import { typesenseContract } from "../components/typesense.ts";
 import type { Environment } from "../config/types.ts";
 import type { Json } from "../layout/json-patch.ts";
 import type { YamlFile } from "../layout/plan.ts";
-import { GenerationFailed, objectId } from "../lib/errors.ts";
+import { GenerationFailed } from "../lib/errors.ts";
+import { objectId } from "../lib/identity.ts";
 import { objectMeta, role } from "../lib/labels.ts";
 import type { SecretRef } from "../lib/topology.ts";
 import { schemaProblems } from "../lib/validation.ts";
+import { plain } from "../lib/objects.ts";
 
 /** The ConfigMap's name in each client namespace. */
 export const backendSettingsName = "nx-data-layer-settings";
@@ -118,7 +120,7 @@ export function backendSettingsFiles(env: Environment): YamlFile[] {
     `and create the Secret ${backendSecretName} next to it (docs/secrets.md, docs/backend.md).`,
   ].join("\n");
   return [
-    { path: `${dir}/${settingsFile}`, documents: backendSettingsConfigMaps(env).map((cm) => JSON.parse(JSON.stringify(cm)) as Json), notice },
+    { path: `${dir}/${settingsFile}`, documents: backendSettingsConfigMaps(env).map((cm) => plain<Json>(cm)), notice },
     {
       path: `${dir}/kustomization.yaml`,
       documents: [{ apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources: [settingsFile] }],

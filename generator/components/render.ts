@@ -4,11 +4,13 @@ import { configProblems } from "./config-checks.ts";
 import { type Component, components } from "./index.ts";
 import { operatorNamespaceObjects, operatorsUsed } from "./operators.ts";
 import type { Environment } from "../config/types.ts";
-import { GenerationFailed, InvalidConfig, objectId, type Problem } from "../lib/errors.ts";
+import { GenerationFailed, InvalidConfig, type Problem } from "../lib/errors.ts";
+import { namespaceOf, objectId } from "../lib/identity.ts";
 import type { KubeObject } from "../lib/objects.ts";
 import { secretRevisionsAnnotation } from "../lib/labels.ts";
 import { secretReferences } from "../lib/secret-references.ts";
 import { schemaProblems } from "../lib/validation.ts";
+import { byCodePoint } from "../lib/order.ts";
 
 export interface RenderedObject {
   readonly component: string;
@@ -55,8 +57,8 @@ export function renderEnvironment(
     const at = { environment: env.name, component, object: objectId(object) };
     problems.push(...schemaProblems(object).map((p) => ({ ...at, ...p })));
     // A Namespace object is checked by the name it creates, every other object by the one it is in.
-    const ns = object.kind === "Namespace" ? object.metadata?.name : object.metadata?.namespace;
-    if (ns === undefined || !namespaces.has(ns)) {
+    const ns = namespaceOf(object);
+    if (!namespaces.has(ns)) {
       problems.push({
         ...at,
         field: object.kind === "Namespace" ? "metadata.name" : "metadata.namespace",
@@ -131,6 +133,6 @@ function secretRevisionProblems(env: Environment, objects: readonly RenderedObje
       : [{ ...at, field: `secretRevisions.${name}`, message: `revision ${revision} is not a whole number of 0 or more` }]),
     ...(followed.has(name)
       ? []
-      : [{ ...at, field: `secretRevisions.${name}`, message: `no pod restarts on a rotation of Secret ${name}; the Secrets that rotate are ${[...followed].sort().join(", ")}` }]),
+      : [{ ...at, field: `secretRevisions.${name}`, message: `no pod restarts on a rotation of Secret ${name}; the Secrets that rotate are ${[...followed].sort(byCodePoint).join(", ")}` }]),
   ]);
 }

@@ -5,7 +5,8 @@
 // delivery/waves.ts); a marked object of a prunable kind is a mistake too, and so is a kind in
 // neither list: generation fails, naming the object, before anything is written.
 import type { RenderedObject } from "../components/render.ts";
-import { groupKind, objectId, type Problem } from "../lib/errors.ts";
+import { type Problem } from "../lib/errors.ts";
+import { groupKind, objectId } from "../lib/identity.ts";
 import { holdsDataAnnotation } from "../lib/labels.ts";
 
 /** Kinds whose objects hold data or delete it when deleted, and why. */

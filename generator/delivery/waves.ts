@@ -5,10 +5,12 @@
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { RenderedEnvironment, RenderedObject } from "../components/render.ts";
 import type { Environment } from "../config/types.ts";
-import { GenerationFailed, objectId, type Problem } from "../lib/errors.ts";
+import { GenerationFailed, type Problem } from "../lib/errors.ts";
+import { namespaceOf, objectId } from "../lib/identity.ts";
 import { holdsDataAnnotation, recommendedLabels } from "../lib/labels.ts";
 import { dataSafetyProblems } from "./data-safety.ts";
-import type { KubeObject } from "../lib/objects.ts";
+import { type KubeObject, plain } from "../lib/objects.ts";
+import { byCodePoint } from "../lib/order.ts";
 
 export const syncWaveAnnotation = "argocd.argoproj.io/sync-wave";
 const syncOptionsAnnotation = "argocd.argoproj.io/sync-options";
@@ -60,13 +62,9 @@ function syncWave(object: KubeObject, waves: ObjectWaves): number {
   return waves.workloads;
 }
 
-function folderOf(object: KubeObject): string {
-  return object.kind === "Namespace" ? (object.metadata?.name ?? "") : (object.metadata?.namespace ?? "");
-}
-
 /** A copy of a typed object with extra annotations (the rendered object stays as it was). */
 function annotated(object: KubeObject, annotations: Record<string, string>): KubeObject {
-  const data = JSON.parse(JSON.stringify(object)) as { metadata?: { annotations?: Record<string, string> } };
+  const data = plain<{ metadata?: { annotations?: Record<string, string> } }>(object);
   data.metadata = { ...data.metadata, annotations: { ...data.metadata?.annotations, ...annotations } };
   const Model = object.constructor as new (data: unknown) => KubeObject;
   return new Model(data);
@@ -99,13 +97,13 @@ function orderProblems(env: Environment, objects: readonly RenderedObject[]): Pr
   const appOf = (o: KubeObject) => o.metadata?.labels?.["app.kubernetes.io/name"];
   /** What must be healthy before `object` syncs, and what to say when it is not rendered. */
   const prerequisite = (object: KubeObject) => {
-    const here = all.filter((o) => folderOf(o) === folderOf(object));
+    const here = all.filter((o) => namespaceOf(o) === namespaceOf(object));
     const cluster = clusterNamed(object);
     if (cluster !== undefined) {
       return {
         of: here.filter((c) => c.kind === "Cluster" && c.metadata?.name === cluster),
         field: "spec.cluster.name",
-        none: `no Cluster ${cluster} in ${folderOf(object)}: a ${object.kind} acts on a Cluster of its namespace`,
+        none: `no Cluster ${cluster} in ${namespaceOf(object)}: a ${object.kind} acts on a Cluster of its namespace`,
         verb: "acts on",
       };
     }
@@ -113,7 +111,7 @@ function orderProblems(env: Environment, objects: readonly RenderedObject[]): Pr
     return {
       of: here.filter((w) => workloadKinds.has(w.kind) && appOf(w) === appOf(object)),
       field: 'metadata.labels["app.kubernetes.io/name"]',
-      none: `no StatefulSet or Deployment of app ${appOf(object)} in ${folderOf(object)}: an init Job must name the workload it initializes`,
+      none: `no StatefulSet or Deployment of app ${appOf(object)} in ${namespaceOf(object)}: an init Job must name the workload it initializes`,
       verb: "initializes",
     };
   };
@@ -148,7 +146,7 @@ export function withSyncWaves(rendered: RenderedEnvironment, waves: ObjectWaves 
     }),
   }));
   const lastWave = Math.max(...objects.map(({ object }) => Number(object.metadata?.annotations?.[syncWaveAnnotation])));
-  const namespaces = [...new Set(objects.map(({ object }) => folderOf(object)))].sort();
+  const namespaces = [...new Set(objects.map(({ object }) => namespaceOf(object)))].sort(byCodePoint);
   const synced = [...objects, ...namespaces.map((ns) => ({ component: "sync-marker", object: syncMarker(env, ns, lastWave + 1) }))];
   const problems = [...dataSafetyProblems(env.name, synced), ...orderProblems(env, objects)];
   if (problems.length > 0) throw new GenerationFailed(problems);

@@ -4,6 +4,7 @@
 import type { RenderedEnvironment } from "../components/render.ts";
 import { operatorPodsOf } from "../lib/operator-pods.ts";
 import { decide, type Endpoint, type NamespaceInfo, type NetworkPolicyLike } from "../lib/reachability.ts";
+import { plain } from "../lib/objects.ts";
 
 interface PodTemplate {
   metadata?: { labels?: Record<string, string> };
@@ -48,7 +49,7 @@ export interface Flows {
 }
 
 export const plainObjects = (env: RenderedEnvironment): PlainObject[] =>
-  env.objects.map(({ object }) => JSON.parse(JSON.stringify(object)) as PlainObject);
+  env.objects.map(({ object }) => plain<PlainObject>(object));
 
 /** The pods an operator runs for a Cluster, one party per role (primary, standbys). */
 function clusterParties(o: PlainObject): Party[] {

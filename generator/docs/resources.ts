@@ -4,6 +4,7 @@
 // once and complete, are counted apart.
 import type { RenderedEnvironment } from "../components/render.ts";
 import { generatedNotice } from "../lib/generated.ts";
+import { plain } from "../lib/objects.ts";
 
 interface Resources {
   requests?: { cpu?: string; memory?: string };
@@ -148,7 +149,7 @@ function asWorkload(o: CloudNativePgObject): PodOwner {
 
 /** Every workload's and init Job's share of an environment, in rendered order. */
 export function resourceSummary(env: RenderedEnvironment): ResourceSummary {
-  const owners = env.objects.map(({ object }) => JSON.parse(JSON.stringify(object)) as PodOwner);
+  const owners = env.objects.map(({ object }) => plain<PodOwner>(object));
   const unknown = owners.find((o) => !podless.has(o.kind) && !counted.has(o.kind));
   if (unknown) {
     throw new Error(

@@ -8,7 +8,7 @@ import { backendSecretKeys, backendSecretName, backendSettingsName } from "../cl
 import type { RenderedEnvironment } from "../components/render.ts";
 import { generatedNotice } from "../lib/generated.ts";
 import { secretsRead } from "../components/index.ts";
-import { objectId } from "../lib/errors.ts";
+import { objectId } from "../lib/identity.ts";
 import { byCodePoint } from "../lib/order.ts";
 import { secretReferences } from "../lib/secret-references.ts";
 
@@ -46,7 +46,7 @@ function secretUses(env: RenderedEnvironment): SecretUse[] {
   return [...uses.values()].sort((a, b) => byCodePoint(id(a), id(b)));
 }
 
-const sorted = (s: Set<string>) => [...s].sort();
+const sorted = (s: Set<string>) => [...s].sort(byCodePoint);
 
 function holds(env: RenderedEnvironment, name: string, key: string): string {
   const copy = name === backendSecretName ? backendSecretKeys(env.environment).find((k) => k.key === key) : undefined;

@@ -4,6 +4,8 @@ import type { RenderedEnvironment } from "../components/render.ts";
 import { syncWaveAnnotation } from "../delivery/waves.ts";
 import type { YamlFile } from "../layout/plan.ts";
 import { generatedNotice } from "../lib/generated.ts";
+import { namespaceOf } from "../lib/identity.ts";
+import { plain } from "../lib/objects.ts";
 
 interface Annotated {
   kind?: string;
@@ -53,14 +55,13 @@ export function wavesDoc(environments: readonly RenderedEnvironment[], argocd: r
     for (const app of [...children].sort((a, b) => byWave(waveOf(a), waveOf(b)))) {
       lines.push(tableRow([`\`${waveOf(app)}\``, `\`${app.metadata?.name}\``, app.spec?.destination?.namespace ?? "", sourceOf(app)]));
     }
-    const annotated = objects.map(({ object }) => JSON.parse(JSON.stringify(object)) as Annotated);
-    const folder = (o: Annotated) => (o.kind === "Namespace" ? o.metadata?.name : o.metadata?.namespace) ?? "";
+    const annotated = objects.map(({ object }) => plain<Annotated>(object));
     // The layer's own objects, by the Application of their namespace's overlay (a chart's are Helm's).
     const namespaces = children.filter((a) => a.spec?.source?.path).map((a) => a.spec?.destination?.namespace ?? "");
     const waves = [...new Set(annotated.map(waveOf))].sort(byWave);
     lines.push("", "Inside each Application of a namespace overlay:", "", tableRow(["wave", ...namespaces]), `|---|${namespaces.map(() => "---").join("|")}|`);
     for (const wave of waves) {
-      const cells = namespaces.map((ns) => listed(annotated.filter((o) => waveOf(o) === wave && folder(o) === ns)) || "-");
+      const cells = namespaces.map((ns) => listed(annotated.filter((o) => waveOf(o) === wave && namespaceOf(o) === ns)) || "-");
       lines.push(tableRow([`\`${wave}\``, ...cells]));
     }
     lines.push("");

@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import fg from "fast-glob";
+import { byCodePoint } from "../lib/order.ts";
 
 export interface OutputFile {
   readonly path: string;
@@ -26,7 +27,7 @@ export const ownedPatterns = [
 export const ownedTopLevel = [...new Set(ownedPatterns.map((p) => p.split("/")[0]!))];
 
 export function ownedFiles(root: string): string[] {
-  return fg.sync(ownedPatterns, { cwd: root, dot: true, onlyFiles: true }).sort();
+  return fg.sync(ownedPatterns, { cwd: root, dot: true, onlyFiles: true }).sort(byCodePoint);
 }
 
 export interface FileChanges {

@@ -2,6 +2,7 @@
 // carry only what an environment changes. Lists of different length are replaced whole: an index
 // shift would make the patch unreadable and fragile.
 import { isDeepStrictEqual } from "node:util";
+import { byCodePoint } from "../lib/order.ts";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -18,7 +19,7 @@ const escape = (key: string) => key.replaceAll("~", "~0").replaceAll("/", "~1");
 export function jsonPatch(from: Json, to: Json, path = ""): PatchOperation[] {
   if (isDeepStrictEqual(from, to)) return [];
   if (isObject(from) && isObject(to)) {
-    const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort();
+    const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort(byCodePoint);
     return keys.flatMap((key): PatchOperation[] => {
       const at = `${path}/${escape(key)}`;
       const a = from[key];

@@ -10,9 +10,10 @@
 // exactly the environment's object set. docs/layout.md has the reasoning.
 import { isDeepStrictEqual } from "node:util";
 import type { RenderedEnvironment } from "../components/render.ts";
-import { type KubeObject, stableName } from "../lib/objects.ts";
+import { type KubeObject, plain, stableName } from "../lib/objects.ts";
 import { byCodePoint } from "../lib/order.ts";
 import { type Json, jsonPatch } from "./json-patch.ts";
+import { namespaceOf } from "../lib/identity.ts";
 
 /** A YAML file of the plan: its path from the repository root and its documents. */
 export interface YamlFile {
@@ -42,7 +43,7 @@ const kustomizationHeader = { apiVersion: "kustomize.config.k8s.io/v1beta1", kin
 
 function place(component: string, object: KubeObject): Placed {
   const name = object.metadata?.name ?? "";
-  const namespace = object.kind === "Namespace" ? name : (object.metadata?.namespace ?? "");
+  const namespace = namespaceOf(object);
   if (!namespace) throw new Error(`layout: ${object.kind} ${name} has no namespace, so no folder to live in`);
   const [group, version] = object.apiVersion.includes("/") ? object.apiVersion.split("/") : ["", object.apiVersion];
   return {
@@ -58,7 +59,7 @@ function place(component: string, object: KubeObject): Placed {
       name,
       ...(object.kind === "Namespace" ? {} : { namespace }),
     },
-    json: JSON.parse(JSON.stringify(object)) as Json,
+    json: plain<Json>(object),
   };
 }
 

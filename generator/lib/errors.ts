@@ -34,15 +34,3 @@ export class GenerationFailed extends Error {
     this.problems = problems;
   }
 }
-
-/** `Kind namespace/name` of an object, the way errors and docs name it. */
-export function objectId(o: { kind: string; metadata?: { name?: string; namespace?: string } }): string {
-  const ns = o.metadata?.namespace;
-  return `${o.kind} ${ns ? `${ns}/` : ""}${o.metadata?.name ?? "(unnamed)"}`;
-}
-
-/** `Kind.group`, as Kubernetes writes a group kind (`StatefulSet.apps`); a core kind is its name alone. */
-export function groupKind(o: { apiVersion: string; kind: string }): string {
-  const slash = o.apiVersion.lastIndexOf("/");
-  return slash === -1 ? o.kind : `${o.kind}.${o.apiVersion.slice(0, slash)}`;
-}

@@ -1,6 +1,7 @@
 import type { Environment } from "../config/types.ts";
 import type { PodRole } from "./topology.ts";
 import { byCodePoint } from "./order.ts";
+import { imageReference } from "./images.ts";
 
 /** What an object is part of: the app (`postgresql`), its role in it (`primary`) and its instance. */
 export interface Role extends PodRole {
@@ -26,17 +27,10 @@ export function recommendedLabels(env: Environment, role: Role): Record<string, 
   return {
     ...selectorLabels(role),
     "app.kubernetes.io/instance": role.instance,
-    "app.kubernetes.io/version": role.image ? imageTag(role.image) : env.common.layerVersion,
+    "app.kubernetes.io/version": role.image ? (imageReference(role.image).tag ?? "") : env.common.layerVersion,
     "app.kubernetes.io/part-of": env.common.partOf,
     "app.kubernetes.io/managed-by": env.common.managedBy,
   };
-}
-
-/** The tag of `registry:port/name:tag@digest`; a colon before the last slash is a registry port. */
-function imageTag(image: string): string {
-  const ref = image.split("@")[0] ?? "";
-  const colon = ref.lastIndexOf(":");
-  return colon > ref.lastIndexOf("/") ? ref.slice(colon + 1) : "";
 }
 
 export function objectMeta(env: Environment, role: Role, name: string, namespace: string) {

@@ -27,6 +27,11 @@ export interface KubeObject {
   toJSON(): unknown;
 }
 
+/** A typed object as its YAML holds it: the plain JSON its `toJSON()` gives (a deep copy). */
+export function plain<T>(object: unknown): T {
+  return JSON.parse(JSON.stringify(object)) as T;
+}
+
 /** Name of the data volume claim template of every StatefulSet. */
 export const dataVolume = "data";
 

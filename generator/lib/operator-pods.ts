@@ -5,7 +5,7 @@
 // differ only in `cnpg.io/instanceRole`. (A Pooler has a pod template: it is read like a
 // Deployment's.)
 import type { Environment } from "../config/types.ts";
-import { groupKind } from "./errors.ts";
+import { groupKind } from "./identity.ts";
 import type { Pods } from "./network.ts";
 
 export interface OperatorPod {

@@ -3,7 +3,7 @@
 // pass. Kinds are told apart by group too: another group's `Job` is not a batch Job. And a kind
 // known to run pods whose pod spec is not where that kind keeps it would pass every pod rule
 // unchecked: an error too.
-import { groupKind } from "../../generator/lib/errors.ts";
+import { groupKind } from "../../generator/lib/identity.ts";
 import { operatorPodKinds, type Rule, podKinds, podlessKinds, podSpecOf } from "../engine.ts";
 
 export const kindRules: Rule[] = [

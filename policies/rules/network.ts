@@ -8,13 +8,13 @@ import { decide, type Endpoint, type NetworkPolicyLike } from "../../generator/l
 import { containersOf, type Manifest, objectName, podSpecOf, type Rule, type RuleContext, type Source } from "../engine.ts";
 import { environmentFlows, everyPodNeeds, type Flow, outsiders, type Pods } from "../flows.ts";
 import { operatorFlows } from "../operator-flows.ts";
+import { namespaceOf } from "../../generator/lib/identity.ts";
 
 interface Pod {
   readonly endpoint: Endpoint;
   readonly source: Source;
 }
 
-const namespaceOf = (m: Manifest) => (m.kind === "Namespace" ? m.metadata?.name : m.metadata?.namespace) ?? "";
 
 /** The pods the manifests run: one per pod template, or per kind of pod an operator runs for it, with labels and container ports. */
 function podsOf(context: RuleContext): Pod[] {

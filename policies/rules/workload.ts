@@ -1,16 +1,9 @@
 // What every container of the layer must declare: resources, a pinned image, and (when it runs
 // for good) the probes Kubernetes needs to route to it and restart it.
+import { imageReference } from "../../generator/lib/images.ts";
 import { type Container, containersOfManifest, type Manifest, type Rule } from "../engine.ts";
 
 const longRunning = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Pooler"]);
-
-/** `registry/name:tag@digest` -> tag and digest; a `:` before the last `/` is a registry port. */
-function imageReference(image: string): { tag?: string; digest?: string } {
-  const [ref = "", digest] = image.split("@");
-  const lastSlash = ref.lastIndexOf("/");
-  const colon = ref.lastIndexOf(":");
-  return { ...(colon > lastSlash ? { tag: ref.slice(colon + 1) } : {}), ...(digest ? { digest } : {}) };
-}
 
 const resourceKeys = ["requests.cpu", "requests.memory", "limits.cpu", "limits.memory"] as const;
 

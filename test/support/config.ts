@@ -17,10 +17,8 @@ export function productionWith(change: Delta<Environment>): Environment {
   return withDelta<Environment>(production, change);
 }
 
-/** Plain JSON of a typed object, as it is written to YAML. */
-export function plain<T>(object: { toJSON(): unknown }): T {
-  return JSON.parse(JSON.stringify(object)) as T;
-}
+/** Plain JSON of a typed object, as it is written to YAML (the generator's own round trip). */
+export { plain } from "../../generator/lib/objects.ts";
 
 /** What `npm run generate` reports for `env`, one formatted problem a line; fails when it generates. */
 export function problems(env: Environment): string[] {

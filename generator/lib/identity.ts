@@ -1,0 +1,19 @@
+// How the layer names an object: its id in messages and docs, its group kind, and the namespace
+// it belongs to (a Namespace belongs to itself), shared by the generator, the policies and the review.
+
+/** `Kind namespace/name` of an object, the way errors and docs name it. */
+export function objectId(o: { kind: string; metadata?: { name?: string; namespace?: string } }): string {
+  const ns = o.metadata?.namespace;
+  return `${o.kind} ${ns ? `${ns}/` : ""}${o.metadata?.name ?? "(unnamed)"}`;
+}
+
+/** `Kind.group`, as Kubernetes writes a group kind (`StatefulSet.apps`); a core kind is its name alone. */
+export function groupKind(o: { apiVersion: string; kind: string }): string {
+  const slash = o.apiVersion.lastIndexOf("/");
+  return slash === -1 ? o.kind : `${o.kind}.${o.apiVersion.slice(0, slash)}`;
+}
+
+/** The namespace an object lives in; a Namespace's own name (its folder and Application). */
+export function namespaceOf(o: { kind?: string; metadata?: { name?: string; namespace?: string } }): string {
+  return (o.kind === "Namespace" ? o.metadata?.name : o.metadata?.namespace) ?? "";
+}
