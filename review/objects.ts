@@ -2,14 +2,13 @@
 // way the API server identifies them (group, kind, namespace, name; the version is not part of it).
 import type { Manifest } from "../policies/engine.ts";
 import type { Json } from "./diff.ts";
+import { groupOf } from "../generator/lib/identity.ts";
 
 export type { Manifest };
 
 /** The object as the JSON it is, for the field-level functions. */
 export const asJson = (m: Manifest): Json => m as unknown as Json;
 export const asManifest = (j: Json): Manifest => j as unknown as Manifest;
-
-export const groupOf = (m: Pick<Manifest, "apiVersion">): string => (m.apiVersion.includes("/") ? m.apiVersion.split("/")[0]! : "");
 
 /** `StatefulSet` for Kubernetes' own groups, `Cluster.postgresql.cnpg.io` for an operator's. */
 export function kindName(m: Pick<Manifest, "apiVersion" | "kind">): string {

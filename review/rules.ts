@@ -2,7 +2,8 @@
 // place (keyed by group, kind and JSON path, so new kinds plug in as rows), volume sizes that
 // must never go down, and objects that hold data. Each finding says what to do instead.
 import { deepEqual, diffFields, type FieldChange, type Json, pairsAt, parsePattern, withField } from "./diff.ts";
-import { asJson, asManifest, groupOf, holdsData, type Manifest, objectName, syncOptionsAnnotation } from "./objects.ts";
+import { groupOf } from "../generator/lib/identity.ts";
+import { asJson, asManifest, holdsData, type Manifest, objectName, syncOptionsAnnotation } from "./objects.ts";
 
 export const ruleIds = ["immutable-field", "volume-shrink", "data-removed", "data-mark-removed"] as const;
 export type RuleId = (typeof ruleIds)[number];

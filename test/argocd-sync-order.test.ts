@@ -13,6 +13,7 @@ import { production } from "../generator/config/production.ts";
 import { secretReferences } from "../generator/lib/secret-references.ts";
 import { plan } from "./support/operators.ts";
 import { kustomizeBuild, type PlainObject } from "./support/repo.ts";
+import { groupOf } from "../generator/lib/identity.ts";
 
 const repo = join(import.meta.dirname, "..");
 
@@ -72,7 +73,6 @@ const servedBy: Readonly<Record<string, string>> = {
   "external-secrets.io": "external-secrets",
 };
 const chartNeeds: Readonly<Record<string, readonly string[]>> = { "plugin-barman-cloud": ["cert-manager", "cloudnative-pg"] };
-const groupOf = (o: PlainObject) => (o.apiVersion.includes("/") ? o.apiVersion.split("/")[0]! : "");
 const namesBarmanPlugin = (o: PlainObject) => JSON.stringify(o.spec ?? {}).includes('"name":"barman-cloud.cloudnative-pg.io"');
 
 type App = PlainObject & { spec: { source: { path?: string; chart?: string }; destination: { namespace: string } } };

@@ -20,7 +20,7 @@ import type { Environment } from "../config/types.ts";
 import type { Json } from "../layout/json-patch.ts";
 import type { YamlFile } from "../layout/plan.ts";
 import { GenerationFailed, type Problem } from "../lib/errors.ts";
-import { objectId } from "../lib/identity.ts";
+import { groupOf, objectId } from "../lib/identity.ts";
 import { recommendedLabels } from "../lib/labels.ts";
 import { applicationHealthKey, applicationHealthLua, argocdWideNotice } from "./health.ts";
 import { namespaceWaves, syncWaveAnnotation } from "../delivery/waves.ts";
@@ -225,7 +225,7 @@ function children(rendered: RenderedEnvironment, operators: readonly Operator[])
   const objects = rendered.objects.map((o) => o.object);
   const served = new Set(operators.flatMap((o) => o.serves));
   const fromOperator = (namespace: string) =>
-    objects.some((o) => o.metadata?.namespace === namespace && served.has(o.apiVersion.split("/")[0]!));
+    objects.some((o) => o.metadata?.namespace === namespace && served.has(groupOf(o)));
   const layer = namespaceWaves(env);
   const waves = operatorWaves(operators, Math.min(...layer.map((a) => a.wave)));
   return [

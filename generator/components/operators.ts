@@ -15,6 +15,7 @@ import { chartPods, cloudNativePgOperator } from "../lib/operator-pods.ts";
 import { restrictedNamespace } from "./namespaces.ts";
 import { layerWide } from "./network-policies.ts";
 import { barmanCloudPlugin } from "./postgres/backup.ts";
+import { groupOf } from "../lib/identity.ts";
 
 export type OperatorName = "cert-manager" | "cloudnative-pg" | "plugin-barman-cloud" | "external-secrets";
 
@@ -95,7 +96,6 @@ export function operatorCatalog(env: Environment): readonly Operator[] {
   ];
 }
 
-const groupOf = (o: KubeObject) => (o.apiVersion.includes("/") ? o.apiVersion.split("/")[0]! : "");
 
 /** Whether a CloudNativePG object names the plugin: a Cluster's plugins, a recovery source, a backup's method. */
 function namesPlugin(o: KubeObject, plugin: string): boolean {

@@ -5,7 +5,7 @@ import { type Component, components } from "./index.ts";
 import { operatorNamespaceObjects, operatorsUsed } from "./operators.ts";
 import type { Environment } from "../config/types.ts";
 import { GenerationFailed, InvalidConfig, type Problem } from "../lib/errors.ts";
-import { namespaceOf, objectId } from "../lib/identity.ts";
+import { groupOf, namespaceOf, objectId } from "../lib/identity.ts";
 import type { KubeObject } from "../lib/objects.ts";
 import { secretRevisionsAnnotation } from "../lib/labels.ts";
 import { secretReferences } from "../lib/secret-references.ts";
@@ -66,8 +66,7 @@ export function renderEnvironment(
       });
     }
     // Identity is group, kind, namespace and name: two versions of one kind are the same object.
-    const group = object.apiVersion.includes("/") ? object.apiVersion.split("/")[0] : "";
-    const key = `${group} ${objectId(object)}`;
+    const key = `${groupOf(object)} ${objectId(object)}`;
     const first = seen.get(key);
     if (first !== undefined) {
       problems.push({

@@ -48,11 +48,27 @@ function secretUses(env: RenderedEnvironment): SecretUse[] {
 
 const sorted = (s: Set<string>) => [...s].sort(byCodePoint);
 
-function holds(env: RenderedEnvironment, name: string, key: string): string {
-  const copy = name === backendSecretName ? backendSecretKeys(env.environment).find((k) => k.key === key) : undefined;
-  if (copy) return `the value of \`${copy.sameAs.key}\` in \`${copy.sameAs.name}\` (${copy.namespace}): ${copy.sameAs.holds}`;
-  const declared = secretsRead(env.environment).flatMap((r) => r.secrets);
-  return declared.find((r) => r.name === name && r.key === key)?.holds ?? "(undocumented)";
+/** What the components declare of the environment's Secrets, looked up once per environment. */
+interface Declared {
+  /** What a key holds: its declaration, or, in the backend's Secret, the value it copies. */
+  holds(name: string, key: string): string;
+  /** The type a Secret's reader requires (CloudNativePG: kubernetes.io/basic-auth), if one is declared. */
+  typeOf(namespace: string, name: string): string | undefined;
+}
+
+function declared(env: RenderedEnvironment): Declared {
+  const reads = secretsRead(env.environment);
+  const refs = reads.flatMap((r) => r.secrets);
+  const copies = backendSecretKeys(env.environment);
+  return {
+    holds: (name, key) => {
+      const copy = name === backendSecretName ? copies.find((k) => k.key === key) : undefined;
+      if (copy) return `the value of \`${copy.sameAs.key}\` in \`${copy.sameAs.name}\` (${copy.namespace}): ${copy.sameAs.holds}`;
+      return refs.find((r) => r.name === name && r.key === key)?.holds ?? "(undocumented)";
+    },
+    typeOf: (namespace, name) =>
+      reads.filter((r) => r.namespace === namespace).flatMap((r) => r.secrets).find((r) => r.name === name && r.type)?.type,
+  };
 }
 
 /** What an ExternalSecret writes: its Secret, the Secret's type, and each key's external key and property. */
@@ -79,7 +95,7 @@ function written(env: RenderedEnvironment): Written[] {
 }
 
 /** Secrets an operator creates by hand, before the first sync. */
-function manualSection(env: RenderedEnvironment, uses: readonly SecretUse[]): string[] {
+function manualSection(uses: readonly SecretUse[], known: Declared): string[] {
   const lines = [
     "Create each Secret below (with every key listed) in its namespace before the first sync, or the",
     "pods that read it will not start.",
@@ -88,7 +104,7 @@ function manualSection(env: RenderedEnvironment, uses: readonly SecretUse[]): st
     "|---|---|---|---|",
   ];
   for (const u of uses) {
-    const keys = sorted(u.keys).map((k) => `\`${k}\`: ${holds(env, u.name, k)}`).join("<br>");
+    const keys = sorted(u.keys).map((k) => `\`${k}\`: ${known.holds(u.name, k)}`).join("<br>");
     lines.push(`| ${u.namespace} | \`${u.name}\` | ${keys} | ${sorted(u.readers).join("<br>")} |`);
   }
   const shared = [...new Set(uses.map((u) => u.name))].filter((name) => uses.filter((u) => u.name === name).length > 1);
@@ -97,11 +113,9 @@ function manualSection(env: RenderedEnvironment, uses: readonly SecretUse[]): st
     lines.push("", `\`${name}\` is read in ${where.join(" and ")}: create it in each, with the same values.`);
   }
   lines.push("", "Create them with, for example:", "", "```sh");
-  const declared = secretsRead(env.environment);
   for (const u of uses) {
     const literals = sorted(u.keys).map((k) => `--from-literal=${k}=...`).join(" ");
-    // The type its reader requires (CloudNativePG: kubernetes.io/basic-auth), where the Secret's namespace declares one.
-    const type = declared.filter((r) => r.namespace === u.namespace).flatMap((r) => r.secrets).find((s) => s.name === u.name && s.type)?.type;
+    const type = known.typeOf(u.namespace, u.name);
     lines.push(`kubectl -n ${u.namespace} create secret generic ${u.name}${type ? ` --type=${type}` : ""} ${literals}`);
   }
   lines.push("```");
@@ -109,7 +123,7 @@ function manualSection(env: RenderedEnvironment, uses: readonly SecretUse[]): st
 }
 
 /** Secrets the External Secrets Operator writes: which external key and property feeds each key. */
-function externalSecretsSection(env: RenderedEnvironment, uses: readonly SecretUse[]): string[] {
+function externalSecretsSection(env: RenderedEnvironment, uses: readonly SecretUse[], known: Declared): string[] {
   const source = env.environment.secrets;
   if (source.kind !== "external-secrets") throw new Error("docs/secrets.md: the environment's Secrets are not written by the External Secrets Operator");
   const secrets = written(env);
@@ -125,7 +139,7 @@ function externalSecretsSection(env: RenderedEnvironment, uses: readonly SecretU
     "|---|---|---|---|",
   ];
   for (const w of secrets) {
-    const keys = w.keys.map((k) => `\`${k.key}\` ← \`${k.remoteKey}\`, \`${k.property}\`: ${holds(env, w.name, k.key)}`).join("<br>");
+    const keys = w.keys.map((k) => `\`${k.key}\` ← \`${k.remoteKey}\`, \`${k.property}\`: ${known.holds(w.name, k.key)}`).join("<br>");
     lines.push(`| ${w.namespace} | \`${w.name}\`${w.type ? ` (${w.type})` : ""} | ${keys} | ${readers(w.namespace, w.name)} |`);
   }
   const shared = [...new Set(secrets.map((w) => w.name))].filter((name) => secrets.filter((w) => w.name === name).length > 1);
@@ -162,7 +176,8 @@ export function secretsDoc(environments: readonly RenderedEnvironment[]): string
   ];
   for (const env of environments) {
     const uses = secretUses(env);
-    const section = env.environment.secrets.kind === "external-secrets" ? externalSecretsSection(env, uses) : manualSection(env, uses);
+    const known = declared(env);
+    const section = env.environment.secrets.kind === "external-secrets" ? externalSecretsSection(env, uses, known) : manualSection(uses, known);
     lines.push(`## ${env.environment.name}`, "", ...section, "");
   }
   return lines.join("\n");

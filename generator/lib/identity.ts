@@ -7,10 +7,16 @@ export function objectId(o: { kind: string; metadata?: { name?: string; namespac
   return `${o.kind} ${ns ? `${ns}/` : ""}${o.metadata?.name ?? "(unnamed)"}`;
 }
 
+/** The API group of an object (`apps`, `postgresql.cnpg.io`); "" for the core group. */
+export function groupOf(o: { apiVersion: string }): string {
+  const slash = o.apiVersion.lastIndexOf("/");
+  return slash === -1 ? "" : o.apiVersion.slice(0, slash);
+}
+
 /** `Kind.group`, as Kubernetes writes a group kind (`StatefulSet.apps`); a core kind is its name alone. */
 export function groupKind(o: { apiVersion: string; kind: string }): string {
-  const slash = o.apiVersion.lastIndexOf("/");
-  return slash === -1 ? o.kind : `${o.kind}.${o.apiVersion.slice(0, slash)}`;
+  const group = groupOf(o);
+  return group ? `${o.kind}.${group}` : o.kind;
 }
 
 /** The namespace an object lives in; a Namespace's own name (its folder and Application). */
