@@ -11,6 +11,8 @@ export const defaults = {
   sync: "automated",
   secretRevisions: {},
   secrets: { kind: "manual" },
+  // The least the design document's staging runs on: three Kafka brokers, each on a node of its own.
+  statefulNodes: { hosts: 3, zones: 1 },
   // Only an environment that runs operators needs the API server's addresses (docs/operators.md).
   apiServer: { cidrs: [], ports: [443, 6443] },
   postgres: {

@@ -14,6 +14,8 @@ export const production = defineEnvironment({
     // The store's address block and port: the External Secrets Operator may reach nothing else.
     endpoint: { cidrs: ["10.40.0.0/24"], port: 8200 },
   },
+  // The production stateful pool: nine nodes over three zones (each Redis node on a node of its own).
+  statefulNodes: { hosts: 9, zones: 3 },
   // The production cluster's control plane: the `kubernetes` Service's endpoints
   // (kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes).
   apiServer: { cidrs: ["10.20.0.0/28"], ports: [443, 6443] },

@@ -427,6 +427,17 @@ export interface SecretsFromStore {
   readonly endpoint: { readonly cidrs: readonly string[]; readonly port: number };
 }
 
+/** What the stateful node pool (`common.nodePools.stateful`) offers the layer's pods. */
+export interface StatefulNodes {
+  /**
+   * Nodes in the pool (`kubectl get nodes -l node.kubernetes.io/pool=<pool>`): pods that must
+   * not share a node (a shard's Redis nodes, a quorum's members) need at least as many.
+   */
+  readonly hosts: number;
+  /** Zones those nodes are in (their `topology.kubernetes.io/zone` values). */
+  readonly zones: number;
+}
+
 /** The Kubernetes API server as the operators' pods reach it. */
 export interface ApiServer {
   /**
@@ -458,6 +469,8 @@ export interface Environment {
   readonly secretRevisions: Readonly<Record<string, number>>;
   /** Where the Secrets the layer reads come from. */
   readonly secrets: SecretSource;
+  /** The stateful node pool's nodes and zones: `npm run generate` refuses a placement they cannot hold. */
+  readonly statefulNodes: StatefulNodes;
   /** The Kubernetes API server as the operators reach it (their NetworkPolicies' egress). */
   readonly apiServer: ApiServer;
   /** PostgreSQL primary and replicas. */
