@@ -8,15 +8,17 @@
 //     a folder laid out like kubeconform's schema locations (default ../shared/schemas), or
 //     converted from upstream CRD manifests given with --crd, into schemas/
 //   npm run vendor-pss-fixtures [-- --from DIR] [--out DIR]
-//     the Pod Security Admission fixtures (testdata/<level>/<version>/<pass|fail>/*.yaml) of the
-//     recorded version, read from pod-security-admission's test/testdata or a copy of it
-//     (default ../shared/pss-fixtures/testdata), into test/fixtures/pod-security-admission/
+//     the Pod Security Admission fixtures (testdata/<level>/<version>/<pass|fail>/*.yaml) of every
+//     policy version the pod-security rules know that DIR holds, read from pod-security-admission's
+//     test/testdata or a copy of it (default ../shared/pss-fixtures/testdata), into
+//     test/fixtures/pod-security-admission/
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import fg from "fast-glob";
 import { common } from "../generator/config/common.ts";
 import { projectRootOf } from "../generator/lib/project.ts";
+import { policyVersions } from "../policies/rules/pod-security.ts";
 import { localSchemaLocations, projectSchemaDir, schemaCandidates } from "../policies/schemas.ts";
 import { crdSchemaFiles, type FixtureManifest, kindName, layerKinds, pssFixtureDir, type SchemaManifest, sha256, treeDigest } from "./vendored.ts";
 import { byCodePoint } from "../generator/lib/order.ts";
@@ -69,14 +71,26 @@ function vendorSchemas(from: string, out: string, crds: readonly string[]): stri
   return `${schemas.length} schemas (${schemas.map((s) => s.kind).join(", ")}) from ${from} into ${out}`;
 }
 
+/** The fixtures of the versions the rules know (upstream keeps every version since v1.0); the input may hold fewer. */
 function vendorPssFixtures(from: string, out: string): string {
   const manifestFile = existsSync(join(out, "source.json")) ? join(out, "source.json") : join(pssFixtureDir, "source.json");
-  const manifest = readJson<FixtureManifest>(manifestFile);
-  const files = fg.sync(`{baseline,restricted}/${manifest.version}/{pass,fail}/*.yaml`, { cwd: from }).sort(byCodePoint);
-  if (files.length === 0) throw new Error(`no fixtures of ${manifest.version} in ${from} (expected <baseline|restricted>/${manifest.version}/<pass|fail>/*.yaml)`);
+  const { about, repository, commit, path } = readJson<FixtureManifest>(manifestFile);
+  const known = `${policyVersions[0]} to ${policyVersions[policyVersions.length - 1]}`;
+  const files = fg
+    .sync("{baseline,restricted}/*/{pass,fail}/*.yaml", { cwd: from })
+    .filter((f) => (policyVersions as readonly string[]).includes(f.split("/")[1]!))
+    .sort(byCodePoint);
+  if (files.length === 0) throw new Error(`no fixtures of ${known} in ${from} (expected <baseline|restricted>/<version>/<pass|fail>/*.yaml)`);
+  const present = new Set(files.map((f) => f.split("/")[1]));
+  const versions = policyVersions.filter((v) => present.has(v));
   replaceFiles(join(out, "testdata"), new Map(files.map((f) => [f, readFileSync(join(from, f))])), []);
-  writeJson(join(out, "source.json"), { ...manifest, files: files.length, sha256: treeDigest(join(out, "testdata"), files) });
-  return `${files.length} Pod Security fixtures of ${manifest.version} (${manifest.repository} @ ${manifest.commit}) from ${from} into ${out}`;
+  const manifest: FixtureManifest = { about, repository, commit, path, versions, files: files.length, sha256: treeDigest(join(out, "testdata"), files) };
+  writeJson(join(out, "source.json"), manifest);
+  const missing = policyVersions.filter((v) => !present.has(v));
+  return [
+    `${files.length} Pod Security fixtures of ${versions.join(", ")} (${repository} @ ${commit}) from ${from} into ${out}`,
+    ...(missing.length ? [`  ${from} lacks ${missing.join(", ")}, which the rules know: test/pod-security.test.ts wants them all (--from a pod-security-admission checkout's test/testdata)`] : []),
+  ].join("\n");
 }
 
 const usage = `usage: node scripts/vendor.ts <schemas|pss-fixtures> [--from DIR] [--out DIR] [--crd FILE]...
@@ -84,8 +98,10 @@ const usage = `usage: node scripts/vendor.ts <schemas|pss-fixtures> [--from DIR]
                  schema locations; default ../shared/schemas) into schemas/; each --crd FILE is an
                  upstream CustomResourceDefinition manifest, converted to its strict schemas, which
                  take precedence over DIR's
-  pss-fixtures   Pod Security Admission fixtures, from DIR (pod-security-admission's test/testdata;
-                 default ../shared/pss-fixtures/testdata) into test/fixtures/pod-security-admission/`;
+  pss-fixtures   Pod Security Admission fixtures of the policy versions the pod-security rules know
+                 (${policyVersions[0]} to ${policyVersions[policyVersions.length - 1]}) that DIR holds, from DIR
+                 (pod-security-admission's test/testdata; default ../shared/pss-fixtures/testdata)
+                 into test/fixtures/pod-security-admission/`;
 
 function main(argv: string[]): number {
   const { values, positionals } = parseArgs({

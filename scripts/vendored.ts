@@ -27,8 +27,8 @@ export interface FixtureManifest {
   readonly repository: string;
   readonly commit: string;
   readonly path: string;
-  /** The Pod Security Standard version whose fixtures are kept, e.g. `v1.37`. */
-  readonly version: string;
+  /** The policy versions whose fixtures are kept (those the rules know that the input held), oldest first. */
+  readonly versions: readonly string[];
   readonly files: number;
   /** sha256 over every file's path and bytes, in path order. */
   readonly sha256: string;

@@ -1,24 +1,31 @@
-// The pod-security rules agree with upstream pod-security-admission: its fixtures for the newest
-// policy version (testdata/{baseline,restricted}/v1.37/{pass,fail}) are judged as upstream judges
-// them. The fixtures are upstream's files, pinned in the project (test/fixtures/pod-security-admission,
-// written by `npm run vendor-pss-fixtures`); without them this test fails rather than passing on nothing.
+// The pod-security rules agree with upstream pod-security-admission at every policy version they
+// know: its fixtures for each (testdata/{baseline,restricted}/<version>/{pass,fail}) are judged at
+// that version, through a Namespace enforcing it, as upstream judges them. The fixtures are
+// upstream's files, pinned in the project (test/fixtures/pod-security-admission, written by
+// `npm run vendor-pss-fixtures`); without them this test fails rather than passing on nothing.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { runPolicies, type Manifest, type Rule } from "../policies/engine.ts";
+import { common } from "../generator/config/common.ts";
+import { environments } from "../generator/config/environments.ts";
+import { plain } from "../generator/lib/objects.ts";
+import { environmentObjects } from "../generator/pipeline.ts";
+import { runPolicies, type Manifest, type Rule, type Source } from "../policies/engine.ts";
+import { rules as layerRules } from "../policies/rules/index.ts";
 import { pssFixtureDir } from "../scripts/vendored.ts";
-import { baselineRuleIds, podSecurityRules, pssCheckRule, restrictedRuleIds } from "../policies/rules/pod-security.ts";
+import { type Level, type PolicyVersion, podSecurityLevels, policyVersions, pssCheckRule } from "../policies/rules/pod-security.ts";
 
 const fixtureRoot = join(pssFixtureDir, "testdata");
-const version = "v1.37";
+const enforceVersion = "pod-security.kubernetes.io/enforce-version";
+const levels = ["baseline", "restricted"] as const;
 
 interface Fixture {
   readonly name: string;
   readonly manifest: Manifest;
 }
 
-function fixtures(level: "baseline" | "restricted", verdict: "pass" | "fail"): Fixture[] {
+function fixtures(level: Level, version: string, verdict: "pass" | "fail"): Fixture[] {
   const dir = join(fixtureRoot, level, version, verdict);
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
@@ -27,38 +34,52 @@ function fixtures(level: "baseline" | "restricted", verdict: "pass" | "fail"): F
     .map((file) => ({ name: file.slice(0, -".yaml".length), manifest: parse(readFileSync(join(dir, file), "utf8")) as Manifest }));
 }
 
-const sets = {
-  "baseline pass": fixtures("baseline", "pass"),
-  "baseline fail": fixtures("baseline", "fail"),
-  "restricted pass": fixtures("restricted", "pass"),
-  "restricted fail": fixtures("restricted", "fail"),
-};
+/** The versions vendored, as upstream names their folders. */
+const vendoredVersions = existsSync(fixtureRoot)
+  ? [...new Set(levels.flatMap((level) => (existsSync(join(fixtureRoot, level)) ? readdirSync(join(fixtureRoot, level)) : [])))].sort()
+  : [];
 
-const rulesOf = (ids: ReadonlySet<string>): Rule[] => podSecurityRules.filter((rule) => ids.has(rule.id));
-const baselineRules = rulesOf(baselineRuleIds);
-const restrictedRules = rulesOf(restrictedRuleIds);
+const namespace = (name: string, version?: string): Manifest => ({
+  apiVersion: "v1",
+  kind: "Namespace",
+  metadata: { name, ...(version === undefined ? {} : { labels: { [enforceVersion]: version } }) },
+});
 
-function findings(rules: readonly Rule[], manifest: Manifest) {
-  return runPolicies(rules, [{ manifest, file: "fixture.yaml" }], []).findings;
+/** The manifest in a Namespace enforcing `version`, as the API server would judge it; no version: no Namespace. */
+function judged(manifest: Manifest, version?: string): Source[] {
+  if (version === undefined) return [{ manifest, file: "fixture.yaml" }];
+  return [
+    { manifest: namespace("fixtures", version), file: "namespace.yaml" },
+    { manifest: { ...manifest, metadata: { ...manifest.metadata, namespace: "fixtures" } }, file: "fixture.yaml" },
+  ];
+}
+
+function findings(rules: readonly Rule[], manifest: Manifest, version?: string) {
+  return runPolicies(rules, judged(manifest, version), []).findings;
 }
 
 /** The distinct rules that fire, sorted. */
-function firing(rules: readonly Rule[], manifest: Manifest): string[] {
-  return [...new Set(findings(rules, manifest).map((f) => f.rule))].sort();
+function firing(rules: readonly Rule[], manifest: Manifest, version?: string): string[] {
+  return [...new Set(findings(rules, manifest, version).map((f) => f.rule))].sort();
 }
+
+const idsOf = (rules: readonly Rule[]): ReadonlySet<string> => new Set(rules.map((r) => r.id));
 
 /** Fixture names are `<lower-cased check ID><index>`. */
 const ownRule = (name: string): string | undefined => pssCheckRule[name.replace(/\d+$/, "")];
 
+const minor = (version: string) => Number(version.replace(/^v1\./, ""));
+
 // At the restricted level upstream does not run a baseline check that a restricted check overrides
 // (OverrideCheckIDs in check_capabilities_restricted.go, check_restrictedVolumes.go,
-// check_procMount_restricted.go, check_seccompProfile_restricted.go; applied in policy/registry.go).
+// check_procMount_restricted.go, check_seccompProfile_restricted.go; applied in policy/registry.go),
+// at the versions that have the restricted check: procMount_restricted exists from v1.35 only.
 // Upstream still renders these baseline fixtures at restricted, where the overriding check rejects them.
-const overriddenAtRestricted: Record<string, string> = {
-  "pod-security/capabilities-baseline": "pod-security/capabilities-restricted",
-  "pod-security/host-path-volumes": "pod-security/restricted-volumes",
-  "pod-security/proc-mount": "pod-security/proc-mount-restricted",
-  "pod-security/seccomp-profile-baseline": "pod-security/seccomp-profile-restricted",
+const overriddenAtRestricted: Record<string, { by: string; since: number }> = {
+  "pod-security/capabilities-baseline": { by: "pod-security/capabilities-restricted", since: 22 },
+  "pod-security/host-path-volumes": { by: "pod-security/restricted-volumes", since: 0 },
+  "pod-security/proc-mount": { by: "pod-security/proc-mount-restricted", since: 35 },
+  "pod-security/seccomp-profile-baseline": { by: "pod-security/seccomp-profile-restricted", since: 19 },
 };
 
 // Fail fixtures that break a second check, by upstream's own construction; upstream asserts only that
@@ -76,19 +97,24 @@ const alsoBreaks: Record<string, readonly string[]> = {
   windowshostprocess1: ["pod-security/host-namespaces"],
 };
 
-/** The rules a fail fixture must be rejected by, and only by, at a level. */
-function expectedRejecters(name: string, level: ReadonlySet<string>): string[] {
+/** The rules a fail fixture must be rejected by, and only by, at a level and version. */
+function expectedRejecters(name: string, level: Level, version: string): string[] {
   const own = ownRule(name) ?? `(no rule for ${name})`;
-  const rejecter = level.has(own) ? own : (overriddenAtRestricted[own] ?? own);
-  return [rejecter, ...(alsoBreaks[name] ?? [])].filter((id) => level.has(id)).sort();
+  const override = level === "restricted" ? overriddenAtRestricted[own] : undefined;
+  const rejecter = override && minor(version) >= override.since ? override.by : own;
+  const ids = idsOf(podSecurityLevels[level]);
+  return [rejecter, ...(alsoBreaks[name] ?? [])].filter((id) => ids.has(id)).sort();
 }
 
 describe("pod-security rules", () => {
-  it("are one error rule per upstream check, each with a description and a fix", () => {
-    expect(podSecurityRules).toHaveLength(19);
-    expect(new Set(podSecurityRules.map((r) => r.id)).size).toBe(19);
-    expect(Object.values(pssCheckRule).sort()).toEqual(podSecurityRules.map((r) => r.id).sort());
-    for (const rule of podSecurityRules) {
+  const checkRules = (level: Level) => podSecurityLevels[level].filter((r) => r.id !== "pod-security/policy-version");
+
+  it("are one error rule per upstream check, each with a description and a fix, and the policy-version rule", () => {
+    const all = [...new Map([...podSecurityLevels.baseline, ...podSecurityLevels.restricted].map((r) => [r.id, r])).values()];
+    expect(all.map((r) => r.id)).toContain("pod-security/policy-version");
+    expect(Object.values(pssCheckRule).sort()).toEqual(all.map((r) => r.id).filter((id) => id !== "pod-security/policy-version").sort());
+    expect(Object.keys(pssCheckRule)).toHaveLength(19);
+    for (const rule of all) {
       expect(rule.id).toMatch(/^pod-security\/[a-z-]+$/);
       expect(rule.severity).toBe("error");
       expect(rule.description).toMatch(/\.$/);
@@ -96,57 +122,76 @@ describe("pod-security rules", () => {
     }
   });
 
-  it("form upstream's levels: 12 baseline checks; restricted adds 7 and drops the 4 baseline checks they override", () => {
-    expect(baselineRuleIds.size).toBe(12);
-    expect(restrictedRuleIds.size).toBe(15);
-    for (const [baseline, restricted] of Object.entries(overriddenAtRestricted)) {
-      expect(baselineRuleIds.has(baseline)).toBe(true);
-      expect(restrictedRuleIds.has(baseline)).toBe(false);
-      expect(restrictedRuleIds.has(restricted)).toBe(true);
+  it("form upstream's levels: 12 baseline checks; restricted adds 7 and drops the 3 baseline checks they override at every known version", () => {
+    expect(checkRules("baseline")).toHaveLength(12);
+    // proc-mount stays: before v1.35 no restricted check overrides it.
+    expect(checkRules("restricted")).toHaveLength(16);
+    const restricted = idsOf(podSecurityLevels.restricted);
+    for (const [baseline, { by }] of Object.entries(overriddenAtRestricted)) {
+      expect(idsOf(podSecurityLevels.baseline).has(baseline)).toBe(true);
+      expect(restricted.has(baseline)).toBe(baseline === "pod-security/proc-mount");
+      expect(restricted.has(by)).toBe(true);
     }
+  });
+
+  it("know v1.30 to v1.37, and the layer runs the restricted level", () => {
+    expect(policyVersions).toEqual(["v1.30", "v1.31", "v1.32", "v1.33", "v1.34", "v1.35", "v1.36", "v1.37"]);
+    expect(layerRules.filter((r) => r.id.startsWith("pod-security/"))).toEqual(podSecurityLevels.restricted);
   });
 });
 
-describe(`upstream pod-security-admission fixtures (${version})`, () => {
-  it("are all there, as counted in their README", () => {
+// Fixture counts per version, as upstream's test/testdata holds them (baseline pass/fail, restricted
+// pass/fail): hostProbesAndHostLifecycle arrives at v1.34, the user-namespace procMount and
+// procMount_restricted at v1.35.
+const counts: Record<string, readonly [number, number, number, number]> = {
+  "v1.30": [11, 29, 19, 69],
+  "v1.31": [11, 29, 19, 69],
+  "v1.32": [11, 29, 19, 69],
+  "v1.33": [11, 29, 19, 69],
+  "v1.34": [14, 34, 22, 74],
+  "v1.35": [15, 34, 23, 76],
+  "v1.36": [15, 34, 23, 76],
+  "v1.37": [15, 34, 23, 76],
+};
+
+describe("upstream pod-security-admission fixtures", () => {
+  it("are vendored for every version the rules know", () => {
     expect(existsSync(fixtureRoot), `PSS fixtures not found at ${fixtureRoot}: run \`npm run vendor-pss-fixtures\``).toBe(true);
-    expect(Object.fromEntries(Object.entries(sets).map(([set, list]) => [set, list.length]))).toEqual({
-      "baseline pass": 15,
-      "baseline fail": 34,
-      "restricted pass": 23,
-      "restricted fail": 76,
+    expect(vendoredVersions, "vendor every known version: npm run vendor-pss-fixtures -- --from <pod-security-admission>/test/testdata").toEqual([...policyVersions]);
+  });
+
+  describe.each(vendoredVersions)("%s", (version) => {
+    const sets = {
+      "baseline pass": fixtures("baseline", version, "pass"),
+      "baseline fail": fixtures("baseline", version, "fail"),
+      "restricted pass": fixtures("restricted", version, "pass"),
+      "restricted fail": fixtures("restricted", version, "fail"),
+    };
+
+    it("are all there", () => {
+      expect(Object.values(sets).map((list) => list.length)).toEqual(counts[version]);
+      for (const { name, manifest } of Object.values(sets).flat()) {
+        expect(manifest.kind).toBe("Pod");
+        expect(manifest.metadata?.name).toBe(name);
+      }
     });
-    for (const { name, manifest } of Object.values(sets).flat()) {
-      expect(manifest.kind).toBe("Pod");
-      expect(manifest.metadata?.name).toBe(name);
+
+    // No vacuous pass: `it.each` over an empty list would report nothing, so a missing set is a failure.
+    function eachFixture(set: keyof typeof sets, title: string, test: (fixture: Fixture) => void) {
+      if (sets[set].length > 0) it.each(sets[set])(title, test);
+      else it(`${set}: fixtures present`, () => expect.fail(`no ${set} fixtures under ${join(fixtureRoot, "<level>", version)}`));
     }
-  });
 
-  // No vacuous pass: `it.each` over an empty list would report nothing, so a missing set is a failure.
-  function eachFixture(set: keyof typeof sets, title: string, test: (fixture: Fixture) => void) {
-    if (sets[set].length > 0) it.each(sets[set])(title, test);
-    else it(`${set}: fixtures present`, () => expect.fail(`no ${set} fixtures under ${join(fixtureRoot, "<level>", version)}`));
-  }
-
-  eachFixture("restricted fail", "restricted rejects $name by its own check", ({ name, manifest }) => {
-    const own = ownRule(name);
-    expect(own, `no rule for fixture ${name}`).toBeDefined();
-    expect(firing(podSecurityRules, manifest)).toContain(own);
-    expect(firing(restrictedRules, manifest)).toEqual(expectedRejecters(name, restrictedRuleIds));
-  });
-
-  eachFixture("restricted pass", "restricted admits $name", ({ manifest }) => {
-    expect(findings(podSecurityRules, manifest)).toEqual([]);
-  });
-
-  eachFixture("baseline fail", "baseline rejects $name by its own check", ({ name, manifest }) => {
-    expect(baselineRuleIds.has(ownRule(name) ?? "")).toBe(true);
-    expect(firing(baselineRules, manifest)).toEqual(expectedRejecters(name, baselineRuleIds));
-  });
-
-  // Baseline pass pods are not restricted-compliant (no runAsNonRoot, no drop ALL): baseline rules only.
-  eachFixture("baseline pass", "baseline admits $name", ({ manifest }) => {
-    expect(findings(baselineRules, manifest)).toEqual([]);
+    for (const level of levels) {
+      const rules = podSecurityLevels[level];
+      eachFixture(`${level} fail`, `${level} rejects $name by its own check`, ({ name, manifest }) => {
+        expect(ownRule(name), `no rule for fixture ${name}`).toBeDefined();
+        expect(firing(rules, manifest, version)).toEqual(expectedRejecters(name, level, version));
+      });
+      eachFixture(`${level} pass`, `${level} admits $name`, ({ manifest }) => {
+        expect(findings(rules, manifest, version)).toEqual([]);
+      });
+    }
   });
 });
 
@@ -184,6 +229,8 @@ const workloads: [string, Manifest, string][] = [
 ];
 
 const pod = (spec: object, podMetadata: object = { name: "example" }): Manifest => ({ apiVersion: "v1", kind: "Pod", metadata: podMetadata, spec });
+const restrictedRules = podSecurityLevels.restricted;
+const baselineRules = podSecurityLevels.baseline;
 const restrictedFindings = (manifest: Manifest) => findings(restrictedRules, manifest).map((f) => [f.rule, f.path]);
 
 describe("pod-security rules on workloads", () => {
@@ -195,7 +242,7 @@ describe("pod-security rules on workloads", () => {
   });
 
   it("ignore kinds that run no pods", () => {
-    expect(findings(podSecurityRules, { apiVersion: "v1", kind: "ConfigMap", metadata, data: {} })).toEqual([]);
+    expect(findings(restrictedRules, { apiVersion: "v1", kind: "ConfigMap", metadata, data: {} })).toEqual([]);
   });
 
   it("check ephemeral containers", () => {
@@ -261,4 +308,113 @@ describe("pod-security rules on workloads", () => {
     const unmasked = pod({ hostUsers: false, containers: [{ name: "app", image: "x", securityContext: { procMount: "Unmasked" } }] });
     expect(findings(baselineRules, unmasked)).toEqual([]);
   });
+});
+
+// ------------------------------------------------------------------------------------------------
+// The version a pod is judged at: its Namespace's.
+
+/** A restricted-compliant pod, changed by `change`. */
+const compliantPod = (change: (spec: { securityContext: Record<string, unknown>; containers: Record<string, unknown>[] }) => object) =>
+  pod(change({ securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } }, containers: [securedContainer("app")] }));
+const withSysctl = (name: string) => compliantPod((spec) => ({ ...spec, securityContext: { ...spec.securityContext, sysctls: [{ name, value: "1" }] } }));
+
+describe("pod-security rules at each policy version (what upstream's VersionedChecks change within v1.30..v1.37)", () => {
+  it.each<[string, Level, Manifest, Record<string, string[]>]>([
+    ["sysctl net.ipv4.tcp_notsent_lowat is safe from v1.37 (check_sysctls.go V1Dot37)", "baseline", withSysctl("net.ipv4.tcp_notsent_lowat"), {
+      "v1.30": ["pod-security/sysctls"], "v1.36": ["pod-security/sysctls"], "v1.37": [],
+    }],
+    ["sysctl net.ipv4.tcp_rmem is safe from v1.32 (V1Dot32)", "baseline", withSysctl("net.ipv4.tcp_rmem"), {
+      "v1.31": ["pod-security/sysctls"], "v1.32": [], "v1.36": [],
+    }],
+    ["sysctl net.ipv4.tcp_keepalive_time is safe at every known version (V1Dot29)", "baseline", withSysctl("net.ipv4.tcp_keepalive_time"), {
+      "v1.30": [], "v1.37": [],
+    }],
+    ["SELinux type container_engine_t is allowed from v1.31", "baseline",
+      compliantPod((spec) => ({ ...spec, securityContext: { ...spec.securityContext, seLinuxOptions: { type: "container_engine_t" } } })), {
+      "v1.30": ["pod-security/selinux-options"], "v1.31": [],
+    }],
+    ["a probe sent to another host is refused from v1.34, when hostProbesAndHostLifecycle arrives", "restricted",
+      compliantPod((spec) => ({ ...spec, containers: [{ ...securedContainer("app"), readinessProbe: { tcpSocket: { host: "10.0.0.1", port: 80 } } }] })), {
+      "v1.33": [], "v1.34": ["pod-security/host-probes-and-host-lifecycle"], "v1.37": ["pod-security/host-probes-and-host-lifecycle"],
+    }],
+    ["a user-namespace pod may run as root from v1.35", "restricted",
+      compliantPod((spec) => ({ ...spec, hostUsers: false, securityContext: { seccompProfile: { type: "RuntimeDefault" }, runAsUser: 0 } })), {
+      "v1.34": ["pod-security/run-as-non-root", "pod-security/run-as-user"], "v1.35": [],
+    }],
+    ["a user-namespace pod may unmask /proc from v1.35 at baseline", "baseline",
+      pod({ hostUsers: false, containers: [{ name: "app", image: "x", securityContext: { procMount: "Unmasked" } }] }), {
+      "v1.34": ["pod-security/proc-mount"], "v1.35": [],
+    }],
+    ["restricted refuses an unmasked /proc by the baseline check before v1.35, by procMount_restricted from v1.35", "restricted",
+      compliantPod((spec) => ({ ...spec, containers: [securedContainer("app", { procMount: "Unmasked" })] })), {
+      "v1.34": ["pod-security/proc-mount"], "v1.35": ["pod-security/proc-mount-restricted"],
+    }],
+  ])("%s", (_case, level, manifest, expected) => {
+    const actual = Object.fromEntries(Object.keys(expected).map((version) => [version, firing(podSecurityLevels[level], manifest, version)]));
+    expect(actual).toEqual(expected);
+  });
+
+  it("judge each pod at its own Namespace's version, and name the version in the message", () => {
+    const lowat = withSysctl("net.ipv4.tcp_notsent_lowat");
+    const inNamespace = (ns: string): Source => ({ manifest: { ...lowat, metadata: { name: `pod-${ns}`, namespace: ns } }, file: `${ns}.yaml` });
+    const report = runPolicies(restrictedRules, [
+      { manifest: namespace("old", "v1.36"), file: "old-ns.yaml" },
+      { manifest: namespace("new", "v1.37"), file: "new-ns.yaml" },
+      inNamespace("old"),
+      inNamespace("new"),
+    ], []);
+    expect(report.findings.map((f) => [f.rule, f.object])).toEqual([["pod-security/sysctls", "Pod old/pod-old"]]);
+    expect(report.findings[0]?.message).toContain('"net.ipv4.tcp_notsent_lowat", which is not in the safe set of v1.36');
+  });
+
+  it.each<[string, Source[]]>([
+    ["latest", [{ manifest: namespace("ns", "latest"), file: "ns.yaml" }]],
+    ["a Namespace without the label", [{ manifest: namespace("ns"), file: "ns.yaml" }]],
+    ["a Namespace not among the manifests", []],
+  ])("judge at the newest version they know (v1.37) for %s", (_case, namespaces) => {
+    const probe = { ...securedContainer("app"), readinessProbe: { tcpSocket: { host: "10.0.0.1", port: 80 } } };
+    const manifest = compliantPod((spec) => ({ ...spec, securityContext: { ...spec.securityContext, sysctls: [{ name: "net.ipv4.tcp_notsent_lowat", value: "1" }] }, containers: [probe] }));
+    const sources = [...namespaces, { manifest: { ...manifest, metadata: { name: "example", namespace: "ns" } }, file: "pod.yaml" }];
+    // A v1.37 sysctl passes and a v1.34 check runs: neither an older version nor no version.
+    expect(runPolicies(restrictedRules, sources, []).findings.map((f) => f.rule)).toEqual(["pod-security/host-probes-and-host-lifecycle"]);
+  });
+
+  it.each([
+    ["v1.29", "v1.29 is older than v1.30, the oldest version the rules know"],
+    ["v1.38", "v1.38 is newer than v1.37, the newest version the rules know"],
+    ["1.36", '"1.36" is neither latest nor v1.<minor>'],
+    ["v1.036", '"v1.036" is neither latest nor v1.<minor>'],
+    ["v2.0", '"v2.0" is neither latest nor v1.<minor>'],
+    ["", '"" is neither latest nor v1.<minor>'],
+  ])("refuse a Namespace enforcing %j, naming the Namespace and the label, instead of judging its pods", (label, problem) => {
+    const sources: Source[] = [
+      { manifest: namespace("nx-broker", label), file: "ns.yaml" },
+      { manifest: { ...withSysctl("kernel.msgmax"), metadata: { name: "example", namespace: "nx-broker" } }, file: "pod.yaml" },
+    ];
+    const found = runPolicies(baselineRules, sources, []).findings;
+    expect(found.map((f) => [f.rule, f.object, f.path])).toEqual([
+      ["pod-security/policy-version", "Namespace nx-broker", 'metadata.labels["pod-security.kubernetes.io/enforce-version"]'],
+    ]);
+    expect(found[0]?.message).toContain(`Namespace nx-broker: pod-security.kubernetes.io/enforce-version ${problem}`);
+  });
+
+  it.each(environments.map((env) => [env.name, env] as const))(
+    "%s: the rendered Namespaces enforce v<common.kubernetesVersion> (v1.36), and their pods are judged at it",
+    (_name, env) => {
+      const rendered = environmentObjects(env).objects.map(({ object }) => plain<Manifest>(object));
+      const namespaces = rendered.filter((m) => m.kind === "Namespace");
+      expect(namespaces.length).toBeGreaterThan(0);
+      for (const ns of namespaces) expect(ns.metadata?.labels?.[enforceVersion], ns.metadata?.name).toBe(`v${common.kubernetesVersion}`);
+      // Today's target; when common.kubernetesVersion moves, this test and the case below move with it.
+      expect(common.kubernetesVersion).toBe("1.36");
+      const lowat = (ns: Manifest): Source => ({
+        manifest: { ...withSysctl("net.ipv4.tcp_notsent_lowat"), metadata: { name: "lowat", namespace: ns.metadata?.name } },
+        file: "pod.yaml",
+      });
+      const refused = runPolicies(restrictedRules, [...namespaces.map((manifest) => ({ manifest, file: "ns.yaml" })), ...namespaces.map(lowat)], []).findings;
+      expect(refused.map((f) => `${f.rule} ${f.object}`)).toEqual(namespaces.map((ns) => `pod-security/sysctls Pod ${ns.metadata?.name}/lowat`));
+      const at37 = namespaces.map((ns) => ({ ...ns, metadata: { ...ns.metadata, labels: { ...ns.metadata?.labels, [enforceVersion]: "v1.37" } } }));
+      expect(runPolicies(restrictedRules, [...at37.map((manifest) => ({ manifest, file: "ns.yaml" })), ...at37.map(lowat)], []).findings).toEqual([]);
+    },
+  );
 });

@@ -124,19 +124,38 @@ describe("the vendored Pod Security Admission fixtures", () => {
     expect(fixtureManifest.commit).toMatch(/^[0-9a-f]{40}$/);
     expect(fixtureManifest.repository).toBe("https://github.com/kubernetes/pod-security-admission");
     expect(files.length).toBe(fixtureManifest.files);
-    expect(files.every((f) => f.split("/")[1] === fixtureManifest.version)).toBe(true);
+    expect([...new Set(files.map((f) => f.split("/")[1]))].sort()).toEqual([...fixtureManifest.versions].sort());
     expect(treeDigest(join(pssFixtureDir, "testdata"), files)).toBe(fixtureManifest.sha256);
   });
 
-  it("are rewritten by the script from upstream's test/testdata, keeping only the recorded version", () => {
+  it("are rewritten by the script from upstream's test/testdata, keeping only the versions the rules know", () => {
     const upstream = tempDir("upstream-pss");
     cpSync(join(pssFixtureDir, "testdata"), upstream, { recursive: true });
-    mkdirSync(join(upstream, "baseline/v1.36/pass"), { recursive: true });
-    writeFileSync(join(upstream, "baseline/v1.36/pass/base.yaml"), "kind: Pod\n");
+    // Upstream keeps every version since v1.0; the rules know v1.30 to v1.37.
+    for (const version of ["v1.29", "v1.38"]) {
+      mkdirSync(join(upstream, `baseline/${version}/pass`), { recursive: true });
+      writeFileSync(join(upstream, `baseline/${version}/pass/base.yaml`), "kind: Pod\n");
+    }
     const out = tempDir("vendored-pss");
     const run = vendor(["pss-fixtures", "--from", upstream, "--out", out]);
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     expect(readTree(out)).toEqual(readTree(pssFixtureDir));
+  });
+
+  it("take the known versions the input holds, as ../shared/pss-fixtures holds v1.37 alone, and say which are missing", () => {
+    const upstream = tempDir("upstream-pss-newest");
+    for (const level of ["baseline", "restricted"]) cpSync(join(pssFixtureDir, "testdata", level, "v1.37"), join(upstream, level, "v1.37"), { recursive: true });
+    const out = tempDir("vendored-pss-newest");
+    const run = vendor(["pss-fixtures", "--from", upstream, "--out", out]);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("148 Pod Security fixtures of v1.37 ");
+    expect(run.stdout).toContain("lacks v1.30, v1.31, v1.32, v1.33, v1.34, v1.35, v1.36, which the rules know");
+    const written = JSON.parse(readFileSync(join(out, "source.json"), "utf8")) as FixtureManifest;
+    const files = fg.sync("**/*.yaml", { cwd: join(out, "testdata") });
+    expect(written).toMatchObject({ commit: fixtureManifest.commit, versions: ["v1.37"], files: 148 });
+    expect(files.every((f) => f.split("/")[1] === "v1.37")).toBe(true);
+    expect(written.sha256).toBe(treeDigest(join(out, "testdata"), files));
   });
 });

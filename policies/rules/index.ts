@@ -4,7 +4,7 @@ import { jobRules } from "./jobs.ts";
 import { kindRules } from "./kinds.ts";
 import { labelRules } from "./labels.ts";
 import { networkRules } from "./network.ts";
-import { podSecurityRules, restrictedRuleIds } from "./pod-security.ts";
+import { podSecurityLevels } from "./pod-security.ts";
 import { referenceRules } from "./references.ts";
 import { secretRules } from "./secrets.ts";
 import { storageRules } from "./storage.ts";
@@ -13,8 +13,8 @@ import { workloadRules } from "./workload.ts";
 /** Every rule, grouped by family (the part of the id before `/`). */
 export const rules: readonly Rule[] = [
   ...kindRules,
-  // The restricted level as upstream runs it: four baseline checks give way to stricter ones.
-  ...podSecurityRules.filter((r) => restrictedRuleIds.has(r.id)),
+  // The restricted level as upstream runs it, at the version each pod's Namespace enforces.
+  ...podSecurityLevels.restricted,
   ...apiRules,
   ...workloadRules,
   ...referenceRules,

@@ -1,13 +1,18 @@
 // The Pod Security Standards, restricted level (which includes baseline), as policy rules: one
 // rule per check of upstream pod-security-admission (k8s.io/pod-security-admission, policy/
-// check_*.go) at its newest policy version, v1.37. Where the published standard and the upstream
-// code differ, the code wins: test/pod-security.test.ts proves agreement with upstream's fixtures.
+// check_*.go), at every policy version from v1.30 to v1.37. Where the published standard and the
+// upstream code differ, the code wins: test/pod-security.test.ts proves agreement with upstream's
+// fixtures of each of those versions.
+//
+// A pod is judged at the version its Namespace enforces (the `enforce-version` label), as the API
+// server judges it: a newer version allows more (sysctls, SELinux types, user-namespace pods) and
+// also checks more (host probes), so judging at the wrong one passes pods the server refuses.
 //
 // Upstream's restricted level is not simply "all checks": a restricted check may override the
 // baseline check it tightens (OverrideCheckIDs, policy/registry.go), and the overridden one does
-// not run. `restrictedRuleIds` is that profile; `baselineRuleIds` the baseline one.
+// not run, for the versions that have the overriding check. `podSecurityLevels` holds each level.
 
-import { containersOf, podSpecOf, type Manifest, type Rule, type Violation } from "../engine.ts";
+import { containersOf, podSpecOf, type Manifest, type Rule, type RuleContext, type Violation } from "../engine.ts";
 
 type Fields = Readonly<Record<string, unknown>>;
 
@@ -52,7 +57,7 @@ interface Pod {
   readonly containers: readonly ContainerAt[];
   /** `spec.os.name: windows`: exempt from the Linux-only restricted checks (v1.25+). */
   readonly windows: boolean;
-  /** `hostUsers: false`: root in the pod is not root on the node, which relaxes some checks (v1.35+). */
+  /** `hostUsers: false`: root in the pod is not root on the node, which relaxes some checks (userNamespaceExemptSince). */
   readonly userNamespace: boolean;
 }
 
@@ -97,7 +102,78 @@ function volumes(pod: Pod): { volume: Fields; path: string; name: string }[] {
 
 const violation = (path: string, message: string): Violation => ({ path, message });
 
-// --- allow-lists, as of policy version v1.37 ---
+// --- policy versions ---
+
+/** A Pod Security policy version as the `pod-security.kubernetes.io/*-version` labels write it. */
+export type PolicyVersion = `v1.${number}`;
+
+const minorOf = (version: PolicyVersion): number => Number(version.slice("v1.".length));
+
+/**
+ * The versions the rules know, oldest first: from v1.30 (the operators' charts need Kubernetes
+ * 1.30+, so no cluster of the layer enforces an older one) to upstream's newest, v1.37.
+ */
+export const policyVersions: readonly PolicyVersion[] = Array.from({ length: 37 - 30 + 1 }, (_, i): PolicyVersion => `v1.${30 + i}`);
+const newestVersion = policyVersions[policyVersions.length - 1]!;
+
+const atLeast = (version: PolicyVersion, since: PolicyVersion | undefined) => since === undefined || minorOf(version) >= minorOf(since);
+
+/** A value that changes with the policy version: each entry holds from its version until the next entry's. */
+type Versioned<T> = readonly (readonly [since: PolicyVersion, value: T])[];
+
+function at<T>(versioned: Versioned<T>, version: PolicyVersion): T {
+  const entry = versioned.findLast(([since]) => atLeast(version, since));
+  if (!entry) throw new Error(`no value for policy version ${version}`);
+  return entry[1];
+}
+
+/** Upstream's allow-lists only grow: each entry adds to the previous one. */
+function growing(additions: Versioned<readonly string[]>): Versioned<ReadonlySet<string>> {
+  return additions.map(([since], i) => [since, new Set(additions.slice(0, i + 1).flatMap(([, added]) => added))]);
+}
+
+const enforceVersionLabel = "pod-security.kubernetes.io/enforce-version";
+// api/helpers.go ParseVersion: "latest" or v1.<minor>, nothing else.
+const versionPattern = /^v1\.(0|[1-9][0-9]*)$/;
+
+/** The version a Namespace's label asks for, or why the rules cannot judge at it. */
+function policyVersionOf(label: string | undefined): { version: PolicyVersion } | { problem: string } {
+  // No label: the admission configuration's default version, which is latest unless the cluster's admins change it.
+  if (label === undefined || label === "latest") return { version: newestVersion };
+  if (!versionPattern.test(label)) return { problem: `"${label}" is neither latest nor v1.<minor>; the API server refuses such a Namespace` };
+  const version = label as PolicyVersion;
+  if (policyVersions.includes(version)) return { version };
+  return {
+    problem: atLeast(version, policyVersions[0])
+      ? `${label} is newer than ${newestVersion}, the newest version the rules know: judged at ${newestVersion}, a pod could pass that ${label} refuses`
+      : `${label} is older than ${policyVersions[0]}, the oldest version the rules know (the operators' charts need Kubernetes 1.30+)`,
+  };
+}
+
+/** Each Namespace's resolved version, by name, once per set of manifests. */
+const namespaceVersions = new WeakMap<RuleContext["all"], ReadonlyMap<string, ReturnType<typeof policyVersionOf>>>();
+
+/**
+ * The version a pod is judged at: its Namespace's, when that Namespace is among the manifests
+ * checked, else the newest. Undefined when the Namespace's label is unusable: the
+ * `pod-security/policy-version` finding on that Namespace stands for its pods.
+ */
+function judgedAt(manifest: Manifest, context: RuleContext): PolicyVersion | undefined {
+  let versions = namespaceVersions.get(context.all);
+  if (!versions) {
+    versions = new Map(
+      context.all
+        .filter(({ manifest: m }) => m.apiVersion === "v1" && m.kind === "Namespace")
+        .map(({ manifest: m }) => [m.metadata?.name ?? "", policyVersionOf(m.metadata?.labels?.[enforceVersionLabel])]),
+    );
+    namespaceVersions.set(context.all, versions);
+  }
+  const namespace = manifest.metadata?.namespace;
+  const resolved = (namespace !== undefined && versions.get(namespace)) || { version: newestVersion };
+  return "version" in resolved ? resolved.version : undefined;
+}
+
+// --- allow-lists ---
 
 /** check_capabilities_baseline.go; case-sensitive and without a CAP_ prefix, as the kernel names are not. */
 const baselineCapabilities = new Set([
@@ -105,26 +181,29 @@ const baselineCapabilities = new Set([
   "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
 ]);
 
-/** check_sysctls.go: namespaced sysctls isolated from other pods; grown at v1.27, v1.29, v1.32 and v1.37. */
-const safeSysctls = new Set([
-  "kernel.shm_rmid_forced",
-  "net.ipv4.ip_local_port_range",
-  "net.ipv4.tcp_syncookies",
-  "net.ipv4.ping_group_range",
-  "net.ipv4.ip_unprivileged_port_start",
-  "net.ipv4.ip_local_reserved_ports",
-  "net.ipv4.tcp_keepalive_time",
-  "net.ipv4.tcp_fin_timeout",
-  "net.ipv4.tcp_keepalive_intvl",
-  "net.ipv4.tcp_keepalive_probes",
-  "net.ipv4.tcp_rmem",
-  "net.ipv4.tcp_wmem",
-  "net.ipv4.tcp_slow_start_after_idle",
-  "net.ipv4.tcp_notsent_lowat",
+/** check_sysctls.go: namespaced sysctls isolated from other pods (upstream's sets V1Dot29, V1Dot32, V1Dot37). */
+const safeSysctls = growing([
+  ["v1.29", [
+    "kernel.shm_rmid_forced",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+  ]],
+  ["v1.32", ["net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"]],
+  ["v1.37", ["net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_notsent_lowat"]],
 ]);
 
-/** check_seLinuxOptions.go; "" is the runtime's default type, container_engine_t is allowed since v1.31. */
-const selinuxTypes = new Set(["", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"]);
+/** check_seLinuxOptions.go; "" is the runtime's default type. */
+const selinuxTypes = growing([
+  ["v1.0", ["", "container_t", "container_init_t", "container_kvm_t"]],
+  ["v1.31", ["container_engine_t"]],
+]);
 
 /** Seccomp and AppArmor profile types that keep a profile applied. */
 const confinedProfiles = new Set(["RuntimeDefault", "Localhost"]);
@@ -175,18 +254,28 @@ function unsetInPodAndContainers(pod: Pod, field: string, required: string): Vio
 
 // --- the checks ---
 
-type Level = "baseline" | "restricted";
+export type Level = "baseline" | "restricted";
 
+// What changes with the policy version is data on each check (upstream's VersionedCheck list):
+// the version a check first exists at, the version from which a user-namespace pod passes it,
+// and its versioned allow-lists; versions older than v1.30 are not spelled out.
 interface Check {
   /** Upstream check ID; lower-cased, it prefixes upstream's fixture file names. */
   readonly check: string;
   readonly id: string;
   readonly level: Level;
-  /** The baseline rule this one replaces at restricted (upstream OverrideCheckIDs). */
+  /** The first policy version with this check, where that is newer than the oldest the rules know. */
+  readonly since?: PolicyVersion;
+  /** The baseline rule this one replaces at restricted wherever both exist (upstream OverrideCheckIDs). */
   readonly overrides?: string;
+  /**
+   * From this version a pod with `hostUsers: false` passes: root in its user namespace is not root
+   * on the node (relaxPolicyForUserNamespacePod in helpers.go).
+   */
+  readonly userNamespaceExemptSince?: PolicyVersion;
   readonly description: string;
   readonly fix: string;
-  readonly evaluate: (pod: Pod) => Violation[];
+  readonly evaluate: (pod: Pod, version: PolicyVersion) => Violation[];
 }
 
 const checks: readonly Check[] = [
@@ -269,6 +358,7 @@ const checks: readonly Check[] = [
     check: "hostProbesAndHostLifecycle",
     id: "pod-security/host-probes-and-host-lifecycle",
     level: "baseline",
+    since: "v1.34",
     description: "Probes and lifecycle hooks must not send their HTTP or TCP requests to another host.",
     fix: "remove host from the probe's or hook's httpGet/tcpSocket, so it targets the pod's own IP",
     evaluate: (pod) =>
@@ -303,23 +393,25 @@ const checks: readonly Check[] = [
     id: "pod-security/proc-mount",
     level: "baseline",
     description: "Containers must keep the default masked /proc, unless the pod runs in a user namespace.",
-    fix: "remove securityContext.procMount (or set it to Default), or run the pod with hostUsers: false",
-    // v1.35+: an unmasked /proc in a user namespace does not expose the node (check_procMount_baseline.go).
-    evaluate: (pod) => (pod.userNamespace ? [] : unmaskedProc(pod)),
+    fix: "remove securityContext.procMount (or set it to Default), or run the pod with hostUsers: false (v1.35+)",
+    // An unmasked /proc in a user namespace does not expose the node (check_procMount_baseline.go).
+    userNamespaceExemptSince: "v1.35",
+    evaluate: unmaskedProc,
   },
   {
     check: "seLinuxOptions",
     id: "pod-security/selinux-options",
     level: "baseline",
-    description: "SELinux options may set only a container type (container_t, container_init_t, container_kvm_t, container_engine_t), never a user or role.",
+    description: "SELinux options may set only a container type (container_t, container_init_t, container_kvm_t, and container_engine_t from v1.31), never a user or role.",
     fix: "remove seLinuxOptions.user and .role, and use one of the container SELinux types or none",
-    evaluate: (pod) =>
+    evaluate: (pod, version) =>
       contexts(pod).flatMap(({ fields: sc, path, who }) => {
         const options = fields(sc?.seLinuxOptions);
         if (!options) return [];
         const type = text(options.type);
+        const allowed = at(selinuxTypes, version);
         return [
-          ...(selinuxTypes.has(type) ? [] : [violation(`${path}.seLinuxOptions.type`, `${who} sets SELinux type "${type}"`)]),
+          ...(allowed.has(type) ? [] : [violation(`${path}.seLinuxOptions.type`, `${who} sets SELinux type "${type}"; ${version} allows ${[...allowed].filter(Boolean).join(", ")} or none`)]),
           ...(["user", "role"] as const)
             .filter((field) => text(options[field]) !== "")
             .map((field) => violation(`${path}.seLinuxOptions.${field}`, `${who} sets a custom SELinux ${field}`)),
@@ -338,13 +430,17 @@ const checks: readonly Check[] = [
     check: "sysctls",
     id: "pod-security/sysctls",
     level: "baseline",
-    description: "Pods may set only the safe, namespaced sysctls.",
-    fix: `remove the sysctl from spec.securityContext.sysctls; allowed are ${[...safeSysctls].join(", ")}`,
-    evaluate: (pod) =>
-      items(pod.securityContext.fields?.sysctls).flatMap((sysctl, i) => {
+    description: "Pods may set only the safe, namespaced sysctls of their policy version.",
+    fix: "remove the sysctl from spec.securityContext.sysctls (the message lists those the namespace's version allows), or raise the namespace's version with the cluster's",
+    evaluate: (pod, version) => {
+      const allowed = at(safeSysctls, version);
+      return items(pod.securityContext.fields?.sysctls).flatMap((sysctl, i) => {
         const name = text(fields(sysctl)?.name);
-        return safeSysctls.has(name) ? [] : [violation(`${pod.securityContext.path}.sysctls[${i}].name`, `the pod sets sysctl "${name}", which is not in the safe set`)];
-      }),
+        return allowed.has(name)
+          ? []
+          : [violation(`${pod.securityContext.path}.sysctls[${i}].name`, `the pod sets sysctl "${name}", which is not in the safe set of ${version}: ${[...allowed].join(", ")}`)];
+      });
+    },
   },
   {
     check: "windowsHostProcess",
@@ -401,8 +497,9 @@ const checks: readonly Check[] = [
     check: "procMount_restricted",
     id: "pod-security/proc-mount-restricted",
     level: "restricted",
+    since: "v1.35",
     overrides: "pod-security/proc-mount",
-    description: "Containers must keep the default masked /proc, even in a user namespace.",
+    description: "Containers must keep the default masked /proc, even in a user namespace (v1.35+; before, the baseline check does it).",
     fix: "remove securityContext.procMount (or set it to Default) on every container",
     evaluate: unmaskedProc,
   },
@@ -425,32 +522,27 @@ const checks: readonly Check[] = [
     check: "runAsNonRoot",
     id: "pod-security/run-as-non-root",
     level: "restricted",
-    description: "The pod or every container must set runAsNonRoot: true, and none may set it to false (unless hostUsers: false).",
+    description: "The pod or every container must set runAsNonRoot: true, and none may set it to false (unless hostUsers: false, v1.35+).",
     fix: "set securityContext.runAsNonRoot: true on the pod (containers inherit it) and remove runAsNonRoot: false from containers",
-    evaluate: (pod) => {
-      // v1.35+: in a user namespace, root in the container is not root on the node.
-      if (pod.userNamespace) return [];
-      return [
-        ...contexts(pod)
-          .filter(({ fields: sc }) => sc?.runAsNonRoot === false)
-          .map(({ path, who }) => violation(`${path}.runAsNonRoot`, `${who} sets runAsNonRoot: false`)),
-        ...unsetInPodAndContainers(pod, "runAsNonRoot", "runAsNonRoot: true"),
-      ];
-    },
+    userNamespaceExemptSince: "v1.35",
+    evaluate: (pod) => [
+      ...contexts(pod)
+        .filter(({ fields: sc }) => sc?.runAsNonRoot === false)
+        .map(({ path, who }) => violation(`${path}.runAsNonRoot`, `${who} sets runAsNonRoot: false`)),
+      ...unsetInPodAndContainers(pod, "runAsNonRoot", "runAsNonRoot: true"),
+    ],
   },
   {
     check: "runAsUser",
     id: "pod-security/run-as-user",
     level: "restricted",
-    description: "Neither the pod nor a container may set runAsUser: 0 (unless hostUsers: false).",
+    description: "Neither the pod nor a container may set runAsUser: 0 (unless hostUsers: false, v1.35+).",
     fix: "set securityContext.runAsUser to a non-zero UID, or remove it and rely on the image's non-root user",
-    // v1.35+: in a user namespace, UID 0 in the container is not root on the node.
+    userNamespaceExemptSince: "v1.35",
     evaluate: (pod) =>
-      pod.userNamespace
-        ? []
-        : contexts(pod)
-            .filter(({ fields: sc }) => sc?.runAsUser === 0)
-            .map(({ path, who }) => violation(`${path}.runAsUser`, `${who} sets runAsUser: 0 (root)`)),
+      contexts(pod)
+        .filter(({ fields: sc }) => sc?.runAsUser === 0)
+        .map(({ path, who }) => violation(`${path}.runAsUser`, `${who} sets runAsUser: 0 (root)`)),
   },
   {
     check: "seccompProfile_restricted",
@@ -466,24 +558,54 @@ const checks: readonly Check[] = [
   },
 ];
 
-export const podSecurityRules: Rule[] = checks.map(({ id, description, fix, evaluate }) => ({
-  id,
+/** The check exists at the version (upstream: a VersionedCheck whose MinimumVersion is at or below it). */
+const existsAt = (check: Check, version: PolicyVersion) => atLeast(version, check.since);
+
+/** Whether upstream runs the check at a level and version: it exists there and, at restricted, nothing there overrides it. */
+function runsAt(check: Check, level: Level, version: PolicyVersion): boolean {
+  if (level === "baseline" && check.level !== "baseline") return false;
+  if (!existsAt(check, version)) return false;
+  return level === "baseline" || !checks.some((other) => other.overrides === check.id && existsAt(other, version));
+}
+
+const policyVersionRule: Rule = {
+  id: "pod-security/policy-version",
   severity: "error",
-  description,
-  fix,
-  check: (manifest: Manifest) => {
-    const pod = podOf(manifest);
-    return pod ? evaluate(pod) : [];
+  description: `A Namespace's ${enforceVersionLabel} is latest or a version the rules know (${policyVersions[0]} to ${newestVersion}), so its pods are judged as its API server judges them.`,
+  fix: `set the label to the cluster's version, v1.<minor> (the layer writes common.kubernetesVersion's); for a version beyond ${newestVersion}, vendor its upstream fixtures (npm run vendor-pss-fixtures) and teach policies/rules/pod-security.ts its checks`,
+  check: (manifest) => {
+    if (manifest.apiVersion !== "v1" || manifest.kind !== "Namespace") return [];
+    const resolved = policyVersionOf(manifest.metadata?.labels?.[enforceVersionLabel]);
+    return "problem" in resolved
+      ? [violation(`metadata.labels["${enforceVersionLabel}"]`, `Namespace ${manifest.metadata?.name ?? "(unnamed)"}: ${enforceVersionLabel} ${resolved.problem}`)]
+      : [];
   },
-}));
+};
+
+/** A level's rules: every check that runs at the level at some version the rules know, and the version rule. */
+function levelRules(level: Level): Rule[] {
+  return [
+    policyVersionRule,
+    ...checks
+      .filter((check) => policyVersions.some((version) => runsAt(check, level, version)))
+      .map((podCheck): Rule => ({
+        id: podCheck.id,
+        severity: "error",
+        description: podCheck.description,
+        fix: podCheck.fix,
+        check: (manifest, context) => {
+          const pod = podOf(manifest);
+          const version = pod && judgedAt(manifest, context);
+          if (!pod || !version || !runsAt(podCheck, level, version)) return [];
+          const exempt = podCheck.userNamespaceExemptSince !== undefined && pod.userNamespace && atLeast(version, podCheck.userNamespaceExemptSince);
+          return exempt ? [] : podCheck.evaluate(pod, version);
+        },
+      })),
+  ];
+}
+
+/** Each level's rules; the layer's namespaces enforce restricted (policies/rules/index.ts). */
+export const podSecurityLevels: Readonly<Record<Level, readonly Rule[]>> = { baseline: levelRules("baseline"), restricted: levelRules("restricted") };
 
 /** Upstream fixture name prefix (the lower-cased check ID, e.g. `runasnonroot`) -> rule id. */
 export const pssCheckRule: Record<string, string> = Object.fromEntries(checks.map((c) => [c.check.toLowerCase(), c.id]));
-
-/** The baseline level. */
-export const baselineRuleIds: ReadonlySet<string> = new Set(checks.filter((c) => c.level === "baseline").map((c) => c.id));
-
-/** The restricted level: every check, less the baseline checks a restricted check overrides. */
-export const restrictedRuleIds: ReadonlySet<string> = new Set(
-  checks.filter((c) => !checks.some((other) => other.overrides === c.id)).map((c) => c.id),
-);
