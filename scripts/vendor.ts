@@ -25,6 +25,9 @@ import { byCodePoint } from "../generator/lib/order.ts";
 
 const root = projectRootOf(import.meta.url);
 
+/** The Pod Security policy versions the rules know, whose fixtures are vendored. */
+const knownVersions = `${policyVersions[0]} to ${policyVersions.at(-1)}`;
+
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, "utf8")) as T;
 const writeJson = (file: string, value: unknown) => writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
 
@@ -75,12 +78,11 @@ function vendorSchemas(from: string, out: string, crds: readonly string[]): stri
 function vendorPssFixtures(from: string, out: string): string {
   const manifestFile = existsSync(join(out, "source.json")) ? join(out, "source.json") : join(pssFixtureDir, "source.json");
   const { about, repository, commit, path } = readJson<FixtureManifest>(manifestFile);
-  const known = `${policyVersions[0]} to ${policyVersions[policyVersions.length - 1]}`;
   const files = fg
     .sync("{baseline,restricted}/*/{pass,fail}/*.yaml", { cwd: from })
     .filter((f) => (policyVersions as readonly string[]).includes(f.split("/")[1]!))
     .sort(byCodePoint);
-  if (files.length === 0) throw new Error(`no fixtures of ${known} in ${from} (expected <baseline|restricted>/<version>/<pass|fail>/*.yaml)`);
+  if (files.length === 0) throw new Error(`no fixtures of ${knownVersions} in ${from} (expected <baseline|restricted>/<version>/<pass|fail>/*.yaml)`);
   const present = new Set(files.map((f) => f.split("/")[1]));
   const versions = policyVersions.filter((v) => present.has(v));
   replaceFiles(join(out, "testdata"), new Map(files.map((f) => [f, readFileSync(join(from, f))])), []);
@@ -99,7 +101,7 @@ const usage = `usage: node scripts/vendor.ts <schemas|pss-fixtures> [--from DIR]
                  upstream CustomResourceDefinition manifest, converted to its strict schemas, which
                  take precedence over DIR's
   pss-fixtures   Pod Security Admission fixtures of the policy versions the pod-security rules know
-                 (${policyVersions[0]} to ${policyVersions[policyVersions.length - 1]}) that DIR holds, from DIR
+                 (${knownVersions}) that DIR holds, from DIR
                  (pod-security-admission's test/testdata; default ../shared/pss-fixtures/testdata)
                  into test/fixtures/pod-security-admission/`;
 

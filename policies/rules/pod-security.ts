@@ -113,7 +113,8 @@ const minorOf = (version: PolicyVersion): number => Number(version.slice("v1.".l
  * The versions the rules know, oldest first: from v1.30 (the operators' charts need Kubernetes
  * 1.30+, so no cluster of the layer enforces an older one) to upstream's newest, v1.37.
  */
-export const policyVersions: readonly PolicyVersion[] = Array.from({ length: 37 - 30 + 1 }, (_, i): PolicyVersion => `v1.${30 + i}`);
+export const policyVersions: readonly PolicyVersion[] = ["v1.30", "v1.31", "v1.32", "v1.33", "v1.34", "v1.35", "v1.36", "v1.37"];
+const oldestVersion = policyVersions[0]!;
 const newestVersion = policyVersions[policyVersions.length - 1]!;
 
 const atLeast = (version: PolicyVersion, since: PolicyVersion | undefined) => since === undefined || minorOf(version) >= minorOf(since);
@@ -144,9 +145,9 @@ function policyVersionOf(label: string | undefined): { version: PolicyVersion } 
   const version = label as PolicyVersion;
   if (policyVersions.includes(version)) return { version };
   return {
-    problem: atLeast(version, policyVersions[0])
+    problem: atLeast(version, oldestVersion)
       ? `${label} is newer than ${newestVersion}, the newest version the rules know: judged at ${newestVersion}, a pod could pass that ${label} refuses`
-      : `${label} is older than ${policyVersions[0]}, the oldest version the rules know (the operators' charts need Kubernetes 1.30+)`,
+      : `${label} is older than ${oldestVersion}, the oldest version the rules know (the operators' charts need Kubernetes 1.30+)`,
   };
 }
 
@@ -571,8 +572,8 @@ function runsAt(check: Check, level: Level, version: PolicyVersion): boolean {
 const policyVersionRule: Rule = {
   id: "pod-security/policy-version",
   severity: "error",
-  description: `A Namespace's ${enforceVersionLabel} is latest or a version the rules know (${policyVersions[0]} to ${newestVersion}), so its pods are judged as its API server judges them.`,
-  fix: `set the label to the cluster's version, v1.<minor> (the layer writes common.kubernetesVersion's); for a version beyond ${newestVersion}, vendor its upstream fixtures (npm run vendor-pss-fixtures) and teach policies/rules/pod-security.ts its checks`,
+  description: `A Namespace's ${enforceVersionLabel} is latest or a version the rules know (${oldestVersion} to ${newestVersion}), so its pods are judged as its API server judges them.`,
+  fix: `set the label to the cluster's v1.<minor> (the layer writes v<common.kubernetesVersion>, generator/config/common.ts); for a version beyond ${newestVersion}, vendor its upstream fixtures (npm run vendor-pss-fixtures) and teach policies/rules/pod-security.ts its checks`,
   check: (manifest) => {
     if (manifest.apiVersion !== "v1" || manifest.kind !== "Namespace") return [];
     const resolved = policyVersionOf(manifest.metadata?.labels?.[enforceVersionLabel]);
