@@ -1,5 +1,5 @@
 import type { Environment } from "../config/types.ts";
-import { role, selectorLabels } from "../lib/labels.ts";
+import { role } from "../lib/labels.ts";
 import { configMap, dataVolume, type KubeObject, podDisruptionBudget, service, statefulSet } from "../lib/objects.ts";
 import {
   container,
@@ -40,7 +40,7 @@ const nodesKey = "nodes";
 const startupTiming = { initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 180 };
 
 /** More than one node is a Raft cluster (config-checks refuses an even size). */
-export const isRaftCluster = (env: Environment) => env.typesense.replicas > 1;
+const isRaftCluster = (env: Environment) => env.typesense.replicas > 1;
 
 /**
  * The hosts of the nodes file: each pod's stable DNS name under the headless Service. Typesense
@@ -54,7 +54,7 @@ export function typesenseNodeHosts(env: Environment): string[] {
 }
 
 /** The nodes file: `host:peering_port:api_port`, comma-separated, one per node. */
-export function nodesFile(env: Environment): string {
+function nodesFile(env: Environment): string {
   return typesenseNodeHosts(env).map((host) => `${host}:${ports.peering}:${ports.api}`).join(",");
 }
 
@@ -114,8 +114,7 @@ function singleNode(env: Environment): KubeObject[] {
 function raftCluster(env: Environment): KubeObject[] {
   const namespace = env.common.namespaces.search;
   const search = searchRole(env);
-  const peers = podsOf(podRole);
-  const samePods = { matchLabels: selectorLabels(podRole) };
+  const ownPods = podsOf(podRole);
   return [
     // Publishes the peers before they are ready: a node has no leader (and so is not ready) until
     // it reaches a majority of its peers by these names.
@@ -173,7 +172,7 @@ function raftCluster(env: Environment): KubeObject[] {
         // A majority survives the loss of any one host: never two nodes on one.
         affinity: {
           podAntiAffinity: {
-            requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: samePods, topologyKey: "kubernetes.io/hostname" }],
+            requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: ownPods, topologyKey: "kubernetes.io/hostname" }],
           },
         },
         topologySpreadConstraints: [
@@ -185,7 +184,7 @@ function raftCluster(env: Environment): KubeObject[] {
             // place nothing). A cordoned node's zone does not count, so a drain can reschedule.
             whenUnsatisfiable: env.statefulNodes.zones > 1 ? "DoNotSchedule" : "ScheduleAnyway",
             nodeTaintsPolicy: "Honor",
-            labelSelector: samePods,
+            labelSelector: ownPods,
           },
         ],
       },
@@ -197,9 +196,9 @@ function raftCluster(env: Environment): KubeObject[] {
     networkPolicy(env, {
       name: names.peersPolicy,
       namespace,
-      pods: peers,
-      ingress: [{ peers: [{ namespace, pods: peers }], ports: [ports.peering, ports.api] }],
-      egress: [{ peers: [{ namespace, pods: peers }], ports: [ports.peering, ports.api] }],
+      pods: ownPods,
+      ingress: [{ peers: [{ namespace, pods: ownPods }], ports: [ports.peering, ports.api] }],
+      egress: [{ peers: [{ namespace, pods: ownPods }], ports: [ports.peering, ports.api] }],
     }),
   ];
 }
