@@ -259,9 +259,10 @@ export function runPolicies(rules: readonly Rule[], sources: readonly Source[], 
     byEnvironment.set(environment, [...(byEnvironment.get(environment) ?? []), source]);
   }
   const contexts: RuleContext[] = [...byEnvironment].map(([environment, all]) => (environment === undefined ? { all } : { all, environment }));
-  const raw: (Finding & { readonly environment?: string })[] = [];
-  const finding = (rule: Rule, source: Source, v: Violation): Finding & { readonly environment?: string } => ({
-    ...(environmentOf(source) ? { environment: environmentOf(source) } : {}),
+  // Each finding with its environment, which an exception of one environment must match.
+  const raw: (Finding & { readonly environment?: string | undefined })[] = [];
+  const finding = (rule: Rule, source: Source, v: Violation): Finding & { readonly environment?: string | undefined } => ({
+    environment: environmentOf(source),
     rule: rule.id,
     severity: rule.severity,
     object: objectName(source.manifest),
