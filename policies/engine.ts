@@ -1,4 +1,5 @@
 import { groupKind } from "../generator/lib/identity.ts";
+import { operatorPodsOf } from "../generator/lib/operator-pods.ts";
 
 // Policy-as-code over rendered manifests: named rules, each with an id (`family/name`), a
 // severity, what it requires and how to fix a violation. Exceptions are data (policies/
@@ -167,6 +168,56 @@ export function podSpecOf(m: Manifest): PodSpecAt | undefined {
   return { spec, path: path.join("."), metadata: template ? template.metadata : m.metadata };
 }
 
+/**
+ * Where a kind that keeps copies of one pod template running says how many (absent: 1). Jobs finish
+ * and a DaemonSet runs one pod per node by design: neither is a replicated workload.
+ */
+const replicaFields: ReadonlyMap<string, string> = new Map([
+  ...["Deployment", "StatefulSet", "ReplicaSet"].map((k): [string, string] => [`${k}.apps`, "replicas"]),
+  ["ReplicationController", "replicas"],
+  ["Pooler.postgresql.cnpg.io", "instances"],
+]);
+
+/** One kind of pod a workload keeps running: how many, their labels, and where they may be scheduled. */
+export interface ServingPods {
+  /** `Cluster nx-persistent/pg (replica)`, for messages. */
+  readonly what: string;
+  readonly count: number;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly placement: { readonly affinity?: unknown; readonly topologySpreadConstraints?: readonly unknown[] };
+  /** Where the placement sits in the manifest (`spec.template.spec`, or `spec` for an operator's resource). */
+  readonly path: string;
+  /** A PodDisruptionBudget the operator keeps over these pods itself (its name), never rendered. */
+  readonly operatorBudget?: string;
+}
+
+/**
+ * The pods a manifest keeps running: its pod template times its replicas, or each kind of pod an
+ * operator runs for it (generator/lib/operator-pods.ts); [] for anything else.
+ */
+export function servingPodsOf(m: Manifest): ServingPods[] {
+  const field = replicaFields.get(groupKind(m));
+  const pod = field ? podSpecOf(m) : undefined;
+  if (field && pod) {
+    const count = (m.spec as Record<string, unknown> | undefined)?.[field];
+    return [{
+      what: objectName(m),
+      count: typeof count === "number" ? count : 1,
+      labels: { ...pod.metadata?.labels },
+      placement: pod.spec as ServingPods["placement"],
+      path: pod.path,
+    }];
+  }
+  return operatorPodsOf(m).map((p) => ({
+    what: `${objectName(m)} (${p.role})`,
+    count: p.count,
+    labels: p.labels,
+    placement: p.placement,
+    path: "spec",
+    ...(p.disruptionBudget ? { operatorBudget: p.disruptionBudget } : {}),
+  }));
+}
+
 /** Every container of a pod (init, regular and ephemeral), with its path. */
 export function containersOf(pod: PodSpecAt): { container: Container; path: string; kind: "initContainers" | "containers" | "ephemeralContainers" }[] {
   return (["initContainers", "containers", "ephemeralContainers"] as const).flatMap((kind) =>
@@ -185,6 +236,8 @@ export interface Exception {
   readonly object: string;
   readonly rule: string;
   readonly reason: string;
+  /** Only in this environment (its object is built otherwise elsewhere); every environment when absent. */
+  readonly environment?: string;
 }
 
 export interface PolicyReport {
@@ -206,8 +259,10 @@ export function runPolicies(rules: readonly Rule[], sources: readonly Source[], 
     byEnvironment.set(environment, [...(byEnvironment.get(environment) ?? []), source]);
   }
   const contexts: RuleContext[] = [...byEnvironment].map(([environment, all]) => (environment === undefined ? { all } : { all, environment }));
-  const raw: Finding[] = [];
-  const finding = (rule: Rule, source: Source, v: Violation): Finding => ({
+  // Each finding with its environment, which an exception of one environment must match.
+  const raw: (Finding & { readonly environment?: string | undefined })[] = [];
+  const finding = (rule: Rule, source: Source, v: Violation): Finding & { readonly environment?: string | undefined } => ({
+    environment: environmentOf(source),
     rule: rule.id,
     severity: rule.severity,
     object: objectName(source.manifest),
@@ -228,8 +283,9 @@ export function runPolicies(rules: readonly Rule[], sources: readonly Source[], 
   const used = new Set<Exception>();
   const findings: Finding[] = [];
   const excepted: (Finding & { reason: string })[] = [];
-  for (const f of raw) {
-    const exception = exceptions.find((e) => e.rule === f.rule && e.object === f.object);
+  const inScope = (e: Exception, environment: string | undefined) => e.environment === undefined || e.environment === environment;
+  for (const { environment, ...f } of raw) {
+    const exception = exceptions.find((e) => e.rule === f.rule && e.object === f.object && inScope(e, environment));
     if (exception) {
       used.add(exception);
       excepted.push({ ...f, reason: exception.reason });
@@ -237,12 +293,15 @@ export function runPolicies(rules: readonly Rule[], sources: readonly Source[], 
       findings.push(f);
     }
   }
-  // Only exceptions this run could have used count as unused: their rule ran and their object was checked.
+  // Only exceptions this run could have used count as unused: their rule ran and their object was
+  // checked (in their environment, for an exception of one).
   const ruleIds = new Set(rules.map((r) => r.id));
-  const objects = new Set(sources.map((s) => objectName(s.manifest)));
+  const checked = sources.map((s) => ({ object: objectName(s.manifest), environment: environmentOf(s) }));
   return {
     findings,
     excepted,
-    unusedExceptions: exceptions.filter((e) => ruleIds.has(e.rule) && objects.has(e.object) && !used.has(e)),
+    unusedExceptions: exceptions.filter(
+      (e) => ruleIds.has(e.rule) && checked.some((c) => c.object === e.object && inScope(e, c.environment)) && !used.has(e),
+    ),
   };
 }

@@ -1,4 +1,5 @@
-// Reads policies/exceptions.yaml: every entry needs an object, a known rule and a reason.
+// Reads policies/exceptions.yaml: every entry needs an object, a known rule and a reason; an
+// environment, when given, limits it to that environment's findings.
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import type { Exception, Rule } from "./engine.ts";
@@ -16,6 +17,12 @@ export function loadExceptions(rules: readonly Rule[], file: URL | string = exce
       if (typeof e[field] !== "string" || !(e[field] as string).trim()) throw new Error(`${where}: needs a non-empty ${field}`);
     }
     if (!known.has(e.rule as string)) throw new Error(`${where}: unknown rule ${e.rule}`);
-    return { object: e.object as string, rule: e.rule as string, reason: (e.reason as string).trim() };
+    if (e.environment !== undefined && (typeof e.environment !== "string" || !e.environment.trim())) throw new Error(`${where}: environment, when given, names one`);
+    return {
+      object: e.object as string,
+      rule: e.rule as string,
+      reason: (e.reason as string).trim(),
+      ...(e.environment === undefined ? {} : { environment: e.environment as string }),
+    };
   });
 }

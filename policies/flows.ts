@@ -97,6 +97,10 @@ const sharedClosed: readonly Flow[] = [
   { from: typesense, to: debezium, port: 8083, why: "Kafka Connect's REST API reveals the worker's passwords: the registration Job only" },
   { from: otherSearchPod, to: debezium, port: 8083, why: "Kafka Connect's REST API reveals the worker's passwords: the registration Job only" },
   { from: backend, to: debezium, port: 8083, why: "Kafka Connect's REST API reveals the worker's passwords: the registration Job only" },
+  // Typesense's Raft port is its nodes' own (typesense guide/high-availability.md).
+  { from: backend, to: typesense, port: 8107, why: "Raft peering is the Typesense nodes' own" },
+  { from: debezium, to: typesense, port: 8107, why: "Raft peering is the Typesense nodes' own" },
+  { from: otherSearchPod, to: typesense, port: 8107, why: "Raft peering is the Typesense nodes' own" },
 ];
 
 // Staging: PostgreSQL as the layer's own StatefulSets and PgBouncer Deployment.
@@ -191,6 +195,9 @@ const productionFlows: EnvironmentFlows = {
     { from: cnpgReplica, to: objectStorage, port: 443, why: "base backups run on a standby (prefer-standby), and a standby may restore WAL" },
     { from: cnpgJob("full-recovery"), to: objectStorage, port: 443, why: "a point-in-time recovery reads the base backup and the WAL" },
     { from: debezium, to: cnpgPrimary, port: 5432, why: "Debezium reads the logical replication stream" },
+    // Typesense as a Raft cluster (raft_server.cpp): peering, and a follower forwarding writes to the leader's API.
+    { from: typesense, to: typesense, port: 8107, why: "Raft: votes, log replication, snapshots" },
+    { from: typesense, to: typesense, port: 8108, why: "a follower forwards writes to the leader and reads its /status" },
     ...sharedNeeded,
   ],
   closed: [

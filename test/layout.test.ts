@@ -180,7 +180,8 @@ describe("planLayout", () => {
       // More Redis data memory needs a higher limit: maxmemory may use at most half of it.
       redis: { maxmemory: "1gb", resources: { limits: { memory: "2Gi" } } },
       kafka: { storage: "50Gi" },
-      typesense: { replicas: 3 },
+      // (Typesense's replicas would not do: more than one node is a Raft cluster, with objects of its own.)
+      debezium: { replicas: 3 },
     });
     const uses = checkLayout(base(), [rendered(staging), rendered({ ...bigger, name: "bigger" })]);
     const { bases, whole, patched, patches } = uses.get("bigger")!;
@@ -277,7 +278,7 @@ describe("an edit to one environment", () => {
     ["staging", "the Kafka client user", [stagingWith({ kafka: { clientUser: "nx.staging2" } }), production]],
     ["production", "Redis maxmemory", [staging, productionWith({ redis: { maxmemory: "200mb" } })]],
     ["production", "the Kafka broker count", [staging, productionWith({ kafka: { brokers: 5 } })]],
-    ["production", "Typesense replicas", [staging, productionWith({ typesense: { replicas: 3 } })]],
+    ["production", "Typesense replicas", [staging, productionWith({ typesense: { replicas: 5 } })]],
   ] as const)("to %s (%s) changes only that environment's files", (changed, _what, environments) => {
     const paths = changedPaths(original, filesUnder(environments, deployed));
     expect(paths.filter((p) => p.startsWith(`overlays/${changed}/`)), "the edit shows in its own overlay").not.toEqual([]);

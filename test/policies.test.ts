@@ -163,6 +163,16 @@ describe("exceptions", () => {
     expect(report.unusedExceptions).toHaveLength(1);
   });
 
+  it("of one environment cover its findings only, and are unused only where that environment was checked", () => {
+    const exception = { object: "Deployment nx-broker/demo", rule: "workload/image-pinned", reason: "staging's mirror only", environment: "staging" };
+    const judge = (environment: string, manifest: Manifest) =>
+      runPolicies(rules.filter((r) => r.id === "workload/image-pinned"), [{ manifest, file: `overlays/${environment}/nx-broker/demo.yaml` }], [exception]);
+    expect(judge("staging", latest).findings).toEqual([]);
+    expect(judge("production", latest).findings.map((f) => f.rule)).toEqual(["workload/image-pinned"]);
+    expect(judge("production", deployment()).unusedExceptions).toEqual([]);
+    expect(judge("staging", deployment()).unusedExceptions).toEqual([exception]);
+  });
+
   it("are read from policies/exceptions.yaml, each with a known rule and a reason", () => {
     const committed = loadExceptions(rules);
     expect(committed.length).toBeGreaterThan(0);
@@ -202,7 +212,7 @@ describe.each(environmentOverlays(repo))("the real %s", (overlay) => {
 
   it("is checked by rules of every family", () => {
     expect(new Set(rules.map((r) => familyOf(r.id)))).toEqual(
-      new Set(["kinds", "pod-security", "api", "workload", "references", "jobs", "network", "secrets", "storage", "labels"]),
+      new Set(["kinds", "pod-security", "api", "workload", "availability", "references", "jobs", "network", "secrets", "storage", "labels"]),
     );
     expect(sources.length).toBeGreaterThan(40);
   });

@@ -10,7 +10,7 @@ import { memoryMiB } from "../lib/pod.ts";
 import { names as debeziumNames } from "./debezium.ts";
 import { kafkaGeneratedKeys, names as kafkaNames } from "./kafka.ts";
 import { names as redisNames } from "./redis.ts";
-import { names as typesenseNames } from "./typesense.ts";
+import { names as typesenseNames, typesenseNodeHosts } from "./typesense.ts";
 import { poolerName } from "./pgbouncer/cloudnative-pg.ts";
 import { objectStoreName } from "./postgres/backup.ts";
 import { failoverSeconds, layerParameterNames, operatorParameters } from "./postgres/cloudnative-pg.ts";
@@ -315,6 +315,33 @@ function secretStore(env: Environment): Found[] {
   ];
 }
 
+// Typesense's limit on a host of its nodes file (raft_server.cpp resolve_node_hosts): a longer one
+// is dropped from the peers.
+const typesenseHostLength = 64;
+
+/**
+ * One node, or a Raft cluster it can build: an odd number of nodes (an even one tolerates no more
+ * failures than one node fewer, and 2 tolerate none), each on a host of its own, each named within
+ * Typesense's host length.
+ */
+function typesenseSize(env: Environment): Found[] {
+  const { replicas } = env.typesense;
+  const field = "typesense.replicas";
+  const atLeastOne = integerAtLeast(field, replicas, 1, ": search would be down");
+  if (atLeastOne.length > 0 || replicas === 1) return atLeastOne;
+  if (replicas % 2 === 0) {
+    const survives = replicas / 2 - 1;
+    return [{ field, message: `${replicas} nodes: a Raft majority of ${replicas} is ${replicas / 2 + 1}, so they survive ${survives} failed node${survives === 1 ? "" : "s"}, no more than ${replicas - 1} would, and a split into halves elects no leader; use 1 or an odd number of at least 3` }];
+  }
+  if (replicas > env.statefulNodes.hosts) {
+    return [{ field, message: `${replicas} Raft nodes need ${replicas} hosts (one node per host, required anti-affinity), but statefulNodes.hosts is ${env.statefulNodes.hosts}: the rest would never be scheduled` }];
+  }
+  const tooLong = typesenseNodeHosts(env).find((host) => host.length > typesenseHostLength);
+  return tooLong
+    ? [{ field, message: `node host ${tooLong} is ${tooLong.length} characters; Typesense drops a nodes-file host longer than ${typesenseHostLength}, so that node would never join` }]
+    : [];
+}
+
 /** Every config problem of the environment, by the component (or stage) the value belongs to. */
 export function configProblems(env: Environment): ConfigProblem[] {
   const ns = env.common.namespaces;
@@ -328,7 +355,7 @@ export function configProblems(env: Environment): ConfigProblem[] {
       ...integerAtLeast("redis.clusterNodeTimeoutMs", env.redis.clusterNodeTimeoutMs, 1),
     ]],
     ["kafka", `ConfigMap ${ns.broker}/${kafkaNames.config}`, kafkaSettings(env)],
-    ["typesense", `StatefulSet ${ns.search}/${typesenseNames.statefulSet}`, integerAtLeast("typesense.replicas", env.typesense.replicas, 1, ": search would be down")],
+    ["typesense", `StatefulSet ${ns.search}/${typesenseNames.statefulSet}`, typesenseSize(env)],
     ["debezium", `Deployment ${ns.search}/${debeziumNames.deployment}`, integerAtLeast("debezium.replicas", env.debezium.replicas, 1, ": no change would reach Kafka")],
     ["external-secrets", "ExternalSecret (each)", secretStore(env)],
     ["argocd", "(config)", oneOf("sync", env.sync, syncModes)],

@@ -75,4 +75,12 @@ export const production = defineEnvironment({
     pooler: { kind: "cloudnative-pg" },
   },
   kafka: { clientUser: "nx.production" },
+  // A 3-node Raft cluster: one node lost (or drained) keeps a majority, so search stays up and
+  // writes go on. Typesense serves from memory: each node holds the whole index, with its memory
+  // request equal to its limit so it is never the first evicted under node pressure.
+  typesense: {
+    replicas: 3,
+    resources: { requests: { cpu: "1", memory: "4Gi" }, limits: { cpu: "2", memory: "4Gi" } },
+    storage: "20Gi",
+  },
 });

@@ -368,7 +368,10 @@ export interface KafkaConfig {
 }
 
 export interface TypesenseConfig {
-  /** Typesense pods (one node: the index can be rebuilt from PostgreSQL). */
+  /**
+   * Typesense nodes: 1 (a single server; its index can be rebuilt from PostgreSQL) or an odd number
+   * of at least 3, a Raft cluster that elects its leader (docs/typesense.md). An even number is refused.
+   */
   readonly replicas: number;
   /** Resources of the Typesense container. */
   readonly resources: ContainerResources;

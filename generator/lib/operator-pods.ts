@@ -4,6 +4,7 @@
 // Cluster runs one pod per instance (pkg/specs/pods.go, v1.30.0): the primary and the standbys
 // differ only in `cnpg.io/instanceRole`. (A Pooler has a pod template: it is read like a
 // Deployment's.)
+import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import type { Environment } from "../config/types.ts";
 import { groupKind } from "./identity.ts";
 import type { Pods } from "./network.ts";
@@ -15,6 +16,10 @@ export interface OperatorPod {
   readonly count: number;
   readonly labels: Readonly<Record<string, string>>;
   readonly ports: readonly { readonly name: string; readonly containerPort: number; readonly protocol: "TCP" }[];
+  /** The affinity and topology spread the operator writes into each of these pods. */
+  readonly placement: Pick<IPodSpec, "affinity" | "topologySpreadConstraints">;
+  /** The PodDisruptionBudget the operator itself keeps over these pods (its name), if it keeps one. */
+  readonly disruptionBudget?: string;
 }
 interface ClusterLike {
   readonly apiVersion: string;
@@ -43,11 +48,44 @@ const instancePorts = [
   { name: "status", containerPort: 8000, protocol: "TCP" as const },
 ];
 
+interface ClusterSpec {
+  readonly instances?: number;
+  readonly enablePDB?: boolean;
+  readonly affinity?: {
+    readonly enablePodAntiAffinity?: boolean;
+    readonly podAntiAffinityType?: string;
+    readonly topologyKey?: string;
+  };
+  readonly topologySpreadConstraints?: IPodSpec["topologySpreadConstraints"];
+}
+
+/**
+ * The anti-affinity CloudNativePG writes into every instance pod (pkg/specs/pods.go
+ * CreateGeneratedAntiAffinity, v1.30.0): against the Cluster's other instances, on `topologyKey`
+ * (default the hostname), `preferred` unless the Cluster says `required` (api/v1/cluster_defaults.go).
+ */
+function instanceAffinity(name: string, affinity: ClusterSpec["affinity"] = {}): IPodSpec["affinity"] {
+  if (affinity.enablePodAntiAffinity === false) return undefined;
+  const term = {
+    labelSelector: {
+      matchExpressions: [
+        { key: "cnpg.io/cluster", operator: "In", values: [name] },
+        { key: "cnpg.io/podRole", operator: "In", values: ["instance"] },
+      ],
+    },
+    topologyKey: affinity.topologyKey || "kubernetes.io/hostname",
+  };
+  return (affinity.podAntiAffinityType ?? "preferred") === "required"
+    ? { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } }
+    : { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] } };
+}
+
 /** The pods of an operator's resource, or [] for any other kind. */
 export function operatorPodsOf(o: ClusterLike): OperatorPod[] {
   if (!operatorPodKinds.has(groupKind(o))) return [];
   const name = o.metadata?.name ?? "";
-  const instances = (o.spec as { instances?: number } | undefined)?.instances ?? 1;
+  const spec = (o.spec ?? {}) as ClusterSpec;
+  const instances = spec.instances ?? 1;
   const labels = (instanceRole: string) => ({
     "cnpg.io/cluster": name,
     "cnpg.io/podRole": "instance",
@@ -57,8 +95,18 @@ export function operatorPodsOf(o: ClusterLike): OperatorPod[] {
     "app.kubernetes.io/instance": name,
     "app.kubernetes.io/managed-by": "cloudnative-pg",
   });
+  const placement = {
+    affinity: instanceAffinity(name, spec.affinity),
+    ...(spec.topologySpreadConstraints ? { topologySpreadConstraints: spec.topologySpreadConstraints } : {}),
+  };
+  // With enablePDB (the default) the operator keeps `<cluster>-primary` (minAvailable 1) over the
+  // primary and, from 3 instances on, `<cluster>` (minAvailable instances - 2) over the standbys
+  // (internal/controller/cluster_create.go reconcilePodDisruptionBudget, pkg/specs/poddisruptionbudget.go).
+  const pdbs = spec.enablePDB !== false;
   return [
-    { role: "primary", count: 1, labels: labels("primary"), ports: instancePorts },
-    ...(instances > 1 ? [{ role: "replica", count: instances - 1, labels: labels("replica"), ports: instancePorts }] : []),
+    { role: "primary", count: 1, labels: labels("primary"), ports: instancePorts, placement, ...(pdbs ? { disruptionBudget: `${name}-primary` } : {}) },
+    ...(instances > 1
+      ? [{ role: "replica", count: instances - 1, labels: labels("replica"), ports: instancePorts, placement, ...(pdbs && instances >= 3 ? { disruptionBudget: name } : {}) }]
+      : []),
   ];
 }

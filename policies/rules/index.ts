@@ -1,5 +1,6 @@
 import type { Rule } from "../engine.ts";
 import { apiRules } from "./api.ts";
+import { availabilityRules } from "./availability.ts";
 import { jobRules } from "./jobs.ts";
 import { kindRules } from "./kinds.ts";
 import { labelRules } from "./labels.ts";
@@ -17,6 +18,7 @@ export const rules: readonly Rule[] = [
   ...podSecurityLevels.restricted,
   ...apiRules,
   ...workloadRules,
+  ...availabilityRules,
   ...referenceRules,
   ...jobRules,
   ...networkRules,
