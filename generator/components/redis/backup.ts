@@ -35,12 +35,14 @@ export function backupSecrets(): { accessKeyId: SecretRef; secretAccessKey: Secr
 const activeDeadlineSeconds = 3600;
 
 // For each shard, a replica whose link to its master is up, else the master itself; `--rdb` makes
-// the node send a fresh snapshot as it would to a new replica (a BGSAVE, or a diskless transfer).
+// the node send a fresh snapshot as it would to a new replica (a BGSAVE, or a diskless transfer,
+// which waits repl-diskless-sync-delay first): the shards' snapshots are taken at once.
 const snapshotScript = `set -eu
 export REDISCLI_AUTH="$REDIS_PASSWORD"
 ${shardMembersFunction}
 shards=$(( $(set -- $REDIS_SHARDS; echo $#) / REDIS_SHARD_SIZE ))
 replication() { redis-cli -h "$1" -p ${ports.redis} info replication | tr -d '\\r' | awk -F: -v k="$2" '$1 == k { print $2 }'; }
+pids=""
 k=0
 while [ "$k" -lt "$shards" ]; do
   source=""
@@ -51,9 +53,12 @@ while [ "$k" -lt "$shards" ]; do
   done
   [ -n "$source" ] || { echo "shard $k: no member answers" >&2; exit 1; }
   echo "shard $k: snapshot of $source"
-  redis-cli -h "$source" -p ${ports.redis} --rdb "/backup/shard-$k.rdb"
+  redis-cli -h "$source" -p ${ports.redis} --rdb "/backup/shard-$k.rdb" &
+  pids="$pids $!"
   k=$((k + 1))
 done
+# A failed snapshot fails the pod, so nothing is uploaded and no old snapshot deleted.
+for pid in $pids; do wait "$pid"; done
 `;
 
 // rclone reads the remote "backup" from RCLONE_CONFIG_BACKUP_* (no config file); --min-age keeps
