@@ -215,6 +215,41 @@ serverSuite(
       for (const key of keys) expect(all.split(key).length - 1).toBe(1);
     }, 60_000);
 
+    it("restores a shard from its snapshot as docs/redis.md says: the snapshot as the master's AOF base, the replicas resynced", async () => {
+      const client = (...args: string[]) =>
+        run(withDns([redisCli!, "-c", "-h", pods[0]!.hostname, "-p", String(port), ...args]), { PATH: path, REDISCLI_AUTH: password });
+      const slotOf = async (key: string) => Number((await client("cluster", "keyslot", key)).stdout.trim());
+      // Keys of shard 0 (slots 0-5460) written after the snapshot, and the snapshot's keys deleted.
+      const snapshotKeys = ["{a}order:1", "{b}cart:2", "{c}user:3", "{d}stock:4", "{e}price:5", "{f}session:6"];
+      const shard0Keys = [];
+      for (const key of snapshotKeys) if ((await slotOf(key)) <= 5460) shard0Keys.push(key);
+      expect(shard0Keys.length).toBeGreaterThan(0);
+      for (const key of shard0Keys) expect((await client("del", key)).stdout.trim()).toBe("1");
+      // The shard scaled to 0; the restore pod's work on the three volumes; the shard scaled back.
+      const [master, ...replicas] = shardPods(0);
+      await Promise.all(shardPods(0).map((p) => stop(p)));
+      const aof = join(master!.data, "appendonlydir");
+      rmSync(aof, { recursive: true });
+      mkdirSync(aof);
+      writeFileSync(join(aof, "appendonly.aof.1.base.rdb"), readFileSync(join(work, "backup", "shard-0.rdb")));
+      writeFileSync(join(aof, "appendonly.aof.manifest"), "file appendonly.aof.1.base.rdb seq 1 type b\n");
+      for (const replica of replicas) rmSync(join(replica.data, "appendonlydir"), { recursive: true, force: true });
+      await start(master!);
+      await Promise.all(replicas.map(start));
+      // Once the restarted nodes have rejoined (each reports the cluster down until then).
+      await waitFor(
+        "the restored keys to be served",
+        async () => (await Promise.all(shard0Keys.map((key) => client("get", key)))).every((r) => r.stdout.trim() === "v"),
+        () => [master!, ...replicas].map(serverLog).join("\n"),
+      );
+      await waitFor(
+        "the replicas to hold the restored keys",
+        async () => (await Promise.all(replicas.map((r) => direct(r, "dbsize")))).every((d) => Number(d.stdout.trim()) === shard0Keys.length),
+        () => replicas.map(serverLog).join("\n"),
+      );
+      await expectShardsAsPlaced();
+    }, 60_000);
+
     it("a master lost: its replica takes over within the failover budget, and the shard stays its StatefulSet's pods", async () => {
       const master = shardPods(0)[0]!; // the master since the create
       expect((await myself(master)).flags).toContain("master");
