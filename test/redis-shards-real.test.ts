@@ -221,7 +221,7 @@ serverSuite(
       const slotOf = async (key: string) => Number((await client("cluster", "keyslot", key)).stdout.trim());
       // Keys of shard 0 (slots 0-5460) written after the snapshot, and the snapshot's keys deleted.
       const snapshotKeys = ["{a}order:1", "{b}cart:2", "{c}user:3", "{d}stock:4", "{e}price:5", "{f}session:6"];
-      const shard0Keys = [];
+      const shard0Keys: string[] = [];
       for (const key of snapshotKeys) if ((await slotOf(key)) <= 5460) shard0Keys.push(key);
       expect(shard0Keys.length).toBeGreaterThan(0);
       for (const key of shard0Keys) expect((await client("del", key)).stdout.trim()).toBe("1");

@@ -7,7 +7,6 @@
 import type { IAffinity } from "kubernetes-models/v1/Affinity";
 import type { ITopologySpreadConstraint } from "kubernetes-models/v1/TopologySpreadConstraint";
 import type { Environment, RedisReplicatedShards } from "../../config/types.ts";
-import { InvalidConfig } from "../../lib/errors.ts";
 import { role, selectorLabels } from "../../lib/labels.ts";
 import { type Pods, podsOf } from "../../lib/network.ts";
 import { initJob, type KubeObject, podDisruptionBudget, service, statefulSet } from "../../lib/objects.ts";
@@ -275,15 +274,8 @@ echo "cluster state ok"
   });
 }
 
+/** The shards, their disruption budget, the cluster-create Job and the nodes' policy (counts checked by config-checks.ts). */
 export function replicatedShards(env: Environment): KubeObject[] {
-  const ns = env.common.namespaces.broker;
-  const cluster = shardsOf(env);
-  if (!Number.isInteger(env.redis.masters) || env.redis.masters < 3) {
-    throw new InvalidConfig(`StatefulSet ${ns}/${names.shard(0)}`, "redis.masters", `is ${env.redis.masters}; a Redis Cluster needs at least 3 masters`);
-  }
-  if (!Number.isInteger(cluster.replicasPerShard) || cluster.replicasPerShard < 1) {
-    throw new InvalidConfig(`StatefulSet ${ns}/${names.shard(0)}`, "redis.cluster.replicasPerShard", `is ${cluster.replicasPerShard}; a replicated shard has at least one replica`);
-  }
   const shards = ordinals(env.redis.masters);
   return [
     ...shards.map((k) => shardService(env, k)),
