@@ -56,6 +56,7 @@ export const outsiders: readonly Pods[] = [
 
 const redis = app("nx-broker", "redis", "cluster", "Redis node");
 const redisInit = app("nx-broker", "redis", "cluster-init", "Redis cluster-init Job");
+const redisBackup = app("nx-broker", "redis", "backup", "Redis backup CronJob");
 const kafka = app("nx-broker", "kafka", "broker", "Kafka broker");
 const scramInit = app("nx-broker", "kafka", "scram-init", "Kafka SCRAM init Job");
 const typesense = app("nx-search", "typesense", undefined, "Typesense");
@@ -69,17 +70,36 @@ export const everyPodNeeds: readonly Omit<Flow, "from">[] = [
   { to: kubeDns, port: 53, protocol: "TCP", why: "DNS (large answers)" },
 ];
 
-// What both environments run alike: Redis and Kafka in nx-broker, Typesense and Debezium in nx-search.
+/**
+ * A Redis Cluster's flows, whichever pods hold its nodes: clients reach every node (a cluster
+ * client talks to the master of each slot), the nodes reach each other on both ports, the init Job
+ * reaches the nodes' client port; nothing else reaches the cluster bus.
+ */
+function redisFlows(nodes: readonly Pods[]): EnvironmentFlows {
+  return {
+    needed: nodes.flatMap((to) => [
+      { from: backend, to, port: 6379, why: "cache, BullMQ and WebSocket clients" },
+      ...nodes.flatMap((from) => [
+        { from, to, port: 6379, why: "Redis cluster peers (replication too)" },
+        { from, to, port: 16379, why: "Redis cluster bus" },
+      ]),
+      { from: redisInit, to, port: 6379, why: "the init Job creates the cluster" },
+    ]),
+    closed: nodes.flatMap((to) => [
+      { from: backend, to, port: 16379, why: "the cluster bus is the Redis nodes' own" },
+      { from: redisInit, to, port: 16379, why: "the cluster bus is the Redis nodes' own" },
+    ]),
+  };
+}
+const stagingRedis = redisFlows([redis]);
+
+// What both environments run alike: Kafka in nx-broker, Typesense and Debezium in nx-search.
 const sharedNeeded: readonly Flow[] = [
-  { from: backend, to: redis, port: 6379, why: "cache, BullMQ and WebSocket clients" },
   { from: backend, to: kafka, port: 9092, why: "SASL/SCRAM clients on the CLIENT listener" },
   { from: backend, to: typesense, port: 8108, why: "search API" },
   { from: debezium, to: kafka, port: 9092, why: "Debezium produces change events" },
   { from: kafka, to: kafka, port: 29092, why: "inter-broker replication (INTERNAL)" },
   { from: kafka, to: kafka, port: 9093, why: "KRaft quorum (CONTROLLER)" },
-  { from: redis, to: redis, port: 6379, why: "Redis cluster peers" },
-  { from: redis, to: redis, port: 16379, why: "Redis cluster bus" },
-  { from: redisInit, to: redis, port: 6379, why: "the init Job creates the cluster" },
   { from: scramInit, to: kafka, port: 29092, why: "the init Job creates the SCRAM user over INTERNAL" },
   { from: debeziumInit, to: debezium, port: 8083, why: "the init Job registers the connector" },
   { from: debezium, to: debezium, port: 8083, why: "a Connect worker forwards REST requests to the group's leader" },
@@ -88,7 +108,6 @@ const sharedNeeded: readonly Flow[] = [
 const sharedClosed: readonly Flow[] = [
   { from: backend, to: kafka, port: 29092, why: "INTERNAL is PLAINTEXT: brokers and the SCRAM init Job only" },
   { from: backend, to: kafka, port: 9093, why: "CONTROLLER is the KRaft quorum's own" },
-  { from: backend, to: redis, port: 16379, why: "the cluster bus is the Redis nodes' own" },
   { from: debezium, to: kafka, port: 29092, why: "Debezium authenticates on CLIENT, never INTERNAL" },
   { from: redis, to: kafka, port: 29092, why: "INTERNAL: brokers and the SCRAM init Job only" },
   { from: redisInit, to: kafka, port: 9093, why: "CONTROLLER: brokers only" },
@@ -121,11 +140,13 @@ const staging: EnvironmentFlows = {
     { from: postgresSetup, to: primary, port: 5432, why: "the setup Job ensures roles, schemas and the publication" },
     { from: postgresRestore, to: replica, port: 5432, why: "the promotion runbook copies the promoted replica onto a new primary volume" },
     { from: debezium, to: primary, port: 5432, why: "Debezium reads the logical replication stream" },
+    ...stagingRedis.needed,
     ...sharedNeeded,
   ],
   closed: [
     { from: typesense, to: primary, port: 5432, why: "only Debezium in nx-search reads PostgreSQL" },
     { from: postgresSetup, to: replica, port: 5432, why: "the setup Job (a superuser session) talks to the primary only" },
+    ...stagingRedis.closed,
     ...sharedClosed,
   ],
 };
@@ -175,6 +196,24 @@ const objectStorage = at(
 /** Anywhere else outside the cluster (only 0.0.0.0/0 admits it). */
 const internet: Pods = { namespace: "", what: "any other address outside the cluster", external: {} };
 
+// Production's Redis: one StatefulSet per shard, a master and its replicas (docs/redis.md), and an
+// hourly snapshot of each shard uploaded to the object store.
+const redisShards = Array.from({ length: production.redis.masters }, (_, k) => app("nx-broker", "redis", `shard-${k}`, `Redis shard ${k} node`));
+const productionRedis = redisFlows(redisShards);
+const redisBackupStore = at(production.redis.backup?.objectStorage, "the Redis backup object store");
+const redisBackupFlows: EnvironmentFlows = {
+  needed: [
+    ...redisShards.map((to) => ({ from: redisBackup, to, port: 6379, why: "the backup takes an RDB snapshot of a replica of each shard" })),
+    { from: redisBackup, to: redisBackupStore, port: 443, why: "the backup uploads the snapshots and deletes those past the retention" },
+  ],
+  closed: [
+    ...redisShards.map((to) => ({ from: redisBackup, to, port: 16379, why: "the cluster bus is the Redis nodes' own" })),
+    { from: redisBackup, to: internet, port: 443, why: "the backup reaches the object store and nothing else outside the cluster" },
+    { from: redisBackup, to: kafka, port: 9092, why: "the backup reaches Redis and the object store only" },
+    { from: redisBackup, to: cnpgPrimary, port: 5432, why: "the backup reaches Redis and the object store only" },
+  ],
+};
+
 const productionFlows: EnvironmentFlows = {
   needed: [
     { from: backend, to: pooler, port: 5432, why: "backend services connect through the Pooler" },
@@ -198,6 +237,8 @@ const productionFlows: EnvironmentFlows = {
     // Typesense as a Raft cluster (raft_server.cpp): peering, and a follower forwarding writes to the leader's API.
     { from: typesense, to: typesense, port: 8107, why: "Raft: votes, log replication, snapshots" },
     { from: typesense, to: typesense, port: 8108, why: "a follower forwards writes to the leader and reads its /status" },
+    ...productionRedis.needed,
+    ...redisBackupFlows.needed,
     ...sharedNeeded,
   ],
   closed: [
@@ -208,6 +249,8 @@ const productionFlows: EnvironmentFlows = {
     { from: backend, to: pooler, port: 9127, why: "metrics are not for clients" },
     { from: barmanPlugin, to: cnpgPrimary, port: 5432, why: "of cnpg-system, only the operator reaches the instances" },
     { from: typesense, to: cnpgPrimary, port: 5432, why: "only Debezium in nx-search reads PostgreSQL" },
+    ...productionRedis.closed,
+    ...redisBackupFlows.closed,
     ...sharedClosed,
   ],
 };

@@ -65,7 +65,7 @@ describe("docs/resources.md", () => {
     const rows = tableRows(doc("resources.md"), "Totals");
     expect(rows[0]?.slice(1)).toEqual(environments.map((e) => e.name));
     expect(rows.find((r) => r[0] === "Pods")?.[1 + environments.indexOf(staging.environment)]).toBe("11");
-    expect(rows.find((r) => r[0] === "Init Jobs while they run")?.[1]).toBe("4 pods: CPU 400m / 2, memory 1Gi / 2Gi");
+    expect(rows.find((r) => r[0] === "Jobs while they run")?.[1]).toBe("4 pods: CPU 400m / 2, memory 1Gi / 2Gi");
   });
 
   it("follows the rendered objects: three more Redis masters add three pods and their volumes", () => {
@@ -222,12 +222,12 @@ describe("docs/config.md (npm run docs:config)", () => {
   it("fails --check when a doc comment changed, and writes the page anew without it", () => {
     const root = copy();
     const types = join(root, "generator/config/types.ts");
-    writeFileSync(types, readFileSync(types, "utf8").replace("/** Cluster masters;", "/** The cluster's masters;"));
+    writeFileSync(types, readFileSync(types, "utf8").replace("/** Cluster masters:", "/** The cluster's masters:"));
     const check = run(["--check", "--root", root]);
     expect(check.status).toBe(1);
     expect(check.stderr).toContain("docs/config.md is out of date. Run `npm run docs:config`");
     expect(run(["--root", root]).status).toBe(0);
-    expect(readFileSync(join(root, "docs/config.md"), "utf8")).toContain("The cluster's masters;");
+    expect(readFileSync(join(root, "docs/config.md"), "utf8")).toContain("The cluster's masters:");
   });
 
   it("refuses a field without a doc comment, naming it", () => {

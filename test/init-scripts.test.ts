@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { debezium, debeziumConnectorConfig, debeziumInitJob } from "../generator/components/debezium.ts";
 import { kafkaScramInitJob } from "../generator/components/kafka.ts";
 import { renderEnvironment } from "../generator/components/render.ts";
-import { redisCluster, redisClusterInitJob } from "../generator/components/redis.ts";
+import { redisCluster, redisClusterInitJob } from "../generator/components/redis/masters.ts";
 import { staging } from "../generator/config/staging.ts";
 import { plain } from "./support/config.ts";
 

@@ -13,13 +13,14 @@
 //   MOVED replies carry (the nodes run with `--cluster-preferred-endpoint-type hostname`).
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { names as redisNames, redisCluster, redisClusterInitJob, redisContract, redisNodeHosts } from "../generator/components/redis.ts";
+import { redisContract } from "../generator/components/redis/index.ts";
+import { names as redisNames, redisCluster, redisClusterInitJob, redisNodeHosts } from "../generator/components/redis/masters.ts";
 import { staging } from "../generator/config/staging.ts";
 import { plain } from "./support/config.ts";
+import { canListen, type Container, containerEnv as kubeletEnv, kubeletExpand, type Result, run, waitFor } from "./support/local-pods.ts";
 import { findBinary, freePort, serverSuite } from "./support/servers.ts";
 
 const contract = redisContract(staging);
@@ -28,46 +29,14 @@ const redisServer = findBinary("/usr/bin/redis-server", "redis-server");
 const redisCli = findBinary("/usr/bin/redis-cli", "redis-cli");
 const unshare = findBinary("unshare");
 
-interface EnvVar {
-  name: string;
-  value?: string;
-  valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string } };
-}
-interface Container {
-  command: string[];
-  args?: string[];
-  env: EnvVar[];
-  readinessProbe: { exec: { command: string[] } };
-  livenessProbe: { exec: { command: string[] } };
-}
-
 const node = plain<any>(redisCluster(staging)).spec.template.spec.containers[0] as Container;
 const job = plain<any>(redisClusterInitJob(staging)).spec.template.spec.containers[0] as Container;
 const hostnames = redisNodeHosts(staging);
 const busOffset = 10_000; // redis-server's cluster bus listens on its port + 10000 (cluster-port 0)
 
-/** `$(VAR)` references expanded as the kubelet does: `$$` is a literal `$`, unknown names stay. */
-function kubeletExpand(text: string, env: Record<string, string>): string {
-  return text.replace(/\$\$|\$\(([^)]*)\)/g, (match, name: string | undefined) =>
-    match === "$$" ? "$" : name !== undefined && name in env ? env[name]! : match,
-  );
-}
-
 /** The container's environment as the kubelet builds it for `pod` (field refs and the Secret). */
 function containerEnv(c: Container, pod: Pod): Record<string, string> {
-  const fields: Record<string, string> = { "metadata.name": pod.name, "status.podIP": pod.ip };
-  const secrets: Record<string, Record<string, string>> = {
-    [contract.password.name]: { [contract.password.key]: pod.password },
-  };
-  const env: Record<string, string> = {};
-  for (const v of c.env) {
-    const from = v.valueFrom;
-    const secret = from?.secretKeyRef;
-    const value = v.value ?? (from?.fieldRef ? fields[from.fieldRef.fieldPath] : secret ? secrets[secret.name]?.[secret.key] : undefined);
-    if (value === undefined) throw new Error(`the test cannot provide env ${v.name} of the container`);
-    env[v.name] = value;
-  }
-  return env;
+  return kubeletEnv(c, { "metadata.name": pod.name, "status.podIP": pod.ip }, { [contract.password.name]: { [contract.password.key]: pod.password } });
 }
 
 interface Pod {
@@ -79,48 +48,6 @@ interface Pod {
   /** The pod's /data volume, kept across restarts as the PVC is. */
   data: string;
   process?: ChildProcess;
-}
-
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to its end (killed after `timeoutMs`), without blocking the event loop. */
-function run(argv: string[], env: Record<string, string>, timeoutMs = 20_000): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", reject);
-    child.on("close", (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` every `everyMs` until it holds; after `attempts` fails with `what` and `details()`. */
-async function waitFor(what: string, check: () => Promise<boolean>, details: () => string, attempts = 100, everyMs = 100): Promise<void> {
-  for (let i = 0; i < attempts; i++) {
-    if (await check()) return;
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out waiting for ${what}\n${details()}`);
-}
-
-function canListen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, host, () => server.close(() => resolve(true)));
-  });
 }
 
 serverSuite(

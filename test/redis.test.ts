@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { redis, redisCluster, redisClusterInitJob, redisNodeHosts } from "../generator/components/redis.ts";
+import { redis } from "../generator/components/redis/index.ts";
+import { redisCluster, redisClusterInitJob, redisNodeHosts } from "../generator/components/redis/masters.ts";
 import { staging } from "../generator/config/staging.ts";
 import { plain, stagingWith } from "./support/config.ts";
 

@@ -197,15 +197,13 @@ describe("npm run review on unsafe changes", () => {
     text = review("--base", withOperators);
   });
 
-  // The Redis, Kafka and Typesense files of base/ are both environments' (the environment-neutral
-  // base): an unsafe edit there is refused for each. PostgreSQL's and PgBouncer's StatefulSets and
-  // Deployment are staging's only: production builds them on CloudNativePG.
+  // The Kafka and Typesense files of base/ are both environments' (the environment-neutral base):
+  // an unsafe edit there is refused for each. PostgreSQL's and PgBouncer's StatefulSets and
+  // Deployment, and Redis' masters, are staging's only: production builds them its own way
+  // (CloudNativePG, Redis shards).
   const shared = [
-    "StatefulSet nx-broker/nx-redis spec.volumeClaimTemplates [immutable-field]",
     "StatefulSet nx-broker/nx-kafka spec.volumeClaimTemplates[metadata.name=data].spec.resources.requests.storage [volume-shrink]",
     "StatefulSet nx-broker/nx-kafka spec.podManagementPolicy [immutable-field]",
-    "Job nx-broker/nx-redis-cluster-init-<hash> spec.template [immutable-field]",
-    "Service nx-broker/nx-redis-headless spec.clusterIP [immutable-field]",
     "StatefulSet nx-search/nx-typesense [data-removed]",
   ];
 
@@ -222,6 +220,9 @@ describe("npm run review on unsafe changes", () => {
         "REFUSED staging StatefulSet nx-persistent/nx-postgresql-replica spec.serviceName [immutable-field]",
         'REFUSED staging StatefulSet nx-persistent/nx-postgresql-primary metadata.annotations["argocd.argoproj.io/sync-options"] [data-mark-removed]',
         "REFUSED staging Deployment nx-persistent/nx-pgbouncer spec.selector [immutable-field]",
+        "REFUSED staging StatefulSet nx-broker/nx-redis spec.volumeClaimTemplates [immutable-field]",
+        "REFUSED staging Job nx-broker/nx-redis-cluster-init-<hash> spec.template [immutable-field]",
+        "REFUSED staging Service nx-broker/nx-redis-headless spec.clusterIP [immutable-field]",
         "REFUSED staging Pooler.postgresql.cnpg.io nx-persistent/nx-postgresql-rw spec.cluster [immutable-field]",
         "REFUSED staging Cluster.postgresql.cnpg.io nx-persistent/nx-postgresql spec.storage.storageClass [immutable-field]",
         "REFUSED staging KafkaNodePool.kafka.strimzi.io nx-broker/brokers spec.storage [immutable-field]",
@@ -233,7 +234,7 @@ describe("npm run review on unsafe changes", () => {
     expect(text.stdout).toContain(`kubectl -n nx-broker patch pvc data-nx-redis-2 -p '{"spec":{"resources":{"requests":{"storage":"8Gi"}}}}'`);
     expect(text.stdout).toContain("kubectl -n nx-broker delete statefulset nx-redis --cascade=orphan");
     expect(text.stdout).toContain("Keep 10Gi.");
-    expect(text.stdout).toMatch(/review: refused: 19 unsafe changes; fix each, or acknowledge it in review\/acknowledged\.yaml/);
+    expect(text.stdout).toMatch(/review: refused: 16 unsafe changes; fix each, or acknowledge it in review\/acknowledged\.yaml/);
   });
 
   it("warns that the hand-edited YAML is not what the code generates", () => {

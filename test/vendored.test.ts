@@ -47,7 +47,7 @@ describe("the vendored schemas", () => {
     cpSync(projectSchemaDir, upstream, { recursive: true });
     // A kind the layer does not render must not be copied.
     mkdirSync(join(upstream, "kubernetes/v1.36.0-standalone-strict"), { recursive: true });
-    writeFileSync(join(upstream, "kubernetes/v1.36.0-standalone-strict/cronjob-batch-v1.json"), "{}");
+    writeFileSync(join(upstream, "kubernetes/v1.36.0-standalone-strict/daemonset-apps-v1.json"), "{}");
     const out = tempDir("vendored-schemas");
     const run = vendor(["schemas", "--from", upstream, "--out", out]);
     expect(run.stderr).toBe("");

@@ -9,7 +9,7 @@ import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { kafkaContract } from "../components/kafka.ts";
 import { pgbouncerContract } from "../components/pgbouncer/index.ts";
 import { postgresContract } from "../components/postgres/index.ts";
-import { redisContract } from "../components/redis.ts";
+import { redisContract } from "../components/redis/index.ts";
 import { typesenseContract } from "../components/typesense.ts";
 import type { Environment } from "../config/types.ts";
 import type { Json } from "../layout/json-patch.ts";

@@ -3,13 +3,16 @@
 // `poolMode: "transactional"`), ranges, and values that only make sense against other values.
 // Each problem names the object the value ends up in and the config field that holds it, like
 // every other bad config; a component with a problem is not built.
-import type { Environment, ExternalAddresses, PostgresBackup, PostgresCloudNativePg, PostgresFailover, PostgresSettings } from "../config/types.ts";
+import type { Environment, ExternalAddresses, PostgresBackup, PostgresCloudNativePg, PostgresFailover, PostgresSettings, RedisBackup, RedisReplicatedShards } from "../config/types.ts";
 import { maxmemoryPolicies, poolModes, syncModes } from "../config/types.ts";
 import { apiServerAddresses } from "../lib/network.ts";
 import { memoryMiB } from "../lib/pod.ts";
+import { redisBytes } from "./redis/nodes.ts";
 import { names as debeziumNames } from "./debezium.ts";
 import { kafkaGeneratedKeys, names as kafkaNames } from "./kafka.ts";
-import { names as redisNames } from "./redis.ts";
+import { names as redisBackupNames } from "./redis/backup.ts";
+import { names as redisMastersNames } from "./redis/masters.ts";
+import { failoverSeconds as redisFailoverSeconds, names as redisShardNames } from "./redis/replicated-shards.ts";
 import { names as typesenseNames, typesenseNodeHosts } from "./typesense.ts";
 import { poolerName } from "./pgbouncer/cloudnative-pg.ts";
 import { objectStoreName } from "./postgres/backup.ts";
@@ -41,14 +44,6 @@ function repeated(field: string, names: readonly string[], normalize: (name: str
 // PostgreSQL setting names are case-insensitive; of two `-c` for one setting the last wins.
 const postgresRepeats = (field: string, settings: PostgresSettings) =>
   repeated(field, settings.map(([name]) => name), (n) => n.toLowerCase(), "PostgreSQL would silently keep only the last value");
-
-/** Redis' memory units (redis src/util.c memtoull): bytes, k/m/g (powers of 1000), kb/mb/gb (of 1024), any case. */
-export function redisBytes(size: string): number | undefined {
-  const m = /^(\d+)(b|k|kb|m|mb|g|gb)?$/i.exec(size);
-  if (!m) return undefined;
-  const unit = { b: 1, k: 1e3, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 }[(m[2] ?? "b").toLowerCase() as "b"];
-  return Number(m[1]) * unit;
-}
 
 function redisMemory(env: Environment): Found[] {
   const bytes = redisBytes(env.redis.maxmemory);
@@ -288,6 +283,87 @@ function pgbouncerChecks(env: Environment): [component: string, object: string, 
   ];
 }
 
+/**
+ * A shard's pods must each have a node of their own (required anti-affinity), and the settings a
+ * failover's duration adds up from must fit its budget.
+ */
+function replicatedShardsProblems(env: Environment, cluster: RedisReplicatedShards): Found[] {
+  const field = "redis.cluster";
+  const counts = [
+    ...integerAtLeast("redis.masters", env.redis.masters, 3, ": a Redis Cluster needs at least 3 masters"),
+    ...integerAtLeast(`${field}.replicasPerShard`, cluster.replicasPerShard, 1, ": a replicated shard has at least one replica"),
+    ...integerAtLeast("redis.clusterNodeTimeoutMs", env.redis.clusterNodeTimeoutMs, 1),
+  ];
+  if (counts.length > 0) return counts;
+  const size = 1 + cluster.replicasPerShard;
+  const placement: Found[] =
+    size <= env.statefulNodes.hosts
+      ? []
+      : [{
+          field: `${field}.replicasPerShard`,
+          message: `Redis replicas that cannot be placed: a shard's ${size} pods (a master and ${cluster.replicasPerShard} replicas) must each be on a node of their own, and statefulNodes.hosts is ${env.statefulNodes.hosts}; lower the replicas or add nodes to the pool`,
+        }];
+  const { clientRedirectSeconds: client, budgetSeconds } = cluster.failover;
+  if (!(typeof client === "number" && client >= 0)) return [...placement, { field: `${field}.failover.clientRedirectSeconds`, message: `${JSON.stringify(client)} must be a number of seconds, 0 or more` }];
+  const t = redisFailoverSeconds(env, cluster);
+  const budget: Found[] =
+    t.worst <= budgetSeconds
+      ? []
+      : [{
+          field: `${field}.failover.budgetSeconds`,
+          message: `the settings let a failover take up to ${t.worst} s, more than ${budgetSeconds}: ${t.detect} s to flag the master failing (PING after clusterNodeTimeoutMs/2, then clusterNodeTimeoutMs unanswered), ${t.reports} s for a majority of masters' reports to meet, ${t.election} s before the replica of rank ${cluster.replicasPerShard - 1} starts its election, ${t.ticks} s of cron ticks, ${t.client} s for clients to follow; lower redis.clusterNodeTimeoutMs or the replicas, or raise the budget`,
+        }];
+  return [...placement, ...budget];
+}
+
+// A CronJob's schedule (robfig/cron's standard parser, as the CronJob controller uses it): five
+// fields, minute first, or a macro such as @daily.
+const cronMacro = /^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/;
+
+function redisBackupProblems(backup: RedisBackup): Found[] {
+  const fields = backup.schedule.trim().split(/\s+/);
+  const schedule: Found[] =
+    cronMacro.test(backup.schedule.trim()) || (fields.length === 5 && fields.every((f) => cronField.test(f)))
+      ? []
+      : [{ field: "redis.backup.schedule", message: `${JSON.stringify(backup.schedule)} is not a CronJob schedule: five fields, minute hour day month weekday (a daily run at 03:00 UTC is "0 3 * * *")` }];
+  let endpoint: URL | undefined;
+  try {
+    endpoint = new URL(backup.endpointURL);
+  } catch {
+    endpoint = undefined;
+  }
+  const endpointPort = endpoint?.protocol === "https:" ? Number(endpoint.port || 443) : undefined;
+  return [
+    ...schedule,
+    ...integerAtLeast("redis.backup.retentionDays", backup.retentionDays, 1),
+    ...(s3Destination.test(backup.destinationPath)
+      ? []
+      : [{ field: "redis.backup.destinationPath", message: `${JSON.stringify(backup.destinationPath)} is not an S3 destination (s3://bucket/path/)` }]),
+    ...(endpointPort === undefined
+      ? [{ field: "redis.backup.endpointURL", message: `${JSON.stringify(backup.endpointURL)} is not an https:// URL: the snapshots go to S3 over TLS only` }]
+      : backup.objectStorage?.ports.includes(endpointPort) === false
+        ? [{ field: "redis.backup.objectStorage.ports", message: `do not include ${endpointPort}, the port of ${backup.endpointURL}: the backup could not reach it` }]
+        : []),
+    ...addressesProblems("redis.backup.objectStorage", backup.objectStorage, "the backup uploads to the object store"),
+  ];
+}
+
+function redisChecks(env: Environment): [component: string, object: string, found: Found[]][] {
+  const ns = env.common.namespaces.broker;
+  const cluster = env.redis.cluster;
+  const nodes = cluster.kind === "replicated-shards" ? redisShardNames.shard(0) : redisMastersNames.statefulSet;
+  return [
+    ["redis", `StatefulSet ${ns}/${nodes}`, [
+      ...redisMemory(env),
+      ...oneOf("redis.maxmemoryPolicy", env.redis.maxmemoryPolicy, maxmemoryPolicies),
+      ...(cluster.kind === "replicated-shards"
+        ? replicatedShardsProblems(env, cluster)
+        : integerAtLeast("redis.clusterNodeTimeoutMs", env.redis.clusterNodeTimeoutMs, 1)),
+    ]],
+    ...(env.redis.backup ? [["redis", `CronJob ${ns}/${redisBackupNames.cronJob}`, redisBackupProblems(env.redis.backup)] as [string, string, Found[]]] : []),
+  ];
+}
+
 const storeKinds = ["ClusterSecretStore", "SecretStore"] as const;
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 // A Go duration, as the ExternalSecret's refreshInterval (metav1.Duration) is parsed.
@@ -349,11 +425,7 @@ export function configProblems(env: Environment): ConfigProblem[] {
     ...postgresChecks(env),
     ...pgbouncerChecks(env),
     ...cloudNativePgPoolerChecks(env),
-    ["redis", `StatefulSet ${ns.broker}/${redisNames.statefulSet}`, [
-      ...redisMemory(env),
-      ...oneOf("redis.maxmemoryPolicy", env.redis.maxmemoryPolicy, maxmemoryPolicies),
-      ...integerAtLeast("redis.clusterNodeTimeoutMs", env.redis.clusterNodeTimeoutMs, 1),
-    ]],
+    ...redisChecks(env),
     ["kafka", `ConfigMap ${ns.broker}/${kafkaNames.config}`, kafkaSettings(env)],
     ["typesense", `StatefulSet ${ns.search}/${typesenseNames.statefulSet}`, typesenseSize(env)],
     ["debezium", `Deployment ${ns.search}/${debeziumNames.deployment}`, integerAtLeast("debezium.replicas", env.debezium.replicas, 1, ": no change would reach Kafka")],

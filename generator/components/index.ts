@@ -8,7 +8,7 @@ import { namespaces } from "./namespaces.ts";
 import { networkPolicies } from "./network-policies.ts";
 import { pgbouncer, pgbouncerContract } from "./pgbouncer/index.ts";
 import { postgres, postgresContract } from "./postgres/index.ts";
-import { redis, redisContract } from "./redis.ts";
+import { redis, redisContract } from "./redis/index.ts";
 import { typesense, typesenseContract } from "./typesense.ts";
 
 /** A component: a pure function from an environment's config to the typed objects it runs. */

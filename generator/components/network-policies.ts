@@ -9,7 +9,7 @@ import { debeziumContract } from "./debezium.ts";
 import { kafkaContract } from "./kafka.ts";
 import { pgbouncerContract } from "./pgbouncer/index.ts";
 import { postgresContract } from "./postgres/index.ts";
-import { redisContract } from "./redis.ts";
+import { redisContract } from "./redis/index.ts";
 import { typesenseContract } from "./typesense.ts";
 
 const dnsPort = 53;

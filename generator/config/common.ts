@@ -19,6 +19,7 @@ export const common: Common = {
     cloudnativePgPostgres: "ghcr.io/cloudnative-pg/postgresql:17.11-minimal-trixie",
     cloudnativePgPgbouncer: "ghcr.io/cloudnative-pg/pgbouncer:1.25.1",
     redis: "redis:7-alpine",
+    rclone: "rclone/rclone:1.75.1",
     kafka: "apache/kafka:4.1.1",
     typesense: "typesense/typesense:27.1",
     debezium: "debezium/connect:3.0.0.Final",

@@ -87,6 +87,7 @@ export const defaults = {
     maxmemory: "256mb",
     maxmemoryPolicy: "noeviction",
     clusterNodeTimeoutMs: 5000,
+    cluster: { kind: "masters" },
   },
   kafka: {
     brokers: 3,

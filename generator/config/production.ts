@@ -74,6 +74,30 @@ export const production = defineEnvironment({
     maxUserConnections: 140,
     pooler: { kind: "cloudnative-pg" },
   },
+  redis: {
+    // 3 shards × (a master and 2 replicas) = 9 pods, each on a node of its own (statefulNodes.hosts 9).
+    cluster: {
+      kind: "replicated-shards",
+      replicasPerShard: 2,
+      // With the 5 s node timeout: 7.5 s to flag, 2.5 s for the reports, 2 s to the rank-1 election,
+      // 0.3 s of cron ticks, 1 s for clients: 13.3 s at worst (docs/redis.md, "Failover").
+      failover: { clientRedirectSeconds: 1, budgetSeconds: 15 },
+    },
+    // Hourly snapshots of every shard, kept a week. The endpoint is a placeholder, like the
+    // object store's addresses: set both to the production store's before the first sync.
+    backup: {
+      schedule: "15 * * * *",
+      retentionDays: 7,
+      destinationPath: "s3://nx-data-layer-backups/production/redis/",
+      endpointURL: "https://s3.nx-platform.internal",
+      objectStorage: {
+        name: "object-storage",
+        cidrs: ["10.30.0.0/24"],
+        ports: [443],
+        reason: "the S3 endpoint of the backup bucket (its load balancers' addresses)",
+      },
+    },
+  },
   kafka: { clientUser: "nx.production" },
   // A 3-node Raft cluster: one node lost (or drained) keeps a majority, so search stays up and
   // writes go on. Typesense serves from memory: each node holds the whole index, with its memory

@@ -20,8 +20,10 @@ export interface Images {
   readonly cloudnativePgPostgres: string;
   /** PgBouncer of a CloudNativePG Pooler. */
   readonly cloudnativePgPgbouncer: string;
-  /** Redis: the cluster nodes and the cluster-create Job. */
+  /** Redis: the cluster nodes, the cluster-create Job and the backup's snapshots. */
   readonly redis: string;
+  /** rclone: uploads the Redis backup's snapshots to S3 and deletes those past the retention. */
+  readonly rclone: string;
   /** Kafka: the brokers, their init container and the SCRAM user Job. */
   readonly kafka: string;
   /** Typesense. */
@@ -321,7 +323,7 @@ export const maxmemoryPolicies = [
 ] as const;
 
 export interface RedisConfig {
-  /** Cluster masters; every pod is a master (no replicas in staging). */
+  /** Cluster masters: the shards the hash slots are split over, evenly. */
   readonly masters: number;
   /** Resources of each Redis container. */
   readonly resources: ContainerResources;
@@ -333,6 +335,55 @@ export interface RedisConfig {
   readonly maxmemoryPolicy: (typeof maxmemoryPolicies)[number];
   /** Redis `cluster-node-timeout`: how long a node may not answer before it counts as failing. */
   readonly clusterNodeTimeoutMs: number;
+  /** How the masters are run: alone (every node a master), or each with replicas it fails over to. */
+  readonly cluster: RedisMastersOnly | RedisReplicatedShards;
+  /** A scheduled RDB snapshot of every shard to object storage (docs/redis.md). Absent: no backup but each node's AOF. */
+  readonly backup?: RedisBackup;
+}
+
+/** Every node a master, one StatefulSet `nx-redis`: a master down takes its slots down until it is back. */
+export interface RedisMastersOnly {
+  /** Masters alone, one StatefulSet (staging). */
+  readonly kind: "masters";
+}
+
+/**
+ * Each shard a StatefulSet `nx-redis-shard-<k>` of a master and its replicas, on different nodes;
+ * a replica takes over a failed master (docs/redis.md, "Production").
+ */
+export interface RedisReplicatedShards {
+  /** A StatefulSet per shard: a master and `replicasPerShard` replicas on different nodes (production). */
+  readonly kind: "replicated-shards";
+  /** Replicas of each master (shard size 1 + this); every pod of a shard needs a node of its own. */
+  readonly replicasPerShard: number;
+  /** What bounds the time from a failed master to its replica serving the slots. */
+  readonly failover: RedisFailover;
+}
+
+export interface RedisFailover {
+  /**
+   * How long the backend's cluster clients take to follow a new master once it is elected (a
+   * connection error or `MOVED` makes them reload the slot map).
+   */
+  readonly clientRedirectSeconds: number;
+  /** The longest a failover may take; `npm run generate` refuses settings that can add up to more. */
+  readonly budgetSeconds: number;
+}
+
+/** An RDB snapshot of one replica per shard, uploaded to S3 on a schedule by a CronJob. */
+export interface RedisBackup {
+  /** When it runs: a five-field cron expression (minute hour day month weekday), in UTC. */
+  readonly schedule: string;
+  /** Snapshots older than this many days are deleted after each upload. */
+  readonly retentionDays: number;
+  /** `s3://bucket/path/`: each run writes a folder named after its start time (UTC) below it. */
+  readonly destinationPath: string;
+  /** The S3 endpoint, `https://` (an S3-compatible store's, or `https://s3.<region>.amazonaws.com`). */
+  readonly endpointURL: string;
+  /** The region requests are signed for; absent: `us-east-1`, which most S3-compatible stores accept. */
+  readonly region?: string;
+  /** The object store's addresses, which the backup pods may reach and nothing else outside the cluster. */
+  readonly objectStorage: ExternalAddresses;
 }
 
 export interface KafkaConfig {

@@ -27,6 +27,8 @@ export const prunableKinds: Readonly<Record<string, string>> = {
   "PodDisruptionBudget.policy": "a limit on voluntary evictions",
   "Deployment.apps": "stateless pods (no volume but memory)",
   "Job.batch": "a one-time init step, named after its content; a changed Job is a new one and the old is pruned",
+  // Pruning it also deletes its Jobs (they are its own): at worst a running backup stops early.
+  "CronJob.batch": "it starts backups; the snapshots live in the object store, kept by their retention",
   "Pooler.postgresql.cnpg.io": "PgBouncer pods; clients reconnect",
   "ScheduledBackup.postgresql.cnpg.io": "it starts backups; the backups live in the object store, kept by its retention policy",
   // No rows: with the default `publicationReclaimPolicy: retain` a pruned Publication stays in

@@ -1,7 +1,7 @@
 // docs/resources.md: what each environment asks of the cluster (pods, CPU and memory requests and
 // limits, volume storage), computed from the rendered objects, as the design document's "Resource
-// Summary" does for staging. The environments' totals stand side by side; the init Jobs, which run
-// once and complete, are counted apart.
+// Summary" does for staging. The environments' totals stand side by side; the Jobs, which run and
+// complete (the init Jobs once, a CronJob's on its schedule), are counted apart.
 import type { RenderedEnvironment } from "../components/render.ts";
 import { generatedNotice } from "../lib/generated.ts";
 import { plain } from "../lib/objects.ts";
@@ -23,6 +23,7 @@ interface PodOwner {
   spec?: {
     replicas?: number;
     parallelism?: number;
+    jobTemplate?: { spec?: { parallelism?: number; template?: NonNullable<PodOwner["spec"]>["template"] } };
     template?: { spec?: { containers?: Container[]; initContainers?: Container[]; nodeSelector?: Record<string, string> } };
     volumeClaimTemplates?: { spec?: { resources?: { requests?: { storage?: string } } } }[];
   };
@@ -112,7 +113,14 @@ const podless = new Set([
   // The External Secrets Operator's: a Secret written from the store.
   "ExternalSecret",
 ]);
-const counted = new Set(["StatefulSet", "Deployment", "Job", "Cluster", "Pooler"]);
+const counted = new Set(["StatefulSet", "Deployment", "Job", "CronJob", "Cluster", "Pooler"]);
+const jobKinds = new Set(["Job", "CronJob"]);
+
+/** A CronJob as the Job it starts: one run's pods. */
+function asJob(o: PodOwner): PodOwner {
+  const job = o.spec?.jobTemplate?.spec;
+  return o.kind === "CronJob" ? { kind: o.kind, metadata: o.metadata, spec: { parallelism: job?.parallelism, template: job?.template } } : o;
+}
 
 interface CloudNativePgObject {
   kind: string;
@@ -158,10 +166,10 @@ export function resourceSummary(env: RenderedEnvironment): ResourceSummary {
   }
   return {
     workloads: owners
-      .filter((o) => o.kind !== "Job" && counted.has(o.kind))
+      .filter((o) => !jobKinds.has(o.kind) && counted.has(o.kind))
       .map((o) => (o.kind === "Cluster" || o.kind === "Pooler" ? asWorkload(o as CloudNativePgObject) : o))
       .map((o) => row(o, o.spec?.replicas ?? 1)),
-    jobs: owners.filter((o) => o.kind === "Job").map((o) => row(o, o.spec?.parallelism ?? 1)),
+    jobs: owners.filter((o) => jobKinds.has(o.kind)).map(asJob).map((o) => row(o, o.spec?.parallelism ?? 1)),
   };
 }
 
@@ -208,8 +216,8 @@ export function resourcesDoc(environments: readonly RenderedEnvironment[]): stri
     "",
     "What each environment asks of the cluster, computed from the rendered objects: pods, CPU and",
     "memory requests and limits (a pod counts the larger of its containers' sum and its largest init",
-    "container, as the scheduler does) and the storage of its volume claims. The init Jobs run once",
-    "after a change and then complete; they are counted apart.",
+    "container, as the scheduler does) and the storage of its volume claims. Jobs run and then",
+    "complete (the init Jobs once after a change, a CronJob's on its schedule); they are counted apart.",
     "",
     "## Totals",
     "",
@@ -222,14 +230,14 @@ export function resourcesDoc(environments: readonly RenderedEnvironment[]): stri
     lines.push(tableRow([label, ...totals.map((t) => t[i]!)])),
   );
   lines.push(
-    tableRow(["Init Jobs while they run", ...jobTotals.map((t) => `${t[0]} pods: CPU ${t[1]} / ${t[2]}, memory ${t[3]} / ${t[4]}`)]),
+    tableRow(["Jobs while they run", ...jobTotals.map((t) => `${t[0]} pods: CPU ${t[1]} / ${t[2]}, memory ${t[3]} / ${t[4]}`)]),
     "",
   );
   for (const s of summaries) {
     lines.push(`## ${s.name}`, "", tableRow(["Workload", "Node pool", ...header]), `|---|---|${header.map(() => "---").join("|")}|`);
     for (const r of s.workloads) lines.push(tableRow([r.workload, r.nodePool, ...columns(r)]));
     lines.push(tableRow(["**Total**", "", ...columns(total(s.workloads)).map((c) => `**${c}**`)]), "");
-    lines.push("Init Jobs:", "", tableRow(["Job", "Node pool", ...header]), `|---|---|${header.map(() => "---").join("|")}|`);
+    lines.push("Jobs (init Jobs, and one run of each CronJob):", "", tableRow(["Job", "Node pool", ...header]), `|---|---|${header.map(() => "---").join("|")}|`);
     for (const r of s.jobs) lines.push(tableRow([r.workload, r.nodePool, ...columns(r)]));
     lines.push(tableRow(["**Total**", "", ...columns(total(s.jobs)).map((c) => `**${c}**`)]), "");
   }

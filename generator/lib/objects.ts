@@ -1,6 +1,7 @@
 // Builders for the object shapes the layer repeats: StatefulSets with one data volume, Services,
 // Deployments and one-time init Jobs. Each fills in what the layer always wants (labels, selectors,
 // node pool, restricted pods, retained volumes) so a component states only what is its own.
+import type { ILabelSelector } from "@kubernetes-models/apimachinery/apis/meta/v1/LabelSelector";
 import type { IObjectMeta } from "@kubernetes-models/apimachinery/apis/meta/v1/ObjectMeta";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
@@ -237,14 +238,15 @@ export function configMap(
 
 /**
  * Voluntary disruptions (node drains, cluster upgrades) evict at most `maxUnavailable` pods of the
- * role at a time; an eviction that would exceed it waits.
+ * role (or of `pods`, when one budget covers several roles) at a time; an eviction that would
+ * exceed it waits.
  */
 export function podDisruptionBudget(
   env: Environment,
-  parts: { name: string; namespace: string; role: Role; maxUnavailable: number },
+  parts: { name: string; namespace: string; role: Role; maxUnavailable: number; pods?: ILabelSelector },
 ): PodDisruptionBudget {
   return new PodDisruptionBudget({
     metadata: objectMeta(env, parts.role, parts.name, parts.namespace),
-    spec: { maxUnavailable: parts.maxUnavailable, selector: { matchLabels: selectorLabels(parts.role) } },
+    spec: { maxUnavailable: parts.maxUnavailable, selector: parts.pods ?? { matchLabels: selectorLabels(parts.role) } },
   });
 }

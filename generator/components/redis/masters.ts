@@ -1,27 +1,18 @@
-import type { Environment } from "../config/types.ts";
-import { InvalidConfig } from "../lib/errors.ts";
-import { role } from "../lib/labels.ts";
-import { dataVolume, initJob, type KubeObject, podDisruptionBudget, service, statefulSet } from "../lib/objects.ts";
-import {
-  container,
-  execProbe,
-  livenessTiming,
-  plainEnv,
-  podFieldEnv,
-  readinessTiming,
-  resources,
-  secretEnv,
-} from "../lib/pod.ts";
-import { waitUntil } from "../lib/shell.ts";
-import { networkPolicy, podsOf } from "../lib/network.ts";
-import { ordinals, podHost, type PodRole, serviceHost } from "../lib/topology.ts";
-import type { RedisContract } from "./contracts.ts";
-
-const uid = 999; // the redis user of the official image
+// Every node a master (redis.cluster.kind "masters", staging): one StatefulSet, no replicas.
+import type { Environment } from "../../config/types.ts";
+import { InvalidConfig } from "../../lib/errors.ts";
+import { role } from "../../lib/labels.ts";
+import { initJob, type KubeObject, podDisruptionBudget, service, statefulSet } from "../../lib/objects.ts";
+import { plainEnv, secretEnv } from "../../lib/pod.ts";
+import { waitUntil } from "../../lib/shell.ts";
+import { podsOf } from "../../lib/network.ts";
+import { ordinals, podHost, type PodRole } from "../../lib/topology.ts";
+import type { RedisContract } from "../contracts.ts";
+import { clusterInfoFunction, clusterInitRole, clusterPolicy, nodeContainer, ports, secret, servicePorts, uid, waitForPing } from "./nodes.ts";
 
 const podRoles = {
   node: { app: "redis", component: "cluster" },
-  clusterInit: { app: "redis", component: "cluster-init" },
+  clusterInit: clusterInitRole,
 } as const satisfies Record<string, PodRole>;
 
 export const names = {
@@ -31,10 +22,6 @@ export const names = {
   clusterInitJob: "nx-redis-cluster-init",
 } as const;
 
-const secret = { name: "nx-redis-secret", key: "REDIS_PASSWORD", holds: "password of every Redis node (requirepass and masterauth)" };
-
-const ports = { redis: 6379, redisBus: 16379 } as const;
-
 /** Pod DNS names of the cluster nodes, the addresses backend services are configured with. */
 export function redisNodeHosts(env: Environment): string[] {
   const ns = env.common.namespaces.broker;
@@ -42,30 +29,6 @@ export function redisNodeHosts(env: Environment): string[] {
     podHost(names.statefulSet, i, names.headless, ns, env.common.clusterDomain),
   );
 }
-
-// Pod IPs change when pods restart, but nodes.conf keeps the peers' old IPs: after a full restart
-// no node could reach another and the cluster would stay down. Each node announces its hostname,
-// which nodes.conf stores after the address ("ip:port@bus,hostname"), so on start every entry's IP
-// is re-resolved from that hostname (waiting briefly for peers that are starting too).
-const refreshPeerAddresses = `set -eu
-conf=/data/nodes.conf
-if [ -f "$conf" ]; then
-  awk '
-    NF >= 2 && split($2, addr, ",") >= 2 && addr[2] != "" && index(addr[2], "=") == 0 {
-      ip = ""
-      for (try = 0; try < 15 && ip == ""; try++) {
-        cmd = "getent hosts " addr[2]
-        if ((cmd | getline answer) > 0) { split(answer, fields, " "); ip = fields[1] }
-        close(cmd)
-        if (ip == "") system("sleep 2")
-      }
-      if (ip != "") sub(/^[^:]*/, ip, $2)
-    }
-    { print }' "$conf" > "$conf.refreshed"
-  mv "$conf.refreshed" "$conf"
-fi
-exec "$@"
-`;
 
 /** The role of the cluster's pods, which the Services and the disruption budget select. */
 const nodeRole = (env: Environment) => role(podRoles.node, names.statefulSet, env.common.images.redis);
@@ -80,8 +43,6 @@ export function redisCluster(env: Environment) {
       `redis.masters is ${cfg.masters}; a Redis Cluster needs at least 3 masters`,
     );
   }
-  const announceHost = `$(POD_NAME).${serviceHost(names.headless, ns, env.common.clusterDomain)}`;
-  const ping = `REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h 127.0.0.1 -p ${ports.redis} ping | grep -q PONG`;
   return statefulSet(env, {
     name: names.statefulSet,
     namespace: ns,
@@ -97,55 +58,7 @@ export function redisCluster(env: Environment) {
     uid,
     storage: cfg.storage,
     pod: {
-      containers: [
-        container({
-          name: "redis",
-          image: env.common.images.redis,
-          command: ["sh", "-c", refreshPeerAddresses, "redis-start"],
-          args: [
-            "redis-server",
-            "--requirepass",
-            "$(REDIS_PASSWORD)",
-            "--masterauth",
-            "$(REDIS_PASSWORD)",
-            "--cluster-enabled",
-            "yes",
-            "--cluster-config-file",
-            "/data/nodes.conf",
-            "--cluster-node-timeout",
-            String(cfg.clusterNodeTimeoutMs),
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "everysec",
-            "--maxmemory",
-            cfg.maxmemory,
-            "--maxmemory-policy",
-            cfg.maxmemoryPolicy,
-            "--cluster-announce-ip",
-            "$(POD_IP)",
-            "--cluster-announce-hostname",
-            announceHost,
-            "--cluster-preferred-endpoint-type",
-            "hostname",
-          ],
-          ports: [
-            { containerPort: ports.redis, name: "redis" },
-            { containerPort: ports.redisBus, name: "cluster-bus" },
-          ],
-          env: [
-            podFieldEnv("POD_NAME", "metadata.name"),
-            podFieldEnv("POD_IP", "status.podIP"),
-            secretEnv("REDIS_PASSWORD", secret),
-          ],
-          resources: resources(cfg.resources),
-          // A plain PING: readiness must not wait for the cluster, which the init Job creates
-          // only after every pod is ready.
-          readinessProbe: execProbe(ping, readinessTiming),
-          livenessProbe: execProbe(ping, livenessTiming),
-          volumeMounts: [{ name: dataVolume, mountPath: "/data" }],
-        }),
-      ],
+      containers: [nodeContainer(env, names.headless)],
     },
   });
 }
@@ -166,10 +79,6 @@ function redisDisruptionBudget(env: Environment) {
 function redisServices(env: Environment) {
   const ns = env.common.namespaces.broker;
   const clusterRole = nodeRole(env);
-  const servicePorts = [
-    { name: "redis", port: ports.redis, targetPort: "redis" },
-    { name: "cluster-bus", port: ports.redisBus, targetPort: "cluster-bus" },
-  ];
   return [
     service(env, {
       name: names.headless,
@@ -201,16 +110,11 @@ export function redisClusterInitJob(env: Environment) {
   const script = `set -eu
 export REDISCLI_AUTH="$REDIS_PASSWORD"
 nodes=$(set -- $REDIS_NODES; echo $#)
-info() { redis-cli -h "$1" -p ${port} cluster info | tr -d '\\r' | awk -F: -v k="$2" '$1 == k { print $2 }'; }
+${clusterInfoFunction}
 ips=""
 formed=0
 for host in $REDIS_NODES; do
-  ${waitUntil(`[ "$(redis-cli -h "$host" -p ${port} ping 2>/dev/null)" = "PONG" ]`, {
-    attempts: 150,
-    seconds: 2,
-    failure: '"timed out waiting for $host"',
-    indent: 2,
-  })}
+  ${waitForPing(2)}
   # CLUSTER MEET takes IP addresses; the nodes announce their hostnames themselves.
   ip=$(getent hosts "$host" | awk '{ print $1; exit }')
   ips="$ips $ip"
@@ -261,29 +165,23 @@ echo "cluster state ok"
   });
 }
 
-/**
- * Redis Cluster: 3 masters with AOF persistence, their Services, their disruption budget and the
- * cluster-create Job.
- */
-export function redis(env: Environment): KubeObject[] {
-  return [...redisServices(env), redisCluster(env), redisDisruptionBudget(env), redisClusterInitJob(env), redisClusterPolicy(env)];
+/** Redis Cluster of masters alone: AOF persistence, their Services, their disruption budget and the cluster-create Job. */
+export function mastersCluster(env: Environment): KubeObject[] {
+  return [
+    ...redisServices(env),
+    redisCluster(env),
+    redisDisruptionBudget(env),
+    redisClusterInitJob(env),
+    clusterPolicy(env, podsOf(podRoles.node)),
+  ];
 }
 
-/** Fix: the document's namespace-wide rule let any pod reach the cluster bus. */
-function redisClusterPolicy(env: Environment) {
-  const namespace = env.common.namespaces.broker;
-  return networkPolicy(env, {
-    name: "allow-redis-cluster",
-    namespace,
-    pods: podsOf(podRoles.node),
-    ingress: [
-      { peers: [{ namespace, pods: podsOf(podRoles.node) }], ports: [ports.redis, ports.redisBus] },
-      { peers: [{ namespace, pods: podsOf(podRoles.clusterInit) }], ports: [ports.redis] },
-    ],
-  });
+/** Each master is a shard of its own (what a backup snapshots). */
+export function mastersShards(env: Environment): string[][] {
+  return redisNodeHosts(env).map((host) => [host]);
 }
 
-export function redisContract(env: Environment): RedisContract {
+export function mastersContract(env: Environment): RedisContract {
   return {
     namespace: env.common.namespaces.broker,
     nodes: redisNodeHosts(env).map((host) => `${host}:${ports.redis}`),
