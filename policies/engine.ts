@@ -125,7 +125,8 @@ export const podKinds: ReadonlySet<string> = new Set(podSpecPaths.keys());
 /**
  * Kinds whose pods an operator builds from its own fields, with no pod template to judge: the
  * network rules see their pods through operatorPodsOf (generator/lib/operator-pods.ts); the pod
- * rules cannot, and the operator runs them restricted (CloudNativePG docs/src/security.md).
+ * rules cannot, and the operator runs them restricted (CloudNativePG docs/src/security.md; Strimzi
+ * under STRIMZI_POD_SECURITY_PROVIDER_CLASS=restricted, docs/operators.md).
  */
 export { operatorPodKinds } from "../generator/lib/operator-pods.ts";
 
@@ -155,6 +156,9 @@ export const podlessKinds: ReadonlySet<string> = new Set([
   "Publication.postgresql.cnpg.io",
   "ScheduledBackup.postgresql.cnpg.io",
   "ObjectStore.barmancloud.cnpg.io",
+  // Strimzi's: the entity operator applies them to their Kafka; they run nothing of their own.
+  "KafkaTopic.kafka.strimzi.io",
+  "KafkaUser.kafka.strimzi.io",
 ]);
 
 /** The pod spec of a pod-owning kind, or undefined (for such a kind, `kinds/pod-spec` reports it). */
