@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { debezium, debeziumConnectorConfig, debeziumInitJob } from "../generator/components/debezium.ts";
-import { kafkaScramInitJob } from "../generator/components/kafka.ts";
+import { kafkaScramInitJob } from "../generator/components/kafka/statefulsets.ts";
 import { renderEnvironment } from "../generator/components/render.ts";
 import { redisCluster, redisClusterInitJob } from "../generator/components/redis.ts";
 import { staging } from "../generator/config/staging.ts";
