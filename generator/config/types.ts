@@ -358,6 +358,7 @@ export interface KafkaConfig {
 
 /** Combined broker+controller nodes as one StatefulSet, with the layer's own init scripts and SCRAM Job. */
 export interface KafkaStatefulSets {
+  /** A StatefulSet, init scripts and a SCRAM Job of the layer's own (staging). */
   readonly kind: "statefulsets";
   /** Combined broker+controller nodes. */
   readonly brokers: number;
@@ -388,7 +389,9 @@ export interface KafkaStatefulSets {
 
 /** A node pool of a Strimzi Kafka: its size, each node's resources and volume. */
 export interface KafkaPool {
+  /** Nodes in the pool, each on a host of its own. */
   readonly replicas: number;
+  /** Resources of each node's Kafka container. */
   readonly resources: ContainerResources;
   /** Size of each node's volume (kept when the pool or the Kafka is deleted: deleteClaim false). */
   readonly storage: Quantity;
