@@ -276,7 +276,7 @@ describe("an edit to one environment", () => {
     ["staging", "a Kafka setting", [stagingWith(retention("72")), production]],
     ["staging", "the Kafka client user", [stagingWith({ kafka: { clientUser: "nx.staging2" } }), production]],
     ["production", "Redis maxmemory", [staging, productionWith({ redis: { maxmemory: "200mb" } })]],
-    ["production", "the Kafka broker count", [staging, productionWith({ kafka: { cluster: { brokers: 5 } } })]],
+    ["production", "the Kafka broker count", [staging, productionWith({ kafka: { cluster: { brokers: { replicas: 5 } } } })]],
     ["production", "Typesense replicas", [staging, productionWith({ typesense: { replicas: 3 } })]],
   ] as const)("to %s (%s) changes only that environment's files", (changed, _what, environments) => {
     const paths = changedPaths(original, filesUnder(environments, deployed));
