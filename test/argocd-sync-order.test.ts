@@ -266,6 +266,20 @@ describe("the operators' waves, with every operator (production with a CloudNati
     expect(operatorOrderViolations(children, objectsOf)).toEqual([]);
   });
 
+  // Strimzi's chart binds its Roles in the namespace it watches (RoleBindings in nx-broker, chart
+  // 1.2.0 templates 020/023/031): Namespace nx-broker must exist before that chart syncs. Today
+  // the Namespace is the nx-broker Application's, which must wait for the chart's CRDs: on an
+  // empty cluster the chart's first sync fails until nx-broker exists (docs/operators.md gives the
+  // runbook). Known gap, kept visible: the fix places a watched Namespace with the operators'
+  // namespaces (layout), and this test then passes and must lose its `.fails`.
+  it.fails("creates the namespace Strimzi watches before its chart", () => {
+    const healthy = healthyBefore(syncOrder(children));
+    const chart = children.find((a) => a.spec.source.chart === "strimzi-kafka-operator")!;
+    const holdsNamespace = children.filter((a) => objectsOf(a).some((o) => o.kind === "Namespace" && o.metadata?.name === "nx-broker"));
+    expect(holdsNamespace.length).toBe(1);
+    expect(healthy.get(chart)!.has(holdsNamespace[0]!)).toBe(true);
+  });
+
   it("fails when a wave is reordered", () => {
     expect(operatorOrderViolations(reordered("plugin-barman-cloud", waves["cert-manager"]!), objectsOf)).toEqual([
       "plugin-barman-cloud starts before cert-manager is healthy: it needs cert-manager running",
