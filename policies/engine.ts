@@ -126,7 +126,8 @@ export const podKinds: ReadonlySet<string> = new Set(podSpecPaths.keys());
 /**
  * Kinds whose pods an operator builds from its own fields, with no pod template to judge: the
  * network rules see their pods through operatorPodsOf (generator/lib/operator-pods.ts); the pod
- * rules cannot, and the operator runs them restricted (CloudNativePG docs/src/security.md).
+ * rules cannot, and the operator runs them restricted (CloudNativePG docs/src/security.md; Strimzi
+ * under STRIMZI_POD_SECURITY_PROVIDER_CLASS=restricted, docs/operators.md).
  */
 export { operatorPodKinds } from "../generator/lib/operator-pods.ts";
 
@@ -156,6 +157,9 @@ export const podlessKinds: ReadonlySet<string> = new Set([
   "Publication.postgresql.cnpg.io",
   "ScheduledBackup.postgresql.cnpg.io",
   "ObjectStore.barmancloud.cnpg.io",
+  // Strimzi's: the entity operator applies them to their Kafka; they run nothing of their own.
+  "KafkaTopic.kafka.strimzi.io",
+  "KafkaUser.kafka.strimzi.io",
 ]);
 
 /** The pod spec of a pod-owning kind, or undefined (for such a kind, `kinds/pod-spec` reports it). */
@@ -183,6 +187,8 @@ export interface ServingPods {
   /** `Cluster nx-persistent/pg (replica)`, for messages. */
   readonly what: string;
   readonly count: number;
+  /** The workload the pods are members of (generator/lib/operator-pods.ts): members count together. */
+  readonly workload: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly placement: { readonly affinity?: unknown; readonly topologySpreadConstraints?: readonly unknown[] };
   /** Where the placement sits in the manifest (`spec.template.spec`, or `spec` for an operator's resource). */
@@ -203,6 +209,7 @@ export function servingPodsOf(m: Manifest): ServingPods[] {
     return [{
       what: objectName(m),
       count: typeof count === "number" ? count : 1,
+      workload: objectName(m),
       labels: { ...pod.metadata?.labels },
       placement: pod.spec as ServingPods["placement"],
       path: pod.path,
@@ -211,6 +218,7 @@ export function servingPodsOf(m: Manifest): ServingPods[] {
   return operatorPodsOf(m).map((p) => ({
     what: `${objectName(m)} (${p.role})`,
     count: p.count,
+    workload: p.workload,
     labels: p.labels,
     placement: p.placement,
     path: "spec",

@@ -93,25 +93,14 @@ function redisFlows(nodes: readonly Pods[]): EnvironmentFlows {
 }
 const stagingRedis = redisFlows([redis]);
 
-// What both environments run alike: Kafka in nx-broker, Typesense and Debezium in nx-search.
+// What both environments run alike: Typesense and Debezium in nx-search.
 const sharedNeeded: readonly Flow[] = [
-  { from: backend, to: kafka, port: 9092, why: "SASL/SCRAM clients on the CLIENT listener" },
   { from: backend, to: typesense, port: 8108, why: "search API" },
-  { from: debezium, to: kafka, port: 9092, why: "Debezium produces change events" },
-  { from: kafka, to: kafka, port: 29092, why: "inter-broker replication (INTERNAL)" },
-  { from: kafka, to: kafka, port: 9093, why: "KRaft quorum (CONTROLLER)" },
-  { from: scramInit, to: kafka, port: 29092, why: "the init Job creates the SCRAM user over INTERNAL" },
   { from: debeziumInit, to: debezium, port: 8083, why: "the init Job registers the connector" },
   { from: debezium, to: debezium, port: 8083, why: "a Connect worker forwards REST requests to the group's leader" },
 ];
 
 const sharedClosed: readonly Flow[] = [
-  { from: backend, to: kafka, port: 29092, why: "INTERNAL is PLAINTEXT: brokers and the SCRAM init Job only" },
-  { from: backend, to: kafka, port: 9093, why: "CONTROLLER is the KRaft quorum's own" },
-  { from: debezium, to: kafka, port: 29092, why: "Debezium authenticates on CLIENT, never INTERNAL" },
-  { from: redis, to: kafka, port: 29092, why: "INTERNAL: brokers and the SCRAM init Job only" },
-  { from: redisInit, to: kafka, port: 9093, why: "CONTROLLER: brokers only" },
-  { from: scramInit, to: kafka, port: 9093, why: "CONTROLLER: brokers only" },
   // Kafka Connect's REST API resolves ${env:...} in the configs it is sent and echoes them back.
   { from: typesense, to: debezium, port: 8083, why: "Kafka Connect's REST API reveals the worker's passwords: the registration Job only" },
   { from: otherSearchPod, to: debezium, port: 8083, why: "Kafka Connect's REST API reveals the worker's passwords: the registration Job only" },
@@ -130,8 +119,26 @@ const postgresSetup = app("nx-persistent", "postgresql", "setup", "PostgreSQL se
 const postgresRestore: Pods = { ...app("nx-persistent", "postgresql", "restore", "the promotion runbook's restore pod"), standIn: true };
 const pgbouncer = app("nx-persistent", "pgbouncer", undefined, "PgBouncer");
 
+// Staging's Kafka: the layer's own StatefulSet of combined broker+controller nodes.
+const stagingKafkaNeeded: readonly Flow[] = [
+  { from: backend, to: kafka, port: 9092, why: "SASL/SCRAM clients on the CLIENT listener" },
+  { from: debezium, to: kafka, port: 9092, why: "Debezium produces change events" },
+  { from: kafka, to: kafka, port: 29092, why: "inter-broker replication (INTERNAL)" },
+  { from: kafka, to: kafka, port: 9093, why: "KRaft quorum (CONTROLLER)" },
+  { from: scramInit, to: kafka, port: 29092, why: "the init Job creates the SCRAM user over INTERNAL" },
+];
+const stagingKafkaClosed: readonly Flow[] = [
+  { from: backend, to: kafka, port: 29092, why: "INTERNAL is PLAINTEXT: brokers and the SCRAM init Job only" },
+  { from: backend, to: kafka, port: 9093, why: "CONTROLLER is the KRaft quorum's own" },
+  { from: debezium, to: kafka, port: 29092, why: "Debezium authenticates on CLIENT, never INTERNAL" },
+  { from: redis, to: kafka, port: 29092, why: "INTERNAL: brokers and the SCRAM init Job only" },
+  { from: redisInit, to: kafka, port: 9093, why: "CONTROLLER: brokers only" },
+  { from: scramInit, to: kafka, port: 9093, why: "CONTROLLER: brokers only" },
+];
+
 const staging: EnvironmentFlows = {
   needed: [
+    ...stagingKafkaNeeded,
     { from: backend, to: pgbouncer, port: 6432, why: "backend services connect through PgBouncer" },
     { from: backend, to: primary, port: 5432, why: "direct primary access (the document's allow-from-backend)" },
     { from: backend, to: replica, port: 5432, why: "read-only replica access (future read splitting)" },
@@ -147,6 +154,7 @@ const staging: EnvironmentFlows = {
     { from: typesense, to: primary, port: 5432, why: "only Debezium in nx-search reads PostgreSQL" },
     { from: postgresSetup, to: replica, port: 5432, why: "the setup Job (a superuser session) talks to the primary only" },
     ...stagingRedis.closed,
+    ...stagingKafkaClosed,
     ...sharedClosed,
   ],
 };
@@ -196,6 +204,46 @@ const objectStorage = at(
 /** Anywhere else outside the cluster (only 0.0.0.0/0 admits it). */
 const internet: Pods = { namespace: "", what: "any other address outside the cluster", external: {} };
 
+// Production's Kafka: a Strimzi Kafka (1.2.0), its pods labelled by the operator (Labels.java,
+// KafkaPool.java): dedicated controllers, brokers, the entity operator and Cruise Control. Ports
+// from KafkaCluster.java: 9090 KRaft, 9091 replication and Strimzi's own clients (mTLS), 9092 the
+// client listener, 8443 the Kafka agent; Cruise Control's API on 9090. The operator's flows are in
+// policies/operator-flows.ts.
+const strimzi = (labels: Record<string, string>, what: string): Pods => ({ namespace: "nx-broker", labels: { "strimzi.io/cluster": "nx-kafka", ...labels }, what });
+const kafkaController = strimzi({ "strimzi.io/pool-name": "controller", "strimzi.io/controller-role": "true" }, "Kafka controller (Strimzi)");
+const kafkaBroker = strimzi({ "strimzi.io/pool-name": "broker", "strimzi.io/broker-role": "true" }, "Kafka broker (Strimzi)");
+const entityOperator = strimzi({ "strimzi.io/name": "nx-kafka-entity-operator" }, "Strimzi entity operator");
+const cruiseControl = strimzi({ "strimzi.io/name": "nx-kafka-cruise-control" }, "Cruise Control");
+const productionKafkaNeeded = (api: Pods): Flow[] => [
+  { from: backend, to: kafkaBroker, port: 9092, why: "SASL/SCRAM clients: the bootstrap Service, then each broker" },
+  { from: debezium, to: kafkaBroker, port: 9092, why: "Debezium produces change events as its own SCRAM user" },
+  { from: kafkaController, to: kafkaController, port: 9090, why: "KRaft quorum among the controllers" },
+  { from: kafkaBroker, to: kafkaController, port: 9090, why: "brokers fetch the metadata log from the quorum" },
+  { from: kafkaBroker, to: kafkaBroker, port: 9091, why: "inter-broker replication" },
+  { from: entityOperator, to: kafkaBroker, port: 9091, why: "the topic and user operators apply KafkaTopics and KafkaUsers (mTLS)" },
+  { from: entityOperator, to: cruiseControl, port: 9090, why: "the topic operator changes replication factors through Cruise Control" },
+  { from: cruiseControl, to: kafkaBroker, port: 9091, why: "Cruise Control samples metrics and moves partitions" },
+  ...[443, 6443].flatMap((port) => [
+    { from: kafkaController, to: api, port, why: "a node reads its certificates' Secrets (KubernetesSecretConfigProvider)" },
+    { from: kafkaBroker, to: api, port, why: "a broker reads its Node's zone (rack) and its certificates' Secrets" },
+    { from: entityOperator, to: api, port, why: "the entity operator watches KafkaTopics and KafkaUsers and writes the users' Secrets" },
+  ]),
+];
+const productionKafkaClosed = (api: Pods): Flow[] => [
+  { from: backend, to: kafkaBroker, port: 9091, why: "replication is Strimzi's own (mTLS)" },
+  { from: backend, to: kafkaBroker, port: 8443, why: "the Kafka agent answers the operator only" },
+  { from: backend, to: kafkaController, port: 9090, why: "the KRaft quorum is the controllers' and brokers' own" },
+  { from: backend, to: cruiseControl, port: 9090, why: "Cruise Control's API is the operator's" },
+  { from: debezium, to: kafkaBroker, port: 9091, why: "Debezium is a client: the client listener only" },
+  { from: debezium, to: kafkaController, port: 9090, why: "Debezium is a client: the client listener only" },
+  { from: typesense, to: kafkaBroker, port: 9092, why: "Typesense is not a Kafka client" },
+  { from: redisShards[0]!, to: kafkaBroker, port: 9091, why: "replication is Strimzi's own" },
+  { from: redisInit, to: kafkaController, port: 9090, why: "the KRaft quorum is the controllers' and brokers' own" },
+  { from: kafkaBroker, to: internet, port: 443, why: "Kafka reaches nothing outside the cluster but the API server" },
+  { from: entityOperator, to: internet, port: 443, why: "the entity operator reaches nothing outside the cluster but the API server" },
+  { from: cruiseControl, to: api, port: 443, why: "Cruise Control holds no API token: it needs no API server" },
+];
+
 // Production's Redis: one StatefulSet per shard, a master and its replicas (docs/redis.md), and an
 // hourly snapshot of each shard uploaded to the object store.
 const redisShards = Array.from({ length: production.redis.masters }, (_, k) => app("nx-broker", "redis", `shard-${k}`, `Redis shard ${k} node`));
@@ -209,13 +257,14 @@ const redisBackupFlows: EnvironmentFlows = {
   closed: [
     ...redisShards.map((to) => ({ from: redisBackup, to, port: 16379, why: "the cluster bus is the Redis nodes' own" })),
     { from: redisBackup, to: internet, port: 443, why: "the backup reaches the object store and nothing else outside the cluster" },
-    { from: redisBackup, to: kafka, port: 9092, why: "the backup reaches Redis and the object store only" },
+    { from: redisBackup, to: kafkaBroker, port: 9092, why: "the backup reaches Redis and the object store only" },
     { from: redisBackup, to: cnpgPrimary, port: 5432, why: "the backup reaches Redis and the object store only" },
   ],
 };
 
 const productionFlows: EnvironmentFlows = {
   needed: [
+    ...productionKafkaNeeded(kubernetesApi),
     { from: backend, to: pooler, port: 5432, why: "backend services connect through the Pooler" },
     { from: backend, to: cnpgPrimary, port: 5432, why: "direct primary access (the document's allow-from-backend)" },
     { from: backend, to: cnpgReplica, port: 5432, why: "read-only replica access (future read splitting)" },
@@ -251,6 +300,8 @@ const productionFlows: EnvironmentFlows = {
     { from: typesense, to: cnpgPrimary, port: 5432, why: "only Debezium in nx-search reads PostgreSQL" },
     ...productionRedis.closed,
     ...redisBackupFlows.closed,
+    { from: debezium, to: pooler, port: 5432, why: "logical replication cannot go through PgBouncer: Debezium reads the -rw Service's primary" },
+    ...productionKafkaClosed(kubernetesApi),
     ...sharedClosed,
   ],
 };

@@ -2,7 +2,8 @@
 // operators' charts and documentation (docs/operators.md cites them), not from the generator's code.
 // Which operators an environment runs is read from its config here (CloudNativePG for a
 // `cloudnative-pg` PostgreSQL or pooler, with its Barman Cloud plugin and cert-manager for the
-// backups; External Secrets for `secrets.kind: external-secrets`), independently of how the
+// backups; External Secrets for `secrets.kind: external-secrets`; Strimzi for a `strimzi` Kafka),
+// independently of how the
 // generator derives it. The operators' pods are not rendered (Argo CD installs them from their
 // charts), so each stands in as one pod with the labels its chart gives it; the API server and the
 // secret store stand in as addresses outside the cluster, from the environment's config.
@@ -31,6 +32,7 @@ function operatorPods(env: Environment) {
   const cnpg = env.postgres.cluster.kind === "cloudnative-pg" || env.pgbouncer.pooler.kind === "cloudnative-pg";
   const backups = env.postgres.cluster.kind === "cloudnative-pg";
   const eso = env.secrets.kind === "external-secrets";
+  const strimzi = env.kafka.cluster.kind === "strimzi";
   const certManager = (name: string, what: string) => chartPod(ns.certManager, name, "cert-manager", `cert-manager ${what}`);
   const externalSecrets = (name: string, what: string) => chartPod(ns.externalSecrets, name, "external-secrets", `External Secrets ${what}`);
   return {
@@ -43,6 +45,10 @@ function operatorPods(env: Environment) {
       : undefined,
     cnpg: cnpg ? chartPod(ns.cloudnativePg, "cloudnative-pg", "cloudnative-pg", "CloudNativePG operator") : undefined,
     plugin: backups ? chartPod(ns.cloudnativePg, "plugin-barman-cloud", "plugin-barman-cloud", "Barman Cloud plugin") : undefined,
+    // Strimzi's chart labels its operator `name` and `strimzi.io/kind` (060-Deployment), not app.kubernetes.io/*.
+    strimzi: strimzi
+      ? { namespace: ns.strimzi, labels: { name: "strimzi-cluster-operator", "strimzi.io/kind": "cluster-operator" }, what: "the Strimzi cluster operator", standIn: true }
+      : undefined,
     eso: eso
       ? {
           controller: externalSecrets("external-secrets", "controller"),
@@ -61,6 +67,12 @@ const instance = (env: Environment, role: "primary" | "replica"): Pods => ({
   what: `CloudNativePG ${role} instance`,
 });
 
+// A Strimzi Kafka's pods (KafkaPool.java, CruiseControl.java, 1.2.0): matched against the rendered Kafka and pools.
+const kafkaPod = (labels: Record<string, string>, what: string): Pods => ({ namespace: "nx-broker", labels: { "strimzi.io/cluster": "nx-kafka", ...labels }, what });
+const kafkaController = kafkaPod({ "strimzi.io/controller-role": "true" }, "Kafka controller (Strimzi)");
+const kafkaBroker = kafkaPod({ "strimzi.io/broker-role": "true" }, "Kafka broker (Strimzi)");
+const cruiseControl = kafkaPod({ "strimzi.io/name": "nx-kafka-cruise-control" }, "Cruise Control");
+
 export function operatorFlows(env: Environment): OperatorFlows {
   const pods = operatorPods(env);
   const store = env.secrets.kind === "external-secrets" ? env.secrets.endpoint : undefined;
@@ -73,6 +85,7 @@ export function operatorFlows(env: Environment): OperatorFlows {
     ...(pods.cnpg ? [pods.cnpg] : []),
     ...(pods.plugin ? [pods.plugin] : []),
     ...(pods.eso ? [pods.eso.controller, pods.eso.webhook, pods.eso.certController] : []),
+    ...(pods.strimzi ? [pods.strimzi] : []),
   ];
   const webhooks: [Pods, number][] = [
     ...(pods.certManager ? [[pods.certManager.webhook, 10250] as [Pods, number]] : []),
@@ -94,6 +107,15 @@ export function operatorFlows(env: Environment): OperatorFlows {
         ])
       : []),
     ...(pods.cnpg && pods.plugin ? [{ from: pods.cnpg, to: pods.plugin, port: 9090, why: "the operator calls the plugin over CNPG-I (gRPC, mTLS)" }] : []),
+    ...(pods.strimzi
+      ? [
+          { from: pods.strimzi, to: kafkaController, port: 9090, why: "the operator checks the KRaft quorum before it rolls a controller" },
+          { from: pods.strimzi, to: kafkaController, port: 8443, why: "the operator reads a node's state from its Kafka agent" },
+          { from: pods.strimzi, to: kafkaBroker, port: 9091, why: "the operator's admin client (mTLS): topics, configs, rolling" },
+          { from: pods.strimzi, to: kafkaBroker, port: 8443, why: "the operator reads a broker's state from its Kafka agent" },
+          { from: pods.strimzi, to: cruiseControl, port: 9090, why: "the operator drives rebalances through Cruise Control's API" },
+        ]
+      : []),
     ...(pods.eso && store
       ? store.cidrs.map((cidr) => ({
           from: pods.eso!.controller,
@@ -114,6 +136,14 @@ export function operatorFlows(env: Environment): OperatorFlows {
     ...(pods.cnpg ? [{ from: pods.cnpg, to: { namespace: "nx-broker", labels: { "app.kubernetes.io/name": "redis" }, what: "Redis node" }, port: 6379, why: "the operator reaches PostgreSQL only" }] : []),
     ...(pods.certManager ? [{ from: pods.certManager.controller, to: internet, port: 443, why: "cert-manager only issues the plugin's self-signed certificates: no ACME" }] : []),
     ...(pods.eso ? [{ from: pods.eso.controller, to: internet, port: 443, why: "the External Secrets Operator reaches its secret store only" }] : []),
+    ...(pods.strimzi
+      ? [
+          { from: pods.strimzi, to: { namespace: "nx-broker", labels: { "app.kubernetes.io/name": "redis" }, what: "Redis node" }, port: 6379, why: "the operator reaches its Kafka only" },
+          { from: pods.strimzi, to: kafkaBroker, port: 9092, why: "the operator uses the replication listener (mTLS), never the clients'" },
+          { from: pods.strimzi, to: internet, port: 443, why: "the operator reaches the API server and its Kafka only" },
+          { from: backend, to: kafkaBroker, port: 8443, why: "the Kafka agent answers the operator only" },
+        ]
+      : []),
   ];
   return { needed, closed };
 }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { describe, expect, it } from "vitest";
 import { debeziumInitJob } from "../generator/components/debezium.ts";
-import { kafkaScramInitJob } from "../generator/components/kafka.ts";
+import { kafkaScramInitJob } from "../generator/components/kafka/statefulsets.ts";
 import { renderEnvironment } from "../generator/components/render.ts";
 import { environments } from "../generator/config/environments.ts";
 import { staging } from "../generator/config/staging.ts";
@@ -202,13 +202,13 @@ describe("A changed init Job is a new Job, never an in-place change of an immuta
   const name = (job: { toJSON(): unknown }) => plain<any>(job).metadata.name as string;
 
   it("keeps the name when the change does not touch the Job (so it never runs again)", () => {
-    const unrelated = stagingWith({ kafka: { storage: "50Gi", resources: { limits: { memory: "3Gi" } } }, typesense: { replicas: 3 } });
+    const unrelated = stagingWith({ kafka: { cluster: { storage: "50Gi", resources: { limits: { memory: "3Gi" } } } }, typesense: { replicas: 3 } });
     expect(name(kafkaScramInitJob(unrelated))).toBe(name(kafkaScramInitJob(staging)));
     expect(name(debeziumInitJob(unrelated))).toBe(name(debeziumInitJob(staging)));
   });
 
   it("gets a new name when its pod template changes", () => {
-    const changed = kafkaScramInitJob(stagingWith({ kafka: { scramIterations: 16384 } }));
+    const changed = kafkaScramInitJob(stagingWith({ kafka: { cluster: { scramIterations: 16384 } } }));
     expect(name(changed)).toMatch(/^nx-kafka-scram-init-[0-9a-f]{8}$/);
     expect(name(changed)).not.toBe(name(kafkaScramInitJob(staging)));
   });
@@ -219,7 +219,7 @@ describe("A changed init Job is a new Job, never an in-place change of an immuta
   });
 
   it("never pairs one Job name with two different templates across environments", () => {
-    const variants = [staging, stagingWith({ kafka: { scramIterations: 4096 } }), stagingWith({ redis: { masters: 5 } })];
+    const variants = [staging, stagingWith({ kafka: { cluster: { scramIterations: 4096 } } }), stagingWith({ redis: { masters: 5 } })];
     const templates = new Map<string, string>();
     for (const env of variants) {
       for (const { object } of environmentObjects(env).objects.filter((o) => o.object.kind === "Job")) {

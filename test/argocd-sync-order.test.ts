@@ -71,6 +71,7 @@ const servedBy: Readonly<Record<string, string>> = {
   "postgresql.cnpg.io": "cloudnative-pg",
   "barmancloud.cnpg.io": "plugin-barman-cloud",
   "external-secrets.io": "external-secrets",
+  "kafka.strimzi.io": "strimzi-kafka-operator",
 };
 const chartNeeds: Readonly<Record<string, readonly string[]>> = { "plugin-barman-cloud": ["cert-manager", "cloudnative-pg"] };
 const namesBarmanPlugin = (o: PlainObject) => JSON.stringify(o.spec ?? {}).includes('"name":"barman-cloud.cloudnative-pg.io"');
@@ -212,6 +213,14 @@ describe.each(environments.map((e) => [e.name, e] as const))("sync order of %s",
       }
     });
 
+    it("applies a Strimzi topic or user only once the Kafka it names is healthy", () => {
+      for (const o of objects.filter((x) => x.kind === "KafkaTopic" || x.kind === "KafkaUser")) {
+        const named = objects.find((k) => k.kind === "Kafka" && k.metadata?.name === (o.metadata as Meta).labels?.["strimzi.io/cluster"]);
+        expect(named, `${id(o)} names a Kafka of its namespace`).toBeDefined();
+        expect(healthy.get(o)!.has(named!), `${id(named!)} before ${id(o)}`).toBe(true);
+      }
+    });
+
     it("ends with the marker wave, so the sync waits for the init Jobs to complete", () => {
       expect(groups.at(-1)!.map(id)).toEqual(["ConfigMap nx-data-layer-synced"]);
       for (const job of jobs) expect(groups.at(-1)).not.toContain(job);
@@ -222,8 +231,9 @@ describe.each(environments.map((e) => [e.name, e] as const))("sync order of %s",
   // by a Job; production's by CloudNativePG, from the CRs that name its Cluster.
   const initialization: Readonly<Record<string, { jobs: string[]; namingCluster: string[] }>> = {
     staging: { jobs: ["nx-debezium-init", "nx-kafka-scram-init", "nx-postgresql-setup", "nx-redis-cluster-init"], namingCluster: [] },
+    // Production's SCRAM users are KafkaUsers, applied by Strimzi's user operator (no Job).
     production: {
-      jobs: ["nx-debezium-init", "nx-kafka-scram-init", "nx-redis-cluster-init"],
+      jobs: ["nx-debezium-init", "nx-redis-cluster-init"],
       namingCluster: ["Database nx-postgresql-nx-seller-core", "Pooler nx-pgbouncer", "Publication nx-postgresql-nx-debezium", "ScheduledBackup nx-postgresql-daily"],
     },
   };
@@ -247,13 +257,27 @@ describe("the operators' waves, with every operator (production with a CloudNati
 
   it("runs the operators' namespaces, then cert-manager, CloudNativePG and External Secrets, then the plugin, then the data", () => {
     expect(syncOrder(children).map((g) => g.map((a) => a.metadata?.name).sort())).toEqual([
-      ["production-cert-manager", "production-cnpg-system", "production-external-secrets"],
-      ["cert-manager", "cloudnative-pg", "external-secrets"],
+      ["production-cert-manager", "production-cnpg-system", "production-external-secrets", "production-strimzi-system"],
+      ["cert-manager", "cloudnative-pg", "external-secrets", "strimzi"],
       ["plugin-barman-cloud"],
       ["production-nx-broker", "production-nx-persistent"],
       ["production-nx-search"],
     ]);
     expect(operatorOrderViolations(children, objectsOf)).toEqual([]);
+  });
+
+  // Strimzi's chart binds its Roles in the namespace it watches (RoleBindings in nx-broker, chart
+  // 1.2.0 templates 020/023/031): Namespace nx-broker must exist before that chart syncs. Today
+  // the Namespace is the nx-broker Application's, which must wait for the chart's CRDs: on an
+  // empty cluster the chart's first sync fails until nx-broker exists (docs/operators.md gives the
+  // runbook). Known gap, kept visible: the fix places a watched Namespace with the operators'
+  // namespaces (layout), and this test then passes and must lose its `.fails`.
+  it.fails("creates the namespace Strimzi watches before its chart", () => {
+    const healthy = healthyBefore(syncOrder(children));
+    const chart = children.find((a) => a.spec.source.chart === "strimzi-kafka-operator")!;
+    const holdsNamespace = children.filter((a) => objectsOf(a).some((o) => o.kind === "Namespace" && o.metadata?.name === "nx-broker"));
+    expect(holdsNamespace.length).toBe(1);
+    expect(healthy.get(chart)!.has(holdsNamespace[0]!)).toBe(true);
   });
 
   it("fails when a wave is reordered", () => {

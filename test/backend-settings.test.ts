@@ -60,9 +60,24 @@ const poolerService = (pooler: Obj): Obj => ({
   spec: { ports: [{ name: "pgbouncer", port: 5432, targetPort: 5432 }], selector: { "cnpg.io/poolerName": pooler.metadata?.name } },
 });
 
+/**
+ * The bootstrap Service Strimzi makes for a Kafka: `<name>-kafka-bootstrap`, the replication port
+ * and each listener's port, to the brokers (KafkaCluster.generateService, 1.2.0).
+ */
+const kafkaBootstrapService = (kafka: Obj): Obj => ({
+  apiVersion: "v1",
+  kind: "Service",
+  metadata: { name: `${kafka.metadata?.name}-kafka-bootstrap`, namespace: kafka.metadata?.namespace },
+  spec: { ports: [{ port: 9091 }, ...kafka.spec.kafka.listeners.map((l: { port: number }) => ({ port: l.port }))] },
+});
+
 /** Why `host:port` is not served by the rendered objects, or undefined when it is. */
 function unresolved(rendered: readonly Obj[], host: string, port: number): string | undefined {
-  const objects = [...rendered, ...rendered.filter((o) => o.kind === "Pooler").map(poolerService)];
+  const objects = [
+    ...rendered,
+    ...rendered.filter((o) => o.kind === "Pooler").map(poolerService),
+    ...rendered.filter((o) => o.kind === "Kafka").map(kafkaBootstrapService),
+  ];
   const service = (name: string, ns: string) => objects.find((o) => o.kind === "Service" && o.metadata?.name === name && o.metadata?.namespace === ns);
   const pod = /^(?<sts>[a-z0-9-]+)-(?<ordinal>\d+)\.(?<headless>[a-z0-9-]+)\.(?<ns>[a-z0-9-]+)\.svc\.cluster\.local$/.exec(host)?.groups;
   if (pod) {
@@ -152,7 +167,7 @@ describe("the backend settings", () => {
   });
 
   it("follow what an environment renders: more nodes, another user", () => {
-    const env = stagingWith({ redis: { masters: 6 }, kafka: { brokers: 5, clientUser: "nx.production" } });
+    const env = stagingWith({ redis: { masters: 6 }, kafka: { clientUser: "nx.production", cluster: { brokers: 5 } } });
     const data = backendSettings(env);
     expect(data.APP_ENV_CACHE_REDIS_CLUSTER_NODES?.split(",")).toHaveLength(6);
     expect(data.APP_ENV_KAFKA_BROKERS?.split(",")).toHaveLength(5);

@@ -53,8 +53,8 @@ describe("Bad config is rejected with its location", () => {
   });
 
   it("Kafka with 0 brokers", () => {
-    expect(generate(stagingWith({ kafka: { brokers: 0 } }))).toEqual([
-      "staging / kafka / StatefulSet nx-broker/nx-kafka / spec.replicas: kafka.brokers is 0, but default.replication.factor=3 needs at least 3 brokers",
+    expect(generate(stagingWith({ kafka: { cluster: { brokers: 0 } } }))).toEqual([
+      "staging / kafka / StatefulSet nx-broker/nx-kafka / kafka.cluster.brokers: 0 brokers, but default.replication.factor=3 needs at least 3 brokers",
     ]);
   });
 
@@ -103,9 +103,9 @@ describe("Bad config is rejected with its location", () => {
   });
 
   it("reports every problem of a run at once", () => {
-    const env = stagingWith({ kafka: { brokers: 1 }, pgbouncer: { resources: { requests: { cpu: "lots" } } } });
+    const env = stagingWith({ kafka: { cluster: { brokers: 1 } }, pgbouncer: { resources: { requests: { cpu: "lots" } } } });
     expect(generate(env).map((p) => p.split(":")[0])).toEqual([
-      "staging / kafka / StatefulSet nx-broker/nx-kafka / spec.replicas",
+      "staging / kafka / StatefulSet nx-broker/nx-kafka / kafka.cluster.brokers",
       // PgBouncer's init container and server share the configured resources: both are named.
       "staging / pgbouncer / Deployment nx-persistent/nx-pgbouncer / spec.template.spec.containers[0].resources.requests.cpu",
       "staging / pgbouncer / Deployment nx-persistent/nx-pgbouncer / spec.template.spec.initContainers[0].resources.requests.cpu",
@@ -142,11 +142,24 @@ describe("Delivery refuses an order Argo CD would run wrongly", () => {
     const wave = 'metadata.annotations["argocd.argoproj.io/sync-wave"]';
     const acting = (component: string, object: string) =>
       `production / ${component} / ${object} / ${wave}: wave 0 would run the ${object.split(" ")[0]} with or before Cluster nx-persistent/nx-postgresql (wave 0), which it acts on; it must run strictly after it is healthy`;
-    expect(problems.filter((p) => !p.includes(" / Job "))).toEqual([
+    expect(problems.filter((p) => !p.includes(" / Job ") && !p.includes(" / kafka / "))).toEqual([
       acting("postgres", "Database nx-persistent/nx-postgresql-nx-seller-core"),
       acting("postgres", "Publication nx-persistent/nx-postgresql-nx-debezium"),
       acting("postgres", "ScheduledBackup nx-persistent/nx-postgresql-daily"),
       acting("pgbouncer", "Pooler nx-persistent/nx-pgbouncer"),
+    ]);
+  });
+
+  it("a Strimzi topic or user that would sync with or before the Kafka it names", () => {
+    const problems = syncedWith(productionWith({}), 0);
+    const acting = (object: string) =>
+      `production / kafka / ${object} / metadata.annotations["argocd.argoproj.io/sync-wave"]: wave 0 would run the ${object.split(" ")[0]} with or before Kafka nx-broker/nx-kafka (wave 0), which it acts on; it must run strictly after it is healthy`;
+    expect(problems.filter((p) => p.includes(" / kafka / "))).toEqual([
+      acting("KafkaTopic nx-broker/nx-debezium-configs"),
+      acting("KafkaTopic nx-broker/nx-debezium-offsets"),
+      acting("KafkaTopic nx-broker/nx-debezium-statuses"),
+      acting("KafkaUser nx-broker/nx.production"),
+      acting("KafkaUser nx-broker/nx-debezium"),
     ]);
   });
 });

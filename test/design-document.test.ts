@@ -392,7 +392,8 @@ const componentSummary: readonly ComponentRow[] = [
   { component: "Redis", kind: "StatefulSet", name: "nx-redis", namespace: "nx-broker", replicas: 3, image: "redis:7-alpine", storage: "5Gi" },
   { component: "Kafka", kind: "StatefulSet", name: "nx-kafka", namespace: "nx-broker", replicas: 3, image: "apache/kafka:4.1.1", storage: "10Gi" },
   { component: "Typesense", kind: "StatefulSet", name: "nx-typesense", namespace: "nx-search", replicas: 1, image: "typesense/typesense:27.1", storage: "5Gi" },
-  { component: "Debezium", kind: "Deployment", name: "nx-debezium", namespace: "nx-search", replicas: 1, image: "debezium/connect:3.0.0.Final", storage: null },
+  // The document's debezium/connect:3.0.0.Final, moved to quay.io 3.6.0.Final (docs/design-document-fixes.md).
+  { component: "Debezium", kind: "Deployment", name: "nx-debezium", namespace: "nx-search", replicas: 1, image: "quay.io/debezium/connect:3.6.0.Final", storage: null },
 ];
 
 // Design document, "Data Layer" (introduction) and "Volume Expansion".
@@ -1489,7 +1490,8 @@ describe("Debezium › CDC Connector", () => {
 
   // Design document, "Debezium › Deployment".
   const properties: readonly { property: string; value: string; actual: () => string }[] = [
-    { property: "Image", value: "debezium/connect:3.0.0.Final", actual: () => c().image ?? "" },
+    // Fixed: quay.io/debezium/connect:3.6.0.Final (docs/design-document-fixes.md).
+    { property: "Image", value: "quay.io/debezium/connect:3.6.0.Final", actual: () => c().image ?? "" },
     { property: "Namespace", value: "nx-search", actual: () => connect().metadata?.namespace ?? "" },
     { property: "Replicas", value: "1", actual: () => String(connect().spec?.replicas) },
     { property: "Port", value: "8083", actual: () => (c().ports ?? []).map((p) => p.containerPort).join(", ") },

@@ -49,14 +49,19 @@ describe("the environment files say only what differs", () => {
 
   it("staging is the design document's staging: only its own Kafka cluster differs", () => {
     expect(changed(staging)).toEqual(["kafka"]);
-    expect(staging.kafka).toEqual({ ...defaults.kafka, clusterId: "bngtc3RhZ2luZy1rYWZrYQ", initialClusterState: "existing", clientUser: "nx.staging" });
+    expect(staging.kafka).toEqual({
+      ...defaults.kafka,
+      clientUser: "nx.staging",
+      cluster: { ...defaults.kafka.cluster, clusterId: "bngtc3RhZ2luZy1rYWZrYQ", initialClusterState: "existing" },
+    });
   });
 
-  it("production differs in how PostgreSQL, PgBouncer and the Secrets are run, and syncs by hand", () => {
+  it("production differs in how PostgreSQL, PgBouncer, Kafka and the Secrets are run, and syncs by hand", () => {
     expect(production.sync).toBe("manual");
     expect(production.secrets.kind).toBe("external-secrets");
     expect(production.pgbouncer.pooler.kind).toBe("cloudnative-pg");
-    expect(changed(production)).toEqual(expect.arrayContaining(["sync", "secrets", "postgres", "pgbouncer"]));
+    expect(production.kafka.cluster.kind).toBe("strimzi");
+    expect(changed(production)).toEqual(expect.arrayContaining(["sync", "secrets", "postgres", "pgbouncer", "kafka"]));
   });
 });
 

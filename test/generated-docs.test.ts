@@ -77,9 +77,9 @@ describe("docs/resources.md", () => {
   });
 
   it("refuses a kind it does not know to count, rather than leave its pods out", () => {
-    const cluster = { apiVersion: "kafka.strimzi.io/v1", kind: "KafkaNodePool", metadata: { name: "pool", namespace: "nx-broker" }, spec: { replicas: 3 } };
+    const cluster = { apiVersion: "kafka.strimzi.io/v1", kind: "KafkaConnect", metadata: { name: "connect", namespace: "nx-broker" }, spec: { replicas: 3 } };
     const env = { environment: staging.environment, objects: [...staging.objects, { component: "x", object: { ...cluster, validate() {}, toJSON: () => cluster } as KubeObject }] };
-    expect(() => resourceSummary(env)).toThrow("KafkaNodePool nx-broker/pool may run pods or claim volumes; count it in generator/docs/resources.ts");
+    expect(() => resourceSummary(env)).toThrow("KafkaConnect nx-broker/connect may run pods or claim volumes; count it in generator/docs/resources.ts");
   });
 
   it("counts a pod as the scheduler does: the larger of its containers' sum and its largest init container", () => {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { debezium, debeziumConnectorConfig, debeziumInitJob } from "../generator/components/debezium.ts";
-import { kafkaScramInitJob } from "../generator/components/kafka.ts";
+import { kafkaScramInitJob } from "../generator/components/kafka/statefulsets.ts";
 import { renderEnvironment } from "../generator/components/render.ts";
 import { redisCluster, redisClusterInitJob } from "../generator/components/redis/masters.ts";
 import { staging } from "../generator/config/staging.ts";
@@ -153,7 +153,7 @@ answer() { cp "$STATE/$1" "$out"; printf "$2"; }`;
   };
 
   // What Kafka Connect answers (AbstractHerder.maybeAddConfigErrors) when Debezium's validation
-  // (PostgresConnector.validateConnection, 3.0.0.Final) fails with a JDBC error (pgjdbc 42.6.1
+  // (PostgresConnector.validateConnection, 3.6.0.Final) fails with a JDBC error (pgjdbc 42.7.11
   // ConnectionFactoryImpl, or the server's FATAL as ServerErrorMessage prints it), and for a bad config.
   const validationFailed = (error: string) =>
     JSON.stringify({
@@ -227,6 +227,19 @@ answer() { cp "$STATE/$1" "$out"; printf "$2"; }`;
   ])("retries while PostgreSQL is %s, then registers", (_state, error) => {
     const box = sandbox({ curl: stub('if [ "$n" -le 1 ]; then answer waiting 400; else answer registered 201; fi') });
     bodies(box, { ...answers, waiting: validationFailed(error) });
+    const result = run(registration(box), box);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(calls(box)).toBe(2);
+  });
+
+  it("retries while the validation's connection hangs (Debezium's own timeout), then registers", () => {
+    const box = sandbox({ curl: stub('if [ "$n" -le 1 ]; then answer waiting 400; else answer registered 201; fi') });
+    const timedOut = JSON.stringify({
+      error_code: 400,
+      message: "Connector configuration is invalid and contains the following 1 error(s):\nConnection validation timed out after 60000 ms\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`",
+    });
+    bodies(box, { ...answers, waiting: timedOut });
     const result = run(registration(box), box);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);

@@ -7,12 +7,12 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { kafkaBrokers, kafkaFormatApproval } from "../generator/components/kafka.ts";
+import { kafkaBrokers, kafkaFormatApproval, statefulSetsOf } from "../generator/components/kafka/statefulsets.ts";
 import { staging } from "../generator/config/staging.ts";
 import type { Environment } from "../generator/config/types.ts";
 import { plain, stagingWith } from "./support/config.ts";
 
-const clusterId = staging.kafka.clusterId;
+const clusterId = statefulSetsOf(staging).clusterId;
 const controller = (i: number) => `nx-kafka-${i}.nx-kafka-headless.nx-broker.svc.cluster.local:9093`;
 
 // kafka-metadata-quorum.sh answers from $STATE: `status` and `replication` hold what the quorum's
@@ -108,8 +108,8 @@ function quorumFormed(state: string, o: { highWatermark: number; node1End: numbe
   writeFileSync(join(state, "replication"), replication({ 0: o.highWatermark + 3, 1: o.node1End, 2: -1 }));
 }
 
-const newCluster = stagingWith({ kafka: { initialClusterState: "new" } });
-const existingCluster = stagingWith({ kafka: { initialClusterState: "existing" } });
+const newCluster = stagingWith({ kafka: { cluster: { initialClusterState: "new" } } });
+const existingCluster = stagingWith({ kafka: { cluster: { initialClusterState: "existing" } } });
 
 describe("Kafka init container: the pod's own server.properties", () => {
   it("derives node.id and advertised listeners from the pod name and removes lost+found", () => {

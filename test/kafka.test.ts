@@ -1,6 +1,6 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { kafka, kafkaBrokers, kafkaScramInitJob, kafkaServerProperties } from "../generator/components/kafka.ts";
+import { kafkaBrokers, kafkaScramInitJob, kafkaServerProperties, statefulSetsKafka as kafka, statefulSetsOf } from "../generator/components/kafka/statefulsets.ts";
 import { staging } from "../generator/config/staging.ts";
 import type { Environment } from "../generator/config/types.ts";
 import { plain, problems, stagingWith } from "./support/config.ts";
@@ -33,12 +33,12 @@ describe("Kafka (KRaft, SASL/SCRAM)", () => {
   });
 
   it("hands the declared initial cluster state to the init container's format decision, the script the same", () => {
-    const fresh = stagingWith({ kafka: { initialClusterState: "new" } });
+    const fresh = stagingWith({ kafka: { cluster: { initialClusterState: "new" } } });
     expect(initEnv(staging, "INITIAL_CLUSTER_STATE")).toBe("existing");
     expect(initEnv(fresh, "INITIAL_CLUSTER_STATE")).toBe("new");
     expect(initContainer(fresh).command).toEqual(initContainer(staging).command);
     expect(initContainer(staging).command[2]).toContain('[ "$INITIAL_CLUSTER_STATE" = new ]');
-    expect(initEnv(staging, "CLUSTER_ID")).toBe(staging.kafka.clusterId);
+    expect(initEnv(staging, "CLUSTER_ID")).toBe(statefulSetsOf(staging).clusterId);
   });
 
   it("is ready, and started, only once a broker listener serves; liveness watches the controller port", () => {
@@ -101,13 +101,13 @@ describe("Kafka (KRaft, SASL/SCRAM)", () => {
       job: "-Xms256m -Xmx256m",
       initLimits: staging.common.jobs.resources.limits,
     });
-    const bigger = stagingWith({ kafka: { resources: { limits: { memory: "3Gi" } } }, common: { jobs: { resources: { limits: { memory: "384Mi" } } } } });
+    const bigger = stagingWith({ kafka: { cluster: { resources: { limits: { memory: "3Gi" } } } }, common: { jobs: { resources: { limits: { memory: "384Mi" } } } } });
     expect(heap(bigger)).toMatchObject({ broker: "-Xms1536m -Xmx1536m", init: "-Xms192m -Xmx192m", job: "-Xms192m -Xmx192m" });
   });
 
 
   it("grows the quorum with the number of brokers, the script and the shared server.properties the same", () => {
-    const env = stagingWith({ kafka: { brokers: 5 } });
+    const env = stagingWith({ kafka: { cluster: { brokers: 5 } } });
     expect(plain<any>(kafkaBrokers(env)).spec.replicas).toBe(5);
     expect(initEnv(env, "CONTROLLER_QUORUM_VOTERS").split(",")).toHaveLength(5);
     expect(initContainer(env).command).toEqual(initContainer(staging).command);
@@ -126,7 +126,7 @@ describe("Kafka (KRaft, SASL/SCRAM)", () => {
     const script: string = container(staging).command[2];
     expect(script).toContain('--add-config "SCRAM-SHA-512=[iterations=$SCRAM_ITERATIONS,password=$KAFKA_SASL_PASSWORD]"');
     expect(script).toContain('--entity-type users --entity-name "$KAFKA_CLIENT_USER"');
-    const other = stagingWith({ kafka: { clientUser: "nx.other", brokers: 5, scramIterations: 10000 } });
+    const other = stagingWith({ kafka: { clientUser: "nx.other", cluster: { brokers: 5, scramIterations: 10000 } } });
     expect(container(other).command).toEqual(container(staging).command);
   });
 
@@ -140,18 +140,18 @@ describe("Kafka (KRaft, SASL/SCRAM)", () => {
 describe("Bad Kafka config is rejected with its location", () => {
 
   it("a broker heap that leaves the JVM and the page cache no room", () => {
-    expect(problems(stagingWith({ kafka: { heapFraction: 0.9 } }))).toEqual([
-      "staging / kafka / StatefulSet nx-broker/nx-kafka / kafka.heapFraction: is 0.9; the heap must be more than 0 and at most 0.75 of the 2Gi memory limit, leaving the rest to the JVM itself and the page cache",
+    expect(problems(stagingWith({ kafka: { cluster: { heapFraction: 0.9 } } }))).toEqual([
+      "staging / kafka / StatefulSet nx-broker/nx-kafka / kafka.cluster.heapFraction: is 0.9; the heap must be more than 0 and at most 0.75 of the 2Gi memory limit, leaving the rest to the JVM itself and the page cache",
     ]);
   });
 
   it("a tools heap of nothing, or one the memory limit cannot size", () => {
-    expect(problems(stagingWith({ kafka: { toolsHeapFraction: 0 } }))).toEqual([
-      "staging / kafka / StatefulSet nx-broker/nx-kafka / kafka.toolsHeapFraction: is 0; the heap must be more than 0 and at most 0.75 of the 512Mi memory limit, leaving the rest to the JVM itself and the page cache",
+    expect(problems(stagingWith({ kafka: { cluster: { toolsHeapFraction: 0 } } }))).toEqual([
+      "staging / kafka / StatefulSet nx-broker/nx-kafka / kafka.cluster.toolsHeapFraction: is 0; the heap must be more than 0 and at most 0.75 of the 512Mi memory limit, leaving the rest to the JVM itself and the page cache",
     ]);
-    const [problem] = problems(stagingWith({ kafka: { resources: { limits: { memory: "2e9" } } } }));
+    const [problem] = problems(stagingWith({ kafka: { cluster: { resources: { limits: { memory: "2e9" } } } } }));
     expect(problem).toBe(
-      "staging / kafka / StatefulSet nx-broker/nx-kafka / kafka.resources.limits.memory: cannot size a JVM heap from 2e9 (use Ki, Mi, Gi, Ti, k, M or G)",
+      "staging / kafka / StatefulSet nx-broker/nx-kafka / kafka.cluster.resources.limits.memory: cannot size a JVM heap from 2e9 (use Ki, Mi, Gi, Ti, k, M or G)",
     );
   });
 });

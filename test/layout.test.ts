@@ -179,7 +179,7 @@ describe("planLayout", () => {
       common: { images: { redis: "redis:7.4-alpine" } },
       // More Redis data memory needs a higher limit: maxmemory may use at most half of it.
       redis: { maxmemory: "1gb", resources: { limits: { memory: "2Gi" } } },
-      kafka: { storage: "50Gi" },
+      kafka: { cluster: { storage: "50Gi" } },
       // (Typesense's replicas would not do: more than one node is a Raft cluster, with objects of its own.)
       debezium: { replicas: 3 },
     });
@@ -277,7 +277,7 @@ describe("an edit to one environment", () => {
     ["staging", "a Kafka setting", [stagingWith(retention("72")), production]],
     ["staging", "the Kafka client user", [stagingWith({ kafka: { clientUser: "nx.staging2" } }), production]],
     ["production", "Redis maxmemory", [staging, productionWith({ redis: { maxmemory: "200mb" } })]],
-    ["production", "the Kafka broker count", [staging, productionWith({ kafka: { brokers: 5 } })]],
+    ["production", "the Kafka broker count", [staging, productionWith({ kafka: { cluster: { brokers: { replicas: 5 } } } })]],
     ["production", "Typesense replicas", [staging, productionWith({ typesense: { replicas: 5 } })]],
   ] as const)("to %s (%s) changes only that environment's files", (changed, _what, environments) => {
     const paths = changedPaths(original, filesUnder(environments, deployed));
@@ -311,7 +311,7 @@ describe("an environment's values in the overlays", () => {
       },
       pgbouncer: { replicas: 3 },
       redis: { masters: 6 },
-      kafka: { brokers: 5 },
+      kafka: { cluster: { brokers: 5 } },
       typesense: { replicas: 3 },
       debezium: { replicas: 2 },
     }),

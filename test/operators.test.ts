@@ -85,12 +85,19 @@ describe("the operators' charts", () => {
       "cloudnative-pg 0.29.0",
       "plugin-barman-cloud 0.7.0",
       "external-secrets 2.9.0",
+      "strimzi-kafka-operator 1.2.0",
     ]);
   });
 
   it("name each Application as its Helm release, in the operator's own namespace; the plugin shares CloudNativePG's", () => {
     const where = Object.fromEntries(Object.values(common.charts).map((c) => [c.chart, chartApp(c.chart).spec?.destination.namespace]));
-    expect(where).toEqual({ "cert-manager": "cert-manager", "cloudnative-pg": "cnpg-system", "plugin-barman-cloud": "cnpg-system", "external-secrets": "external-secrets" });
+    expect(where).toEqual({
+      "cert-manager": "cert-manager",
+      "cloudnative-pg": "cnpg-system",
+      "plugin-barman-cloud": "cnpg-system",
+      "external-secrets": "external-secrets",
+      "strimzi-kafka-operator": "strimzi-system",
+    });
     for (const c of Object.values(common.charts)) expect(chartApp(c.chart).spec?.source?.helm?.releaseName).toBe(chartApp(c.chart).metadata?.name);
   });
 
@@ -127,7 +134,7 @@ describe("the operators' charts", () => {
 describe("the operators' AppProject", () => {
   const { applications, projects } = plan(production);
   const operators = projects.find((p) => p.metadata?.name === common.delivery.projects.operators)!;
-  const namespaces = ["cert-manager", "cnpg-system", "external-secrets"];
+  const namespaces = ["cert-manager", "cnpg-system", "external-secrets", "strimzi-system"];
 
   it("sources the chart repositories, and the layer's repository for the operators' namespaces", () => {
     expect(operators.spec?.sourceRepos).toEqual([
@@ -135,16 +142,17 @@ describe("the operators' AppProject", () => {
       "https://charts.jetstack.io",
       "https://cloudnative-pg.github.io/charts",
       "https://charts.external-secrets.io",
+      "https://strimzi.io/charts/",
     ]);
   });
 
-  it("deploys into the operators' namespaces only", () => {
-    expect(operators.spec?.destinations).toEqual(namespaces.map((namespace) => ({ server: common.delivery.destinationServer, namespace })));
+  it("deploys into the operators' namespaces, and the namespace Strimzi watches (its chart's RoleBindings)", () => {
+    expect(operators.spec?.destinations).toEqual([...namespaces, "nx-broker"].map((namespace) => ({ server: common.delivery.destinationServer, namespace })));
   });
 
   it("allows cluster-wide only the CRDs of the groups the operators serve, RBAC, webhooks and their Namespaces by name", () => {
     expect(operators.spec?.clusterResourceWhitelist).toEqual([
-      ...["cert-manager.io", "acme.cert-manager.io", "postgresql.cnpg.io", "barmancloud.cnpg.io", "external-secrets.io", "generators.external-secrets.io"].map((g) => ({
+      ...["cert-manager.io", "acme.cert-manager.io", "postgresql.cnpg.io", "barmancloud.cnpg.io", "external-secrets.io", "generators.external-secrets.io", "kafka.strimzi.io", "core.strimzi.io"].map((g) => ({
         group: "apiextensions.k8s.io",
         kind: "CustomResourceDefinition",
         name: `*.${g}`,
@@ -171,6 +179,8 @@ describe("the operators' AppProject", () => {
       "production-cert-manager",
       "production-cnpg-system",
       "production-external-secrets",
+      "production-strimzi-system",
+      "strimzi",
     ]);
   });
 

@@ -103,8 +103,8 @@ describe("each rule catches its violation, with the right id and field", () => {
 });
 
 describe("a kind the policies do not know", () => {
-  // An operator's resource (here Strimzi's Kafka, which no environment renders yet) runs pods the pod rules cannot see.
-  const cluster: Manifest = { apiVersion: "kafka.strimzi.io/v1", kind: "Kafka", metadata: { name: "kafka", namespace: "nx-broker", labels }, spec: {} };
+  // An operator's resource (here Strimzi's KafkaConnect, which the layer does not render) runs pods the pod rules cannot see.
+  const cluster: Manifest = { apiVersion: "kafka.strimzi.io/v1", kind: "KafkaConnect", metadata: { name: "connect", namespace: "nx-search", labels }, spec: {} };
 
   it("is an error, never a silent pass", () => {
     expect(ruleIds([cluster], "kinds")).toEqual(["kinds/known @ kind"]);

@@ -197,13 +197,11 @@ describe("npm run review on unsafe changes", () => {
     text = review("--base", withOperators);
   });
 
-  // The Kafka and Typesense files of base/ are both environments' (the environment-neutral base):
-  // an unsafe edit there is refused for each. PostgreSQL's and PgBouncer's StatefulSets and
-  // Deployment, and Redis' masters, are staging's only: production builds them its own way
-  // (CloudNativePG, Redis shards).
+  // The Typesense files of base/ are both environments' (the environment-neutral base): an unsafe
+  // edit there is refused for each. PostgreSQL's and PgBouncer's StatefulSets and Deployment,
+  // Kafka's StatefulSet and Redis' masters are staging's only: production builds them its own way
+  // (CloudNativePG, Strimzi, Redis shards).
   const shared = [
-    "StatefulSet nx-broker/nx-kafka spec.volumeClaimTemplates[metadata.name=data].spec.resources.requests.storage [volume-shrink]",
-    "StatefulSet nx-broker/nx-kafka spec.podManagementPolicy [immutable-field]",
     "StatefulSet nx-search/nx-typesense [data-removed]",
   ];
 
@@ -216,6 +214,8 @@ describe("npm run review on unsafe changes", () => {
     expect(refused.sort()).toEqual(
       [
         ...["staging", "production"].flatMap((env) => shared.map((refusal) => `REFUSED ${env} ${refusal}`)),
+        "REFUSED staging StatefulSet nx-broker/nx-kafka spec.volumeClaimTemplates[metadata.name=data].spec.resources.requests.storage [volume-shrink]",
+        "REFUSED staging StatefulSet nx-broker/nx-kafka spec.podManagementPolicy [immutable-field]",
         "REFUSED staging StatefulSet nx-persistent/nx-postgresql-replica spec.selector [immutable-field]",
         "REFUSED staging StatefulSet nx-persistent/nx-postgresql-replica spec.serviceName [immutable-field]",
         'REFUSED staging StatefulSet nx-persistent/nx-postgresql-primary metadata.annotations["argocd.argoproj.io/sync-options"] [data-mark-removed]',
@@ -234,7 +234,7 @@ describe("npm run review on unsafe changes", () => {
     expect(text.stdout).toContain(`kubectl -n nx-broker patch pvc data-nx-redis-2 -p '{"spec":{"resources":{"requests":{"storage":"8Gi"}}}}'`);
     expect(text.stdout).toContain("kubectl -n nx-broker delete statefulset nx-redis --cascade=orphan");
     expect(text.stdout).toContain("Keep 10Gi.");
-    expect(text.stdout).toMatch(/review: refused: 16 unsafe changes; fix each, or acknowledge it in review\/acknowledged\.yaml/);
+    expect(text.stdout).toMatch(/review: refused: 14 unsafe changes; fix each, or acknowledge it in review\/acknowledged\.yaml/);
   });
 
   it("warns that the hand-edited YAML is not what the code generates", () => {

@@ -90,10 +90,13 @@ function layerProject(env: Environment): IAppProject {
 function operatorsProject(env: Environment, operators: readonly Operator[]): IAppProject {
   const d = env.common.delivery;
   const namespaces = [...new Set(operators.map((o) => o.namespace))];
+  // A chart that binds its Roles in the namespaces it watches writes there too (RoleBindings only:
+  // the layer's project refuses RBAC, the operators' does not).
+  const watched = [...new Set(operators.flatMap((o) => o.watches ?? []))].filter((ns) => !namespaces.includes(ns));
   const kinds = (group: string, ...names: string[]) => names.map((kind) => ({ group, kind }));
   return appProject(env, d.projects.operators, {
     description: `Operators of the nx data layer: ${operators.map((o) => `${o.name} ${o.chart.version}`).join(", ")}.`,
-    destinations: namespaces.map((namespace) => ({ server: d.destinationServer, namespace })),
+    destinations: [...namespaces, ...watched].map((namespace) => ({ server: d.destinationServer, namespace })),
     clusterResourceWhitelist: [
       ...operators.flatMap((o) => o.serves).map((group) => ({ group: "apiextensions.k8s.io", kind: "CustomResourceDefinition", name: `*.${group}` })),
       ...kinds("rbac.authorization.k8s.io", "ClusterRole", "ClusterRoleBinding"),

@@ -6,7 +6,7 @@
 // and the layer's AppProject may not deploy there. Passwords stay out: the backend's Secret
 // (`backendSecret`) holds them, and docs/secrets.md lists its keys.
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
-import { kafkaContract } from "../components/kafka.ts";
+import { kafkaContract } from "../components/kafka/index.ts";
 import { pgbouncerContract } from "../components/pgbouncer/index.ts";
 import { postgresContract } from "../components/postgres/index.ts";
 import { redisContract } from "../components/redis/index.ts";

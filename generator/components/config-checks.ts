@@ -3,13 +3,15 @@
 // `poolMode: "transactional"`), ranges, and values that only make sense against other values.
 // Each problem names the object the value ends up in and the config field that holds it, like
 // every other bad config; a component with a problem is not built.
-import type { Environment, ExternalAddresses, PostgresBackup, PostgresCloudNativePg, PostgresFailover, PostgresSettings, RedisBackup, RedisReplicatedShards } from "../config/types.ts";
+import type { Environment, ExternalAddresses, KafkaStrimzi, PostgresBackup, PostgresCloudNativePg, PostgresFailover, PostgresSettings, RedisBackup, RedisReplicatedShards } from "../config/types.ts";
 import { maxmemoryPolicies, poolModes, syncModes } from "../config/types.ts";
 import { apiServerAddresses } from "../lib/network.ts";
 import { memoryMiB } from "../lib/pod.ts";
 import { redisBytes } from "./redis/nodes.ts";
 import { names as debeziumNames } from "./debezium.ts";
-import { kafkaGeneratedKeys, names as kafkaNames } from "./kafka.ts";
+import { largestReplicationFactor } from "./kafka/model.ts";
+import { kafkaGeneratedKeys, names as kafkaNames } from "./kafka/statefulsets.ts";
+import { pools as kafkaPools, strimziForbids } from "./kafka/strimzi.ts";
 import { names as redisBackupNames } from "./redis/backup.ts";
 import { names as redisMastersNames } from "./redis/masters.ts";
 import { failoverSeconds as redisFailoverSeconds, names as redisShardNames } from "./redis/replicated-shards.ts";
@@ -65,6 +67,7 @@ const inSyncMinimums: Record<string, { factor: string; byDefault: number }> = {
   "transaction.state.log.min.isr": { factor: "transaction.state.log.replication.factor", byDefault: 3 },
 };
 
+/** The broker settings both kinds apply: minimums within their factors, and each key once. */
 function kafkaSettings(env: Environment): Found[] {
   const { serverProperties } = env.kafka;
   const keys = serverProperties.map(([key]) => key);
@@ -74,21 +77,60 @@ function kafkaSettings(env: Environment): Found[] {
     if (!against) return [];
     const factor = Number(setting(against.factor) ?? against.byDefault);
     return Number(value) > factor
-      ? [{ field: `kafka.serverProperties[${i}]`, message: `${key}=${value} is more than ${against.factor}=${factor}, the replicas a partition has (which the ${env.kafka.brokers} brokers must hold): no write with acks=all could succeed` }]
+      ? [{ field: `kafka.serverProperties[${i}]`, message: `${key}=${value} is more than ${against.factor}=${factor}, the replicas a partition has (which the brokers must hold): no write with acks=all could succeed` }]
       : [];
   });
+  return [...isr, ...repeated("kafka.serverProperties", keys, (k) => k, "Kafka would silently keep only the last value")];
+}
+
+/** What only the layer's own StatefulSets check: the keys the generator writes itself, the SCRAM iterations. */
+function kafkaStatefulSetsSettings(env: Environment): Found[] {
+  const cluster = env.kafka.cluster;
+  if (cluster.kind !== "statefulsets") return [];
   // Kafka reads server.properties with java.util.Properties: of a key given twice the last wins.
-  const generated = keys.flatMap((key, i) =>
+  const generated = env.kafka.serverProperties.flatMap(([key], i) =>
     kafkaGeneratedKeys.includes(key)
       ? [{ field: `kafka.serverProperties[${i}]`, message: `${key} is set by the generator itself (server.properties would hold it twice, and Kafka keeps the last)` }]
       : [],
   );
+  return [...generated, ...integerAtLeast("kafka.cluster.scramIterations", cluster.scramIterations, 4096, " (Kafka's minimum for SCRAM-SHA-512)")];
+}
+
+/**
+ * A Strimzi Kafka: settings Strimzi refuses, and pools that cannot work or cannot be placed. A
+ * KRaft quorum needs a majority of its controllers: an even count tolerates no more failures than
+ * one less (Strimzi only warns), and fewer than 3 tolerates none. Each pool's nodes must each have
+ * a host of their own (they spread over hosts DoNotSchedule), and rack awareness puts a
+ * partition's replicas in distinct zones: fewer zones than the largest replication factor would
+ * leave Cruise Control's hard RackAwareGoal unmet, so it is refused rather than silently weakened.
+ */
+function strimziChecks(env: Environment, cluster: KafkaStrimzi): [component: string, object: string, found: Found[]][] {
+  const ns = env.common.namespaces.broker;
+  const { hosts, zones } = env.statefulNodes;
+  const forbidden = env.kafka.serverProperties.flatMap(([key], i) =>
+    strimziForbids(key) ? [{ field: `kafka.serverProperties[${i}]`, message: `${key} is set by Strimzi itself, which refuses it in spec.kafka.config` }] : [],
+  );
+  const { key, factor } = largestReplicationFactor(env);
+  const rack: Found[] = zones >= factor ? [] : [{ field: "statefulNodes.zones", message: `${zones} zones, but ${key}=${factor}: rack awareness puts a partition's ${factor} replicas in ${factor} distinct zones` }];
+  const placement = (pool: "controllers" | "brokers"): Found[] =>
+    cluster[pool].replicas <= hosts ? [] : [{ field: `kafka.cluster.${pool}.replicas`, message: `${cluster[pool].replicas} nodes, each on a host of its own, but the stateful pool has ${hosts} hosts (statefulNodes.hosts)` }];
+  const controllers = cluster.controllers.replicas;
+  const quorum: Found[] =
+    Number.isInteger(controllers) && controllers >= 3 && controllers % 2 === 1
+      ? []
+      : [{ field: "kafka.cluster.controllers.replicas", message: `${controllers} controllers: the KRaft quorum needs an odd number of at least 3 (a majority survives one lost controller; an even count tolerates no more than one less)` }];
   return [
-    ...isr,
-    ...repeated("kafka.serverProperties", keys, (k) => k, "Kafka would silently keep only the last value"),
-    ...generated,
-    ...integerAtLeast("kafka.scramIterations", env.kafka.scramIterations, 4096, " (Kafka's minimum for SCRAM-SHA-512)"),
+    ["kafka", `Kafka ${ns}/${cluster.name}`, [...kafkaSettings(env), ...forbidden, ...rack]],
+    ["kafka", `KafkaNodePool ${ns}/${kafkaPools.controller}`, [...quorum, ...placement("controllers")]],
+    ["kafka", `KafkaNodePool ${ns}/${kafkaPools.broker}`, placement("brokers")],
   ];
+}
+
+function kafkaChecks(env: Environment): [component: string, object: string, found: Found[]][] {
+  const ns = env.common.namespaces.broker;
+  const cluster = env.kafka.cluster;
+  if (cluster.kind === "strimzi") return strimziChecks(env, cluster);
+  return [["kafka", `ConfigMap ${ns}/${kafkaNames.config}`, [...kafkaSettings(env), ...kafkaStatefulSetsSettings(env)]]];
 }
 
 // CloudNativePG's cron (robfig/cron v1.2.0 `cron.Parse`) reads six fields, seconds first; given
@@ -426,7 +468,7 @@ export function configProblems(env: Environment): ConfigProblem[] {
     ...pgbouncerChecks(env),
     ...cloudNativePgPoolerChecks(env),
     ...redisChecks(env),
-    ["kafka", `ConfigMap ${ns.broker}/${kafkaNames.config}`, kafkaSettings(env)],
+    ...kafkaChecks(env),
     ["typesense", `StatefulSet ${ns.search}/${typesenseNames.statefulSet}`, typesenseSize(env)],
     ["debezium", `Deployment ${ns.search}/${debeziumNames.deployment}`, integerAtLeast("debezium.replicas", env.debezium.replicas, 1, ": no change would reach Kafka")],
     ["external-secrets", "ExternalSecret (each)", secretStore(env)],

@@ -35,6 +35,12 @@ export interface PostgresContract extends Reads {
     /** Every PostgreSQL server pod, primary and standbys. */
     readonly servers: Pods;
   };
+  /**
+   * Whether a logical replication slot created on the primary is kept on the standbys that can
+   * take over (PostgreSQL 17 failover slots, synchronized by the operator): Debezium then creates
+   * its slot for failover, and streaming goes on after a failover.
+   */
+  readonly failoverSlots: boolean;
   /** The CloudNativePG Cluster's name, when PostgreSQL runs as one: what attaches to it (a Pooler) names it. */
   readonly cluster?: string;
 }
@@ -62,16 +68,23 @@ export interface RedisContract extends Reads {
 }
 
 export interface KafkaContract extends Reads {
-  /** `host:port` of every broker's CLIENT listener. */
+  /** Where clients bootstrap: `host:port` of every broker's client listener, or of the bootstrap Service. */
   readonly bootstrap: readonly string[];
   readonly port: number;
   /** The ports only the brokers (and the layer's own tools) open on each other. */
   readonly memberPorts: readonly number[];
   readonly mechanism: string;
+  /** Kafka Connect's group and internal topics, which Debezium's workers use (and Strimzi declares as KafkaTopics). */
+  readonly connect: {
+    readonly group: string;
+    readonly topics: readonly { readonly name: string; readonly partitions: number; readonly storage: "config" | "offset" | "status" }[];
+  };
   /** What a topic gets when its creator does not say (brokers do not create topics themselves). */
   readonly topicDefaults: { readonly partitions: string; readonly replicationFactor: string };
-  /** The SCRAM user of the backend services and Debezium. */
+  /** The SCRAM user of the backend services. */
   readonly client: Login;
+  /** The SCRAM user Debezium's Connect workers log in as (its password Secret is read in Debezium's namespace too). */
+  readonly debezium: Login;
   readonly pods: Pods;
 }
 

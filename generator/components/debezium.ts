@@ -2,12 +2,12 @@ import type { Environment } from "../config/types.ts";
 import { InvalidConfig } from "../lib/errors.ts";
 import { contentHash } from "../lib/hash.ts";
 import { role } from "../lib/labels.ts";
-import { configMap, deployment, initJob, type KubeObject, service } from "../lib/objects.ts";
+import { configMap, deployment, initJob, type KubeObject, podDisruptionBudget, service } from "../lib/objects.ts";
 import { container, httpProbe, jvmHeapOptions, livenessTiming, plainEnv, readinessTiming, resources, secretEnv } from "../lib/pod.ts";
 import { networkPolicy, podsOf } from "../lib/network.ts";
 import { type PodRole, serviceHost } from "../lib/topology.ts";
 import type { DebeziumContract } from "./contracts.ts";
-import { kafkaContract } from "./kafka.ts";
+import { kafkaContract } from "./kafka/index.ts";
 import { postgresContract } from "./postgres/index.ts";
 
 const podRoles = {
@@ -25,7 +25,7 @@ export const names = {
 /** Kafka Connect's REST API. */
 const restPort = 8083;
 
-const uid = 1001; // the kafka user of the debezium/connect image
+const uid = 1001; // the kafka user of the debezium/connect image (quay.io, 3.6: unchanged)
 const connectorDir = "/etc/debezium";
 // Read by the worker through its env config provider: the password never enters the REST config.
 const postgresPasswordEnv = "DEBEZIUM_POSTGRES_PASSWORD";
@@ -59,6 +59,9 @@ export function debeziumConnectorConfig(env: Environment): Record<string, string
     "publication.name": cfg.publicationName,
     "schema.include.list": cfg.schemas.join(","),
     "slot.name": cfg.slotName,
+    // The slot is created as a failover slot where the standbys keep a copy of it (PostgreSQL 17,
+    // Debezium >= 3.0.5): after a failover the connector goes on from the promoted standby.
+    ...(pg.failoverSlots ? { "slot.failover": "true" } : {}),
     "tasks.max": "1",
     // Brokers do not auto-create topics: the connector creates its own.
     "topic.creation.default.partitions": kafkaContract(env).topicDefaults.partitions,
@@ -71,7 +74,7 @@ export function debeziumConnectorConfig(env: Environment): Record<string, string
 // consumers each authenticate with SCRAM on the CLIENT listener.
 function saslEnv(env: Environment) {
   const kafka = kafkaContract(env);
-  const jaas = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${kafka.client.user}" password="$(KAFKA_SASL_PASSWORD)";`;
+  const jaas = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${kafka.debezium.user}" password="$(KAFKA_SASL_PASSWORD)";`;
   return ["", "PRODUCER_", "CONSUMER_"].flatMap((prefix) => [
     plainEnv(`CONNECT_${prefix}SECURITY_PROTOCOL`, "SASL_PLAINTEXT"),
     plainEnv(`CONNECT_${prefix}SASL_MECHANISM`, kafka.mechanism),
@@ -93,11 +96,14 @@ const connectHeapOptions = (env: Environment) =>
 export function debeziumConnect(env: Environment) {
   const cfg = env.debezium;
   const replication = topicReplication(env);
+  const { connect } = kafkaContract(env);
   return deployment(env, {
     name: names.deployment,
     namespace: env.common.namespaces.search,
     role: role(podRoles.connect, names.deployment, env.common.images.debezium),
     replicas: cfg.replicas,
+    // Workers take over each other's connector task: more than one, on different nodes and zones.
+    spread: cfg.replicas > 1,
     uid,
     // The passwords are read from the environment at start: a rotation restarts the workers.
     followsSecretRotation: true,
@@ -108,13 +114,11 @@ export function debeziumConnect(env: Environment) {
           image: env.common.images.debezium,
           ports: [{ containerPort: restPort, name: "http" }],
           env: [
-            secretEnv("KAFKA_SASL_PASSWORD", kafkaContract(env).client.password),
+            secretEnv("KAFKA_SASL_PASSWORD", kafkaContract(env).debezium.password),
             secretEnv(postgresPasswordEnv, postgresContract(env).debezium.password),
             plainEnv("BOOTSTRAP_SERVERS", kafkaContract(env).bootstrap.join(",")),
-            plainEnv("GROUP_ID", names.deployment),
-            plainEnv("CONFIG_STORAGE_TOPIC", `${names.deployment}-configs`),
-            plainEnv("OFFSET_STORAGE_TOPIC", `${names.deployment}-offsets`),
-            plainEnv("STATUS_STORAGE_TOPIC", `${names.deployment}-statuses`),
+            plainEnv("GROUP_ID", connect.group),
+            ...connect.topics.map((t) => plainEnv(`${t.storage.toUpperCase()}_STORAGE_TOPIC`, t.name)),
             plainEnv("CONNECT_CONFIG_STORAGE_REPLICATION_FACTOR", replication),
             plainEnv("CONNECT_OFFSET_STORAGE_REPLICATION_FACTOR", replication),
             plainEnv("CONNECT_STATUS_STORAGE_REPLICATION_FACTOR", replication),
@@ -162,22 +166,27 @@ const reserveSeconds = 60;
 
 /**
  * The validation errors that mean PostgreSQL cannot be reached yet, which end on their own: Connect
- * answers 400 with Debezium's "Error while validating connector config: <the JDBC error>"
- * (PostgresConnector.validateConnection, 3.0.0.Final), and these are the JDBC errors (pgjdbc
- * 42.6.1) of a server that is down, unreachable or not accepting connections yet. Every other
- * validation error (a wrong password, a missing database, pg_hba) is permanent.
+ * answers 400 with Debezium's "Error while validating connector config: <the JDBC error>", or
+ * "Connection validation timed out after <n> ms" when the connection attempt hangs
+ * (PostgresConnector.validateConnection, 3.6.0.Final), and these are the JDBC errors (pgjdbc
+ * 42.7.11, Debezium 3.6's driver) of a server that is down, unreachable or not accepting
+ * connections yet. Every other validation error (a wrong password, a missing database, pg_hba) is
+ * permanent.
  */
 const unreachableDatabase: readonly string[] = [
-  // ConnectionFactoryImpl: the TCP connection was refused (server down, pod restarting).
-  "Connection to [^ ]* refused",
-  // ConnectionFactoryImpl: any other I/O error (connect timeout, no route, name not resolved).
-  "The connection attempt failed",
-  // SQLSTATE 57P03 (backend_startup.c): starting up, in recovery, not yet consistent, shutting down.
-  "FATAL: the database system is ",
-  // SQLSTATE 53300: every connection slot is taken.
-  "FATAL: sorry, too many clients already",
-  "FATAL: remaining connection slots are reserved",
-].map((error) => `Error while validating connector config: ${error}`);
+  ...[
+    // ConnectionFactoryImpl: the TCP connection was refused (server down, pod restarting).
+    "Connection to [^ ]* refused",
+    // ConnectionFactoryImpl: any other I/O error (connect timeout, no route, name not resolved).
+    "The connection attempt failed",
+    // SQLSTATE 57P03 (backend_startup.c): starting up, in recovery, not yet consistent, shutting down.
+    "FATAL: the database system is ",
+    // SQLSTATE 53300: every connection slot is taken.
+    "FATAL: sorry, too many clients already",
+    "FATAL: remaining connection slots are reserved",
+  ].map((error) => `Error while validating connector config: ${error}`),
+  "Connection validation timed out after ",
+];
 
 /**
  * Registers the connector. `PUT /connectors/<name>/config` creates or updates, so running it again
@@ -268,6 +277,8 @@ export function debezium(env: Environment): KubeObject[] {
       ports: [{ name: "http", port: restPort, targetPort: "http" }],
     }),
     debeziumConnect(env),
+    // One worker at a time may be drained: the other runs the connector meanwhile.
+    ...(env.debezium.replicas > 1 ? [podDisruptionBudget(env, { name: names.deployment, namespace, role: connect, maxUnavailable: 1 })] : []),
     debeziumInitJob(env),
     ...restPolicies(env),
   ];
@@ -299,7 +310,7 @@ export function debeziumContract(env: Environment): DebeziumContract {
   return {
     namespace: env.common.namespaces.search,
     pods: podsOf(podRoles.connect),
-    // Copies, in this namespace, of the Secrets of its PostgreSQL and Kafka users.
-    secrets: [postgresContract(env).debezium.password, kafkaContract(env).client.password],
+    // Copies, in this namespace, of the Secrets of its PostgreSQL and Kafka users (one store key each).
+    secrets: [postgresContract(env).debezium.password, kafkaContract(env).debezium.password],
   };
 }

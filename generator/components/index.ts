@@ -3,7 +3,7 @@ import type { KubeObject } from "../lib/objects.ts";
 import type { Reads } from "./contracts.ts";
 import { debezium, debeziumContract } from "./debezium.ts";
 import { externalSecrets } from "./external-secrets.ts";
-import { kafka, kafkaContract } from "./kafka.ts";
+import { kafka, kafkaContract } from "./kafka/index.ts";
 import { namespaces } from "./namespaces.ts";
 import { networkPolicies } from "./network-policies.ts";
 import { pgbouncer, pgbouncerContract } from "./pgbouncer/index.ts";

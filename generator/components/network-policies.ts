@@ -6,7 +6,7 @@ import type { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/Netwo
 import type { Environment } from "../config/types.ts";
 import { networkPolicy, type Peer, type PolicySpec } from "../lib/network.ts";
 import { debeziumContract } from "./debezium.ts";
-import { kafkaContract } from "./kafka.ts";
+import { kafkaContract } from "./kafka/index.ts";
 import { pgbouncerContract } from "./pgbouncer/index.ts";
 import { postgresContract } from "./postgres/index.ts";
 import { redisContract } from "./redis/index.ts";

@@ -11,13 +11,13 @@ import type { Environment, HelmChart } from "../config/types.ts";
 import { InvalidConfig } from "../lib/errors.ts";
 import { networkPolicy, type Pods, type PolicySpec, type Rule } from "../lib/network.ts";
 import type { KubeObject } from "../lib/objects.ts";
-import { chartPods, cloudNativePgOperator } from "../lib/operator-pods.ts";
+import { chartPods, cloudNativePgOperator, strimziOperator, strimziPods } from "../lib/operator-pods.ts";
 import { restrictedNamespace } from "./namespaces.ts";
 import { layerWide } from "./network-policies.ts";
 import { barmanCloudPlugin } from "./postgres/backup.ts";
 import { groupOf } from "../lib/identity.ts";
 
-export type OperatorName = "cert-manager" | "cloudnative-pg" | "plugin-barman-cloud" | "external-secrets";
+export type OperatorName = "cert-manager" | "cloudnative-pg" | "plugin-barman-cloud" | "external-secrets" | "strimzi";
 
 export interface Operator {
   /** The Helm release, and the name of the Argo CD Application that installs it (kept equal, see argocd/). */
@@ -34,6 +34,8 @@ export interface Operator {
   readonly pods: Pods;
   /** The admission webhook the API server calls: its pods and their container port. */
   readonly webhook?: { readonly pods: Pods; readonly port: number };
+  /** Namespaces besides its own that its chart writes into (RoleBindings of the namespaces it watches). */
+  readonly watches?: readonly string[];
 }
 
 /** Argo CD's sync options on an object, read from the annotation (charts that let CRDs be annotated). */
@@ -93,6 +95,27 @@ export function operatorCatalog(env: Environment): readonly Operator[] {
       pods: chartPods("external-secrets", "external-secrets"),
       webhook: { pods: chartPods("external-secrets-webhook", "external-secrets"), port: 10250 },
     },
+    {
+      name: "strimzi",
+      chart: charts.strimzi,
+      namespace: ns.strimzi,
+      values: {
+        // The chart binds the operator's Roles in each watched namespace (and its own).
+        watchNamespaces: [env.common.namespaces.broker],
+        // Every pod Strimzi runs for a Kafka meets the restricted Pod Security Standard (the
+        // operator's own container does since 1.2.0); Connect builds are then refused.
+        extraEnvs: [{ name: "STRIMZI_POD_SECURITY_PROVIDER_CLASS", value: "restricted" }],
+        // The layer writes every NetworkPolicy itself: Strimzi's own would open the client listener
+        // to every namespace, invisibly to `npm run policy`.
+        generateNetworkPolicy: false,
+      },
+      // Its CRDs: Kafka, KafkaNodePool, KafkaTopic, KafkaUser, ... and StrimziPodSet (core.strimzi.io).
+      serves: ["kafka.strimzi.io", "core.strimzi.io"],
+      requires: [],
+      pods: strimziOperator(env).pods,
+      // No admission webhook (every CRD converts with strategy None).
+      watches: [env.common.namespaces.broker],
+    },
   ];
 }
 
@@ -141,6 +164,16 @@ function clusterInstances(objects: readonly KubeObject[]) {
     }));
 }
 
+// The Kafka nodes' ports besides the clients' (Strimzi KafkaCluster.java, CruiseControl.java, 1.2.0).
+const strimziPorts = { controlPlane: 9090, replication: 9091, agent: 8443, cruiseControl: 9090 } as const;
+
+/** The rendered Strimzi Kafkas, by namespace and name. */
+function kafkaClusters(objects: readonly KubeObject[]) {
+  return objects
+    .filter((o) => groupOf(o) === "kafka.strimzi.io" && o.kind === "Kafka")
+    .map((k) => ({ namespace: k.metadata?.namespace ?? "", name: k.metadata?.name ?? "" }));
+}
+
 function ipv4Cidr(value: string): boolean {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
   return m !== null && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
@@ -162,7 +195,9 @@ function policySpecs(env: Environment, namespace: string, operators: readonly Op
   const cnpg = running("cloudnative-pg");
   const plugin = running("plugin-barman-cloud");
   const eso = running("external-secrets");
+  const strimzi = running("strimzi");
   const instances = clusterInstances(objects);
+  const kafkas = kafkaClusters(objects);
   const apiServer = "allow-api-server";
   return [
     ...layerWide(namespace),
@@ -201,6 +236,23 @@ function policySpecs(env: Environment, namespace: string, operators: readonly Op
             ingress: [{ peers: [{ namespace, pods: cnpg.pods }], ports: [barmanCloudPluginPort] }],
           },
         ]
+      : []),
+    ...(strimzi && kafkas.length
+      ? [{
+          // The operator rolls and reconfigures the Kafka nodes: KRaft (controllers), its admin client
+          // (brokers, mTLS), the Kafka agent's broker state (8443), and Cruise Control's API.
+          name: "allow-strimzi-to-kafka",
+          namespace,
+          pods: strimzi.pods,
+          egress: kafkas.flatMap(({ namespace: at, name }) => {
+            const pods = strimziPods(name);
+            return [
+              { peers: [{ namespace: at, pods: pods.controllers }], ports: [strimziPorts.controlPlane, strimziPorts.agent] },
+              { peers: [{ namespace: at, pods: pods.brokers }], ports: [strimziPorts.replication, strimziPorts.agent] },
+              { peers: [{ namespace: at, pods: pods.cruiseControl }], ports: [strimziPorts.cruiseControl] },
+            ];
+          }),
+        }]
       : []),
     ...(eso && env.secrets.kind === "external-secrets"
       ? [{

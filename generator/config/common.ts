@@ -22,7 +22,7 @@ export const common: Common = {
     rclone: "rclone/rclone:1.75.1",
     kafka: "apache/kafka:4.1.1",
     typesense: "typesense/typesense:27.1",
-    debezium: "debezium/connect:3.0.0.Final",
+    debezium: "quay.io/debezium/connect:3.6.0.Final",
   },
   namespaces: { persistent: "nx-persistent", broker: "nx-broker", search: "nx-search" },
   // An environment installs the charts its components need (docs/operators.md).
@@ -31,8 +31,9 @@ export const common: Common = {
     cloudnativePg: { repository: "https://cloudnative-pg.github.io/charts", chart: "cloudnative-pg", version: "0.29.0" },
     barmanCloudPlugin: { repository: "https://cloudnative-pg.github.io/charts", chart: "plugin-barman-cloud", version: "0.7.0" },
     externalSecrets: { repository: "https://charts.external-secrets.io", chart: "external-secrets", version: "2.9.0" },
+    strimzi: { repository: "https://strimzi.io/charts/", chart: "strimzi-kafka-operator", version: "1.2.0" },
   },
-  operatorNamespaces: { certManager: "cert-manager", cloudnativePg: "cnpg-system", externalSecrets: "external-secrets" },
+  operatorNamespaces: { certManager: "cert-manager", cloudnativePg: "cnpg-system", externalSecrets: "external-secrets", strimzi: "strimzi-system" },
   clientNamespaces: ["nx-backend"],
   delivery: {
     source: { repoURL: "https://github.com/nx-platform/nx-data-layer.git", targetRevision: "main" },

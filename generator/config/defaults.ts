@@ -90,16 +90,7 @@ export const defaults = {
     cluster: { kind: "masters" },
   },
   kafka: {
-    brokers: 3,
-    resources: { requests: { cpu: "500m", memory: "1280Mi" }, limits: { cpu: "1.5", memory: "2Gi" } },
-    storage: "10Gi",
-    // A new environment's first start formats its empty disks (docs/kafka.md).
-    initialClusterState: "new",
-    // 1 GiB of the 2 GiB limit, what kafka-server-start.sh would give; CLI tools 256 MiB of 512 MiB.
-    heapFraction: 0.5,
-    toolsHeapFraction: 0.5,
     clientUser: "nx.backend",
-    scramIterations: 8192,
     serverProperties: [
       ["offsets.topic.replication.factor", "3"],
       ["transaction.state.log.replication.factor", "3"],
@@ -112,6 +103,22 @@ export const defaults = {
       ["log.segment.bytes", "1073741824"],
       ["auto.create.topics.enable", "false"],
     ],
+    // The design names no topics: the backend's services own the `nx.` topics and groups.
+    clientAccess: { topicPrefixes: ["nx."], groupPrefixes: ["nx."] },
+    cluster: {
+      kind: "statefulsets",
+      brokers: 3,
+      resources: { requests: { cpu: "500m", memory: "1280Mi" }, limits: { cpu: "1.5", memory: "2Gi" } },
+      storage: "10Gi",
+      // Derived from the environment's name (named here so an environment's delta may set it).
+      clusterId: undefined,
+      // A new environment's first start formats its empty disks (docs/kafka.md).
+      initialClusterState: "new",
+      // 1 GiB of the 2 GiB limit, what kafka-server-start.sh would give; CLI tools 256 MiB of 512 MiB.
+      heapFraction: 0.5,
+      toolsHeapFraction: 0.5,
+      scramIterations: 8192,
+    },
   },
   typesense: {
     replicas: 1,

@@ -98,7 +98,6 @@ export const production = defineEnvironment({
       },
     },
   },
-  kafka: { clientUser: "nx.production" },
   // A 3-node Raft cluster: one node lost (or drained) keeps a majority, so search stays up and
   // writes go on. Typesense serves from memory: each node holds the whole index, with its memory
   // request equal to its limit so it is never the first evicted under node pressure.
@@ -107,4 +106,31 @@ export const production = defineEnvironment({
     resources: { requests: { cpu: "1", memory: "4Gi" }, limits: { cpu: "2", memory: "4Gi" } },
     storage: "20Gi",
   },
+  kafka: {
+    clientUser: "nx.production",
+    // Strimzi: a KRaft quorum of three dedicated controllers and three brokers, each on a node of
+    // its own and spread over the three zones (rack-aware replicas), with Cruise Control.
+    cluster: {
+      kind: "strimzi",
+      name: "nx-kafka",
+      version: "4.3.1",
+      metadataVersion: "4.3-IV0",
+      controllers: {
+        replicas: 3,
+        resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "1", memory: "2Gi" } },
+        storage: "20Gi",
+        heapFraction: 0.5,
+      },
+      brokers: {
+        replicas: 3,
+        resources: { requests: { cpu: "2", memory: "8Gi" }, limits: { cpu: "4", memory: "8Gi" } },
+        storage: "200Gi",
+        heapFraction: 0.5,
+      },
+      entityOperator: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+      cruiseControl: { requests: { cpu: "200m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+    },
+  },
+  // Two Connect workers: one takes over the connector's task when the other is drained or lost.
+  debezium: { replicas: 2 },
 });

@@ -5,9 +5,11 @@ import { defineEnvironment } from "./environment.ts";
 export const staging = defineEnvironment({
   name: "staging",
   kafka: {
-    clusterId: "bngtc3RhZ2luZy1rYWZrYQ",
-    // Staging's cluster has been bootstrapped: an empty disk waits for an operator (docs/kafka.md).
-    initialClusterState: "existing",
     clientUser: "nx.staging",
+    cluster: {
+      clusterId: "bngtc3RhZ2luZy1rYWZrYQ",
+      // Staging's cluster has been bootstrapped: an empty disk waits for an operator (docs/kafka.md).
+      initialClusterState: "existing",
+    },
   },
 });

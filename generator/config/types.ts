@@ -52,6 +52,8 @@ export interface OperatorCharts {
   readonly barmanCloudPlugin: HelmChart;
   /** The External Secrets Operator: writes the layer's Secrets from a secret store. */
   readonly externalSecrets: HelmChart;
+  /** The Strimzi cluster operator: runs the `Kafka`, its node pools, topics and users. */
+  readonly strimzi: HelmChart;
 }
 
 /** The namespace of each operator. The Barman Cloud plugin has none of its own: it must run in the CloudNativePG operator's. */
@@ -62,6 +64,8 @@ export interface OperatorNamespaces {
   readonly cloudnativePg: string;
   /** The External Secrets Operator: controller, webhook and its certificate controller. */
   readonly externalSecrets: string;
+  /** The Strimzi cluster operator (it watches the broker namespace). */
+  readonly strimzi: string;
 }
 
 export interface Namespaces {
@@ -387,6 +391,26 @@ export interface RedisBackup {
 }
 
 export interface KafkaConfig {
+  /** The SCRAM-SHA-512 user the backend services authenticate as. */
+  readonly clientUser: string;
+  /**
+   * Broker settings, in this order: written into server.properties (`statefulsets`), or the
+   * Kafka's `spec.kafka.config` (`strimzi`, which refuses the keys it sets itself).
+   */
+  readonly serverProperties: readonly (readonly [key: string, value: string])[];
+  /**
+   * What the backend user may do (`strimzi`: its KafkaUser's ACLs): the prefixes of the topics it
+   * reads and writes and of the consumer groups it joins. An authorizer denies everything else.
+   */
+  readonly clientAccess: { readonly topicPrefixes: readonly string[]; readonly groupPrefixes: readonly string[] };
+  /** How the cluster runs: StatefulSets the layer writes itself, or a Strimzi `Kafka` with node pools. */
+  readonly cluster: KafkaStatefulSets | KafkaStrimzi;
+}
+
+/** Combined broker+controller nodes as one StatefulSet, with the layer's own init scripts and SCRAM Job. */
+export interface KafkaStatefulSets {
+  /** A StatefulSet, init scripts and a SCRAM Job of the layer's own (staging). */
+  readonly kind: "statefulsets";
   /** Combined broker+controller nodes. */
   readonly brokers: number;
   /** Resources of each broker container. */
@@ -410,12 +434,40 @@ export interface KafkaConfig {
   readonly heapFraction: number;
   /** Share of the memory limit given to the heap of Kafka's CLI tools (init container, SCRAM Job). */
   readonly toolsHeapFraction: number;
-  /** The SCRAM-SHA-512 user the backend services (and Debezium) authenticate as. */
-  readonly clientUser: string;
   /** SCRAM-SHA-512 iterations of the client user's stored credential. */
   readonly scramIterations: number;
-  /** Broker settings written into server.properties, in this order. */
-  readonly serverProperties: readonly (readonly [key: string, value: string])[];
+}
+
+/** A node pool of a Strimzi Kafka: its size, each node's resources and volume. */
+export interface KafkaPool {
+  /** Nodes in the pool, each on a host of its own. */
+  readonly replicas: number;
+  /** Resources of each node's Kafka container. */
+  readonly resources: ContainerResources;
+  /** Size of each node's volume (kept when the pool or the Kafka is deleted: deleteClaim false). */
+  readonly storage: Quantity;
+  /** Share of the container's memory limit given to the JVM heap (-Xms = -Xmx); the rest is page cache. */
+  readonly heapFraction: number;
+}
+
+/** A Strimzi `Kafka` in KRaft mode with a dedicated controller pool and a broker pool (docs/kafka.md). */
+export interface KafkaStrimzi {
+  /** A `Kafka` and its `KafkaNodePool`s, run by the Strimzi operator, which the environment then installs. */
+  readonly kind: "strimzi";
+  /** The Kafka's name: its pods, Services (`<name>-kafka-bootstrap`) and volumes carry it. */
+  readonly name: string;
+  /** Kafka version; one the pinned Strimzi operator supports (Strimzi 1.2: 4.2.x, 4.3.x). */
+  readonly version: string;
+  /** The KRaft metadata version the cluster runs at (raise it after an upgrade, never lower it). */
+  readonly metadataVersion: string;
+  /** The KRaft quorum: an odd number of at least 3 controllers, each on a node of its own. */
+  readonly controllers: KafkaPool;
+  /** The brokers: as many as the largest replication factor, at least, each on a node of its own. */
+  readonly brokers: KafkaPool;
+  /** Resources of the entity operator's topic and user operators (each). */
+  readonly entityOperator: ContainerResources;
+  /** Resources of Cruise Control (rebalancing, broker additions and removals). */
+  readonly cruiseControl: ContainerResources;
 }
 
 export interface TypesenseConfig {

@@ -17,6 +17,10 @@ export const dataBearingKinds: Readonly<Record<string, string>> = {
   // The default reclaim policy (retain) keeps it, but one `databaseReclaimPolicy: delete` would not.
   "Database.postgresql.cnpg.io": "with `databaseReclaimPolicy: delete`, deleting it drops the database",
   "ObjectStore.barmancloud.cnpg.io": "the backups' store: the Cluster archives its WAL through it, and a recovery reads every backup through it",
+  // deleteClaim false keeps the volumes, but the cluster they belong to would be gone.
+  "Kafka.kafka.strimzi.io": "the Kafka cluster: deleting it deletes every node and its configuration, and the volumes are left orphaned",
+  "KafkaNodePool.kafka.strimzi.io": "a pool's nodes: deleting it removes them and their partitions' replicas from the cluster",
+  "KafkaTopic.kafka.strimzi.io": "the topic Operator deletes the topic, and every message in it, with the KafkaTopic",
 };
 
 /** Kinds Argo CD may prune and Git re-creates, and why nothing is lost. */
@@ -37,6 +41,8 @@ export const prunableKinds: Readonly<Record<string, string>> = {
   // With `creationPolicy: Owner` its Secret goes with it, but the secret store keeps the value:
   // declared again, it writes the same Secret (pods starting meanwhile wait for it).
   "ExternalSecret.external-secrets.io": "a copy of a value the secret store keeps",
+  // Its password comes from a Secret the store keeps; the User Operator writes it again with its ACLs.
+  "KafkaUser.kafka.strimzi.io": "a SCRAM user and its ACLs, re-created as they were (clients fail to log in meanwhile)",
 };
 
 /** The objects whose kind is unclassified, or whose mark disagrees with their kind's class. */

@@ -6,7 +6,7 @@ import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { RenderedEnvironment, RenderedObject } from "../components/render.ts";
 import type { Environment } from "../config/types.ts";
 import { GenerationFailed, type Problem } from "../lib/errors.ts";
-import { namespaceOf, objectId } from "../lib/identity.ts";
+import { groupOf, namespaceOf, objectId } from "../lib/identity.ts";
 import { holdsDataAnnotation, recommendedLabels } from "../lib/labels.ts";
 import { dataSafetyProblems } from "./data-safety.ts";
 import { type KubeObject, plain } from "../lib/objects.ts";
@@ -18,18 +18,32 @@ const syncOptionsAnnotation = "argocd.argoproj.io/sync-options";
 /** Name of the ConfigMap that closes every namespace's sync (see `syncMarker`). */
 const syncMarkerName = "nx-data-layer-synced";
 
-// Namespace-scoped setup first; then Services and the workloads (a CloudNativePG Cluster among
-// them); last, what acts on a running workload: the init Jobs, and the CloudNativePG objects that
-// name a Cluster (a Database or Publication its primary applies, a ScheduledBackup, a Pooler). An
+// Namespace-scoped setup first; then Services and the workloads (a CloudNativePG Cluster, a Strimzi
+// Kafka and its node pools among them); last, what acts on a running workload: the init Jobs, the
+// CloudNativePG objects that name a Cluster (a Database or Publication its primary applies, a
+// ScheduledBackup, a Pooler) and the Strimzi topics and users that name a Kafka. An
 // ExternalSecret is setup: it is Healthy once its Secret is written, which the pods of the next
 // wave read at start.
 const setupKinds = new Set(["Namespace", "NetworkPolicy", "ConfigMap", "ServiceAccount", "ExternalSecret"]);
 const workloadKinds = new Set(["StatefulSet", "Deployment"]);
 
-/** The Cluster a CloudNativePG object acts on (`spec.cluster.name`), if it names one. */
-function clusterNamed(object: KubeObject): string | undefined {
-  if (!object.apiVersion.startsWith("postgresql.cnpg.io/")) return undefined;
-  return (object as { spec?: { cluster?: { name?: string } } }).spec?.cluster?.name;
+/**
+ * The cluster an operator's object acts on, if it names one: a CloudNativePG object's Cluster
+ * (`spec.cluster.name`), a Strimzi KafkaTopic's or KafkaUser's Kafka (`strimzi.io/cluster`, which
+ * the entity operator applies to that Kafka once it runs). A KafkaNodePool names its Kafka too,
+ * but is part of it: the pools and the Kafka start together.
+ */
+function clusterNamed(object: KubeObject): { kind: string; name: string; field: string } | undefined {
+  const group = groupOf(object);
+  if (group === "postgresql.cnpg.io") {
+    const name = (object as { spec?: { cluster?: { name?: string } } }).spec?.cluster?.name;
+    return name === undefined ? undefined : { kind: "Cluster", name, field: "spec.cluster.name" };
+  }
+  if (group === "kafka.strimzi.io" && (object.kind === "KafkaTopic" || object.kind === "KafkaUser")) {
+    const name = object.metadata?.labels?.["strimzi.io/cluster"];
+    return { kind: "Kafka", name: name ?? "", field: 'metadata.labels["strimzi.io/cluster"]' };
+  }
+  return undefined;
 }
 
 /**
@@ -101,9 +115,9 @@ function orderProblems(env: Environment, objects: readonly RenderedObject[]): Pr
     const cluster = clusterNamed(object);
     if (cluster !== undefined) {
       return {
-        of: here.filter((c) => c.kind === "Cluster" && c.metadata?.name === cluster),
-        field: "spec.cluster.name",
-        none: `no Cluster ${cluster} in ${namespaceOf(object)}: a ${object.kind} acts on a Cluster of its namespace`,
+        of: here.filter((c) => c.kind === cluster.kind && groupOf(c) === groupOf(object) && c.metadata?.name === cluster.name),
+        field: cluster.field,
+        none: `no ${cluster.kind} ${cluster.name} in ${namespaceOf(object)}: a ${object.kind} acts on a ${cluster.kind} of its namespace`,
         verb: "acts on",
       };
     }

@@ -112,14 +112,68 @@ const podless = new Set([
   "Database", "Publication", "ScheduledBackup", "ObjectStore",
   // The External Secrets Operator's: a Secret written from the store.
   "ExternalSecret",
+  // Strimzi's topics and users, which its entity operator applies.
+  "KafkaTopic", "KafkaUser",
 ]);
-const counted = new Set(["StatefulSet", "Deployment", "Job", "CronJob", "Cluster", "Pooler"]);
+const counted = new Set(["StatefulSet", "Deployment", "Job", "CronJob", "Cluster", "Pooler", "Kafka", "KafkaNodePool"]);
 const jobKinds = new Set(["Job", "CronJob"]);
 
 /** A CronJob as the Job it starts: one run's pods. */
 function asJob(o: PodOwner): PodOwner {
   const job = o.spec?.jobTemplate?.spec;
   return o.kind === "CronJob" ? { kind: o.kind, metadata: o.metadata, spec: { parallelism: job?.parallelism, template: job?.template } } : o;
+}
+
+interface StrimziObject {
+  kind: string;
+  metadata?: PodOwner["metadata"];
+  spec?: {
+    replicas?: number;
+    resources?: Resources;
+    storage?: { volumes?: { size?: string }[] };
+    template?: { pod?: { affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: { matchExpressions?: { key: string; values?: string[] }[] }[] } } } } };
+    entityOperator?: { topicOperator?: { resources?: Resources }; userOperator?: { resources?: Resources } };
+    cruiseControl?: { resources?: Resources };
+  };
+}
+
+/**
+ * A Strimzi object as the workloads its operator makes of it: a KafkaNodePool's nodes, each with
+ * the pool's resources and volumes (in the node pool its affinity requires); a Kafka's entity
+ * operator (one pod, a topic and a user operator container) and Cruise Control (one pod). Their
+ * sidecars and init containers state no resources: not counted.
+ */
+function strimziWorkloads(o: StrimziObject): PodOwner[] {
+  const spec = o.spec ?? {};
+  const pod = (containers: Container[], nodeSelector?: Record<string, string>) => ({ containers, ...(nodeSelector ? { nodeSelector } : {}) });
+  if (o.kind === "KafkaNodePool") {
+    const pool = spec.template?.pod?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchExpressions?.find((e) => e.key === "node.kubernetes.io/pool")?.values?.[0];
+    return [{
+      kind: o.kind,
+      metadata: o.metadata,
+      spec: {
+        replicas: spec.replicas ?? 0,
+        template: { spec: pod([{ name: "kafka", resources: spec.resources }], pool ? { "node.kubernetes.io/pool": pool } : undefined) },
+        volumeClaimTemplates: (spec.storage?.volumes ?? []).map((v) => ({ spec: { resources: { requests: { storage: v.size ?? "0" } } } })),
+      },
+    }];
+  }
+  const name = o.metadata?.name;
+  return [
+    ...(spec.entityOperator
+      ? [{
+          kind: o.kind,
+          metadata: { ...o.metadata, name: `${name}-entity-operator` },
+          spec: { replicas: 1, template: { spec: pod([
+            { name: "topic-operator", resources: spec.entityOperator.topicOperator?.resources },
+            { name: "user-operator", resources: spec.entityOperator.userOperator?.resources },
+          ]) } },
+        }]
+      : []),
+    ...(spec.cruiseControl
+      ? [{ kind: o.kind, metadata: { ...o.metadata, name: `${name}-cruise-control` }, spec: { replicas: 1, template: { spec: pod([{ name: "cruise-control", resources: spec.cruiseControl.resources }]) } } }]
+      : []),
+  ];
 }
 
 interface CloudNativePgObject {
@@ -167,7 +221,13 @@ export function resourceSummary(env: RenderedEnvironment): ResourceSummary {
   return {
     workloads: owners
       .filter((o) => !jobKinds.has(o.kind) && counted.has(o.kind))
-      .map((o) => (o.kind === "Cluster" || o.kind === "Pooler" ? asWorkload(o as CloudNativePgObject) : o))
+      .flatMap((o) =>
+        o.kind === "Cluster" || o.kind === "Pooler"
+          ? [asWorkload(o as CloudNativePgObject)]
+          : o.kind === "Kafka" || o.kind === "KafkaNodePool"
+            ? strimziWorkloads(o as StrimziObject)
+            : [o],
+      )
       .map((o) => row(o, o.spec?.replicas ?? 1)),
     jobs: owners.filter((o) => jobKinds.has(o.kind)).map(asJob).map((o) => row(o, o.spec?.parallelism ?? 1)),
   };

@@ -130,6 +130,8 @@ export interface DeploymentParts extends PodOwnerParts {
   readonly replicas: number;
   readonly uid: number;
   readonly pod: PodParts;
+  /** Replicated workers spread their pods over nodes and zones (see `spreadOverNodes`). */
+  readonly spread?: boolean;
 }
 
 export function deployment(env: Environment, parts: DeploymentParts): Deployment {
@@ -142,6 +144,7 @@ export function deployment(env: Environment, parts: DeploymentParts): Deployment
         metadata: podMetadata(env, parts.role, parts, parts.pod),
         spec: {
           ...parts.pod,
+          ...(parts.spread ? { topologySpreadConstraints: spreadOverNodes(parts.role) } : {}),
           nodeSelector: { "node.kubernetes.io/pool": env.common.nodePools.stateful },
           securityContext: restrictedPodSecurity(parts.uid, { fsGroup: false }),
         },

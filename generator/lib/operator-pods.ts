@@ -3,7 +3,9 @@
 // must see as pods, with the labels and container ports the operator gives them. A CloudNativePG
 // Cluster runs one pod per instance (pkg/specs/pods.go, v1.30.0): the primary and the standbys
 // differ only in `cnpg.io/instanceRole`. (A Pooler has a pod template: it is read like a
-// Deployment's.)
+// Deployment's.) Strimzi runs a Kafka's node pools as pods of their own (one per node, labelled
+// with the pool's roles: KafkaCluster.java, KafkaPool.java, Labels.java, 1.2.0), and for the Kafka
+// itself its entity operator and Cruise Control (EntityOperator.java, CruiseControl.java).
 import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import type { Environment } from "../config/types.ts";
 import { groupKind } from "./identity.ts";
@@ -14,6 +16,12 @@ export interface OperatorPod {
   readonly role: string;
   /** How many such pods run. */
   readonly count: number;
+  /**
+   * The workload they are members of: pods of one workload count together when judging whether it
+   * is replicated (a Cluster's primary and standbys), those of another apart (a Kafka's entity
+   * operator and its Cruise Control).
+   */
+  readonly workload: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly ports: readonly { readonly name: string; readonly containerPort: number; readonly protocol: "TCP" }[];
   /** The affinity and topology spread the operator writes into each of these pods. */
@@ -24,7 +32,7 @@ export interface OperatorPod {
 interface ClusterLike {
   readonly apiVersion: string;
   readonly kind: string;
-  readonly metadata?: { readonly name?: string };
+  readonly metadata?: { readonly name?: string; readonly labels?: Readonly<Record<string, string>> };
   readonly spec?: unknown;
 }
 
@@ -39,8 +47,78 @@ export const chartPods = (name: string, release: string): Pods => ({
  */
 export const cloudNativePgOperator = (env: Environment) => ({ namespace: env.common.operatorNamespaces.cloudnativePg, pods: chartPods("cloudnative-pg", "cloudnative-pg") });
 
+/**
+ * The Strimzi cluster operator's pods (its chart's Deployment selects them by these labels, not by
+ * `app.kubernetes.io/*`): its own policies let them out, the Kafka pods' let them in.
+ */
+export const strimziOperator = (env: Environment) => ({
+  namespace: env.common.operatorNamespaces.strimzi,
+  pods: { matchLabels: { name: "strimzi-cluster-operator", "strimzi.io/kind": "cluster-operator" } },
+});
+
+/** The pods Strimzi runs for the Kafka `cluster`, by what they are, as selectors. */
+export const strimziPods = (cluster: string) => ({
+  controllers: { matchLabels: { "strimzi.io/cluster": cluster, "strimzi.io/controller-role": "true" } },
+  brokers: { matchLabels: { "strimzi.io/cluster": cluster, "strimzi.io/broker-role": "true" } },
+  /** Every Kafka node, controller or broker. */
+  nodes: { matchLabels: { "strimzi.io/cluster": cluster, "strimzi.io/component-type": "kafka" } },
+  entityOperator: { matchLabels: { "strimzi.io/cluster": cluster, "strimzi.io/name": `${cluster}-entity-operator` } },
+  cruiseControl: { matchLabels: { "strimzi.io/cluster": cluster, "strimzi.io/name": `${cluster}-cruise-control` } },
+});
+
 /** Kinds (by group) whose pods an operator builds from its own spec; operatorPodsOf knows each. */
-export const operatorPodKinds: ReadonlySet<string> = new Set(["Cluster.postgresql.cnpg.io"]);
+export const operatorPodKinds: ReadonlySet<string> = new Set(["Cluster.postgresql.cnpg.io", "Kafka.kafka.strimzi.io", "KafkaNodePool.kafka.strimzi.io"]);
+
+const tcp = (name: string, containerPort: number) => ({ name, containerPort, protocol: "TCP" as const });
+/** A node's ports by role: KRaft (controlplane), replication (brokers, Strimzi's own components), clients, the Kafka agent. */
+const nodePorts = { controller: [tcp("tcp-ctrlplane", 9090), tcp("tcp-kafkaagent", 8443)], broker: [tcp("tcp-replication", 9091), tcp("tcp-clients", 9092), tcp("tcp-kafkaagent", 8443)] };
+
+/** A KafkaNodePool's pods, labelled as Strimzi labels them (the pool's own `strimzi.io/cluster` names the Kafka). */
+function nodePoolPods(o: ClusterLike): OperatorPod[] {
+  const spec = (o.spec ?? {}) as { replicas?: number; roles?: string[]; template?: { pod?: Pick<IPodSpec, "affinity" | "topologySpreadConstraints"> } };
+  const pod = spec.template?.pod ?? {};
+  const cluster = o.metadata?.labels?.["strimzi.io/cluster"] ?? "";
+  const roles = spec.roles ?? [];
+  const has = (r: string) => String(roles.includes(r));
+  return [{
+    role: roles.join("+"),
+    count: spec.replicas ?? 0,
+    workload: o.metadata?.name ?? "",
+    labels: {
+      "strimzi.io/cluster": cluster,
+      "strimzi.io/kind": "Kafka",
+      "strimzi.io/name": `${cluster}-kafka`,
+      "strimzi.io/pool-name": o.metadata?.name ?? "",
+      "strimzi.io/component-type": "kafka",
+      "strimzi.io/controller-role": has("controller"),
+      "strimzi.io/broker-role": has("broker"),
+      "app.kubernetes.io/name": "kafka",
+    },
+    ports: [...new Map(roles.flatMap((r) => nodePorts[r as keyof typeof nodePorts] ?? []).map((p) => [p.containerPort, p])).values()],
+    placement: { ...(pod.affinity ? { affinity: pod.affinity } : {}), ...(pod.topologySpreadConstraints ? { topologySpreadConstraints: pod.topologySpreadConstraints } : {}) },
+    // Strimzi keeps one budget over every node of the Kafka, whatever its pool (KafkaCluster.java).
+    disruptionBudget: `${cluster}-kafka`,
+  }];
+}
+
+/** A Kafka's own pods besides its nodes: the entity operator (topic and user operators) and Cruise Control, where it has them. */
+function kafkaPods(o: ClusterLike): OperatorPod[] {
+  const cluster = o.metadata?.name ?? "";
+  const spec = (o.spec ?? {}) as { entityOperator?: unknown; cruiseControl?: unknown };
+  const pod = (what: string, componentType: string, ports: OperatorPod["ports"]): OperatorPod => ({
+    role: what,
+    count: 1,
+    workload: `${cluster}-${what}`,
+    labels: { "strimzi.io/cluster": cluster, "strimzi.io/kind": "Kafka", "strimzi.io/name": `${cluster}-${what}`, "strimzi.io/component-type": componentType },
+    ports,
+    // One pod: nothing to spread.
+    placement: {},
+  });
+  return [
+    ...(spec.entityOperator ? [pod("entity-operator", "entity-operator", [tcp("healthcheck", 8080), tcp("uo-healthcheck", 8081)])] : []),
+    ...(spec.cruiseControl ? [pod("cruise-control", "cruise-control", [tcp("rest-api", 9090)])] : []),
+  ];
+}
 
 const instancePorts = [
   { name: "postgresql", containerPort: 5432, protocol: "TCP" as const },
@@ -82,7 +160,10 @@ function instanceAffinity(name: string, affinity: ClusterSpec["affinity"] = {}):
 
 /** The pods of an operator's resource, or [] for any other kind. */
 export function operatorPodsOf(o: ClusterLike): OperatorPod[] {
-  if (!operatorPodKinds.has(groupKind(o))) return [];
+  const kind = groupKind(o);
+  if (!operatorPodKinds.has(kind)) return [];
+  if (kind === "KafkaNodePool.kafka.strimzi.io") return nodePoolPods(o);
+  if (kind === "Kafka.kafka.strimzi.io") return kafkaPods(o);
   const name = o.metadata?.name ?? "";
   const spec = (o.spec ?? {}) as ClusterSpec;
   const instances = spec.instances ?? 1;
@@ -104,9 +185,9 @@ export function operatorPodsOf(o: ClusterLike): OperatorPod[] {
   // (internal/controller/cluster_create.go reconcilePodDisruptionBudget, pkg/specs/poddisruptionbudget.go).
   const pdbs = spec.enablePDB !== false;
   return [
-    { role: "primary", count: 1, labels: labels("primary"), ports: instancePorts, placement, ...(pdbs ? { disruptionBudget: `${name}-primary` } : {}) },
+    { role: "primary", count: 1, workload: name, labels: labels("primary"), ports: instancePorts, placement, ...(pdbs ? { disruptionBudget: `${name}-primary` } : {}) },
     ...(instances > 1
-      ? [{ role: "replica", count: instances - 1, labels: labels("replica"), ports: instancePorts, placement, ...(pdbs && instances >= 3 ? { disruptionBudget: name } : {}) }]
+      ? [{ role: "replica", count: instances - 1, workload: name, labels: labels("replica"), ports: instancePorts, placement, ...(pdbs && instances >= 3 ? { disruptionBudget: name } : {}) }]
       : []),
   ];
 }

@@ -23,10 +23,11 @@ interface AffinityTerm {
   readonly namespaceSelector?: LabelSelector;
 }
 
-/** The pods of a manifest, when it keeps more than one running. */
+/** The pods of a manifest's workloads that keep more than one pod running. */
 function replicated(m: Manifest): ServingPods[] {
   const pods = servingPodsOf(m);
-  return pods.reduce((sum, p) => sum + p.count, 0) > 1 ? pods : [];
+  const members = (workload: string) => pods.filter((p) => p.workload === workload).reduce((sum, p) => sum + p.count, 0);
+  return pods.filter((p) => members(p.workload) > 1);
 }
 
 /** A term or constraint counts only when it is about these very pods (its selector selects them). */

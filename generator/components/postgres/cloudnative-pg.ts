@@ -76,6 +76,9 @@ export function failoverSeconds(failover: PostgresFailover): { detect: number; s
   return { detect, stop: switchoverDelaySeconds, handOver, lost, promote, worst: Math.max(detect + switchoverDelaySeconds + handOver, lost) + promote };
 }
 
+/** Logical slots follow the primary to a promoted standby (replicationSlots.highAvailability). */
+const synchronizesLogicalSlots = true;
+
 // Parameters the layer sets for what it needs, which the config must leave to it.
 const layerParameters: Readonly<Record<string, string>> = {
   // Logical slots follow the primary to a promoted standby (PostgreSQL 17; CloudNativePG's webhook
@@ -174,7 +177,7 @@ export function cloudNativePgCluster(env: Environment, cfg: PostgresCloudNativeP
       parameters: { ...Object.fromEntries(cfg.settings), ...layerParameters },
       ...(cfg.synchronous ? { synchronous: { method: "any", ...cfg.synchronous } } : {}),
     },
-    replicationSlots: { highAvailability: { enabled: true, synchronizeLogicalDecoding: true } },
+    replicationSlots: { highAvailability: { enabled: true, synchronizeLogicalDecoding: synchronizesLogicalSlots } },
     bootstrap: cfg.recovery && source
       ? { recovery: { source: source.name, recoveryTarget: { targetTime: cfg.recovery.targetTime } } }
       : { initdb },
@@ -314,6 +317,8 @@ export function cloudNativePgContract(env: Environment): PostgresContract {
     debezium: { user: debezium, password: s.debezium.password },
     maxConnections: Number(maxConnections ?? 100),
     pods: { primary: { matchLabels: { ...instances.matchLabels, "cnpg.io/instanceRole": "primary" } }, servers: instances },
+    // The standbys keep a copy of every failover slot (synchronizeLogicalDecoding above).
+    failoverSlots: synchronizesLogicalSlots,
     cluster: cfg.name,
     secrets: [s.app.username, s.app.password, s.debezium.username, s.debezium.password, accessKeyId, secretAccessKey],
   };

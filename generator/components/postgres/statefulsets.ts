@@ -531,6 +531,8 @@ export function statefulSetsContract(env: Environment): PostgresContract {
     app: { user: app, password: s.app },
     debezium: { user: debezium, password: s.debezium },
     maxConnections: Number(maxConnections ?? 100),
+    // A promoted replica has no copy of the primary's slots: Debezium re-creates its slot there.
+    failoverSlots: false,
     pods: { primary: podsOf(podRoles.primary), servers },
     secrets: Object.values(s),
   };

@@ -1,8 +1,8 @@
-import type { Environment } from "../config/types.ts";
-import { InvalidConfig } from "../lib/errors.ts";
-import { contentHash } from "../lib/hash.ts";
-import { role } from "../lib/labels.ts";
-import { configMap, dataVolume, initJob, type KubeObject, podDisruptionBudget, service, statefulSet } from "../lib/objects.ts";
+import type { Environment, KafkaStatefulSets } from "../../config/types.ts";
+import { InvalidConfig } from "../../lib/errors.ts";
+import { contentHash } from "../../lib/hash.ts";
+import { role } from "../../lib/labels.ts";
+import { configMap, dataVolume, initJob, type KubeObject, podDisruptionBudget, service, statefulSet } from "../../lib/objects.ts";
 import {
   container,
   jvmHeapOptions,
@@ -13,12 +13,13 @@ import {
   resources,
   secretEnv,
   tcpProbe,
-} from "../lib/pod.ts";
-import { waitUntil } from "../lib/shell.ts";
+} from "../../lib/pod.ts";
+import { waitUntil } from "../../lib/shell.ts";
 import { createHash } from "node:crypto";
-import { networkPolicy, podsOf } from "../lib/network.ts";
-import { ordinals, podHost, type PodRole, serviceHost } from "../lib/topology.ts";
-import type { KafkaContract } from "./contracts.ts";
+import { networkPolicy, podsOf } from "../../lib/network.ts";
+import { ordinals, podHost, type PodRole, serviceHost } from "../../lib/topology.ts";
+import type { KafkaContract } from "../contracts.ts";
+import { checkBrokers, clientSecret, connectStorage, kafkaClientMechanism, kafkaClientPort, kafkaSetting } from "./model.ts";
 
 const podRoles = {
   broker: { app: "kafka", component: "broker" },
@@ -41,10 +42,10 @@ const secrets = {
       "the brokers' JAAS file: `KafkaServer { org.apache.kafka.common.security.scram.ScramLoginModule required; };` (no credentials; users live in the KRaft metadata)",
   },
   /** Password of the SCRAM client user; Debezium reads a copy in its own namespace. */
-  client: { name: "nx-kafka-client-secret", key: "KAFKA_SASL_PASSWORD", holds: "password of the SCRAM user of the backend services" },
+  client: clientSecret,
 } as const;
 
-const ports = { kafkaInternal: 29092, kafkaClient: 9092, kafkaController: 9093 } as const;
+const ports = { kafkaInternal: 29092, kafkaClient: kafkaClientPort, kafkaController: 9093 } as const;
 
 const uid = 1000; // appuser of the apache/kafka image
 const kafkaBin = "/opt/kafka/bin";
@@ -59,41 +60,30 @@ const quorumWait = { attempts: 60, seconds: 60 };
 /** Broker addresses on one listener port, e.g. the CLIENT bootstrap list the backend uses. */
 export function kafkaBrokerAddresses(env: Environment, port: number): string[] {
   const ns = env.common.namespaces.broker;
-  return ordinals(env.kafka.brokers).map(
+  return ordinals(statefulSetsOf(env).brokers).map(
     (i) => `${podHost(names.statefulSet, i, names.headless, ns, env.common.clusterDomain)}:${port}`,
   );
 }
 
-/** The SASL mechanism of the CLIENT listener, the one every client (backend, Debezium) uses. */
-const kafkaClientMechanism = "SCRAM-SHA-512";
-
 /** The configured cluster id, or one derived from the environment's name (16 bytes, base64url). */
 export function kafkaClusterId(env: Environment): string {
-  return env.kafka.clusterId ?? createHash("sha256").update(`nx-data-layer/${env.name}/kafka`).digest("base64url").slice(0, 22);
+  return statefulSetsOf(env).clusterId ?? createHash("sha256").update(`nx-data-layer/${env.name}/kafka`).digest("base64url").slice(0, 22);
 }
 
-/** A broker setting from the environment's server.properties, e.g. `default.replication.factor`. */
-export function kafkaSetting(env: Environment, key: string): string | undefined {
-  return env.kafka.serverProperties.find(([k]) => k === key)?.[1];
+/** The environment's StatefulSets kind (callers have chosen this implementation by it). */
+export function statefulSetsOf(env: Environment): KafkaStatefulSets {
+  const cluster = env.kafka.cluster;
+  if (cluster.kind !== "statefulsets") throw new Error(`kafka.cluster is ${cluster.kind}, not statefulsets`);
+  return cluster;
 }
 
 const statefulSetId = (env: Environment) => `StatefulSet ${env.common.namespaces.broker}/${names.statefulSet}`;
 
 /** The brokers must hold every replica the settings ask for, and every JVM must fit its limit. */
 function checkKafkaConfig(env: Environment): void {
-  const { brokers } = env.kafka;
-  for (const key of ["default.replication.factor", "offsets.topic.replication.factor", "transaction.state.log.replication.factor"]) {
-    const needed = Number(kafkaSetting(env, key) ?? 1);
-    if (!Number.isInteger(brokers) || brokers < Math.max(1, needed)) {
-      throw new InvalidConfig(
-        statefulSetId(env),
-        "spec.replicas",
-        `kafka.brokers is ${brokers}, but ${key}=${needed} needs at least ${Math.max(1, needed)} brokers`,
-      );
-    }
-  }
+  checkBrokers(env, statefulSetsOf(env).brokers, statefulSetId(env), "kafka.cluster.brokers");
   if (!/^[A-Za-z0-9_-]{22}$/.test(kafkaClusterId(env))) {
-    throw new InvalidConfig(statefulSetId(env), "kafka.clusterId", "must be a 22-character base64url UUID (kafka-storage.sh random-uuid)");
+    throw new InvalidConfig(statefulSetId(env), "kafka.cluster.clusterId", "must be a 22-character base64url UUID (kafka-storage.sh random-uuid)");
   }
   brokerHeap(env);
   toolsHeap(env);
@@ -101,7 +91,7 @@ function checkKafkaConfig(env: Environment): void {
 
 /** The broker's heap, a share of its container's memory limit (kafka-server-start.sh's own default is a fixed 1 GiB). */
 const brokerHeap = (env: Environment) =>
-  jvmHeapOptions(statefulSetId(env), ["kafka.heapFraction", env.kafka.heapFraction], ["kafka.resources.limits.memory", env.kafka.resources.limits.memory]);
+  jvmHeapOptions(statefulSetId(env), ["kafka.cluster.heapFraction", statefulSetsOf(env).heapFraction], ["kafka.cluster.resources.limits.memory", statefulSetsOf(env).resources.limits.memory]);
 
 /**
  * The CLI tools' heap inside the Job limits they run with (kafka-run-class.sh otherwise gives
@@ -110,7 +100,7 @@ const brokerHeap = (env: Environment) =>
 const toolsHeap = (env: Environment) =>
   jvmHeapOptions(
     statefulSetId(env),
-    ["kafka.toolsHeapFraction", env.kafka.toolsHeapFraction],
+    ["kafka.cluster.toolsHeapFraction", statefulSetsOf(env).toolsHeapFraction],
     ["common.jobs.resources.limits.memory", env.common.jobs.resources.limits.memory],
   );
 
@@ -255,7 +245,7 @@ const brokerStartup = { initialDelaySeconds: 10, periodSeconds: 10, timeoutSecon
 
 export function kafkaBrokers(env: Environment) {
   checkKafkaConfig(env);
-  const cfg = env.kafka;
+  const cfg = statefulSetsOf(env);
   const image = env.common.images.kafka;
   const brokers = role(podRoles.broker, names.statefulSet, image);
   // The broker listeners open only once the broker has caught up with the metadata and been
@@ -285,7 +275,7 @@ export function kafkaBrokers(env: Environment) {
             podFieldEnv("POD_NAME", "metadata.name"),
             plainEnv("CLUSTER_ID", kafkaClusterId(env)),
             plainEnv("CONTROLLER_QUORUM_VOTERS", controllerQuorumVoters(env)),
-            plainEnv("INITIAL_CLUSTER_STATE", env.kafka.initialClusterState),
+            plainEnv("INITIAL_CLUSTER_STATE", statefulSetsOf(env).initialClusterState),
             plainEnv("KAFKA_HEAP_OPTS", toolsHeap(env)),
           ],
           // It runs only shell and Kafka's CLI tools: the Job limits, which the tools' heap fits.
@@ -396,7 +386,7 @@ ${kafkaBin}/kafka-configs.sh --bootstrap-server "$BOOTSTRAP_SERVERS" --describe 
       env: [
         plainEnv("BOOTSTRAP_SERVERS", kafkaBrokerAddresses(env, ports.kafkaInternal).join(",")),
         plainEnv("KAFKA_CLIENT_USER", env.kafka.clientUser),
-        plainEnv("SCRAM_ITERATIONS", String(env.kafka.scramIterations)),
+        plainEnv("SCRAM_ITERATIONS", String(statefulSetsOf(env).scramIterations)),
         secretEnv("KAFKA_SASL_PASSWORD", secrets.client),
         plainEnv("KAFKA_HEAP_OPTS", toolsHeap(env)),
       ],
@@ -409,7 +399,7 @@ ${kafkaBin}/kafka-configs.sh --bootstrap-server "$BOOTSTRAP_SERVERS" --describe 
  * Kafka in KRaft mode: combined broker+controller nodes, their configuration, Services, the budget
  * that lets a drain take one broker at a time, and the SCRAM user Job.
  */
-export function kafka(env: Environment): KubeObject[] {
+export function statefulSetsKafka(env: Environment): KubeObject[] {
   const namespace = env.common.namespaces.broker;
   const brokers = role(podRoles.broker, names.statefulSet, env.common.images.kafka);
   return [
@@ -437,18 +427,21 @@ export function kafka(env: Environment): KubeObject[] {
   ];
 }
 
-export function kafkaContract(env: Environment): KafkaContract {
+export function statefulSetsContract(env: Environment): KafkaContract {
   return {
     namespace: env.common.namespaces.broker,
     bootstrap: kafkaBrokerAddresses(env, ports.kafkaClient),
     port: ports.kafkaClient,
     memberPorts: [ports.kafkaInternal, ports.kafkaController],
     mechanism: kafkaClientMechanism,
+    connect: connectStorage,
     topicDefaults: {
       partitions: kafkaSetting(env, "num.partitions") ?? "1",
       replicationFactor: kafkaSetting(env, "default.replication.factor") ?? "1",
     },
     client: { user: env.kafka.clientUser, password: secrets.client },
+    // Debezium logs in as the backend's user: the layer's Job makes one SCRAM user only.
+    debezium: { user: env.kafka.clientUser, password: secrets.client },
     pods: podsOf(podRoles.broker),
     secrets: Object.values(secrets),
   };
