@@ -249,8 +249,12 @@ describe.each(environments.map((e) => [e.name, e] as const))("sync order of %s",
 describe("the operators' waves, with every operator (production with a CloudNativePG Cluster that backs up through the plugin)", () => {
   const { rendered, applications } = plan(production);
   const children = applications.filter((a) => a.metadata?.name !== `nx-data-layer-${production.name}`) as unknown as App[];
-  const objects = rendered.objects.map((o) => JSON.parse(JSON.stringify(o.object)) as PlainObject);
-  const objectsOf = (app: App) => objects.filter((o) => (o.kind === "Namespace" ? o.metadata?.name : o.metadata?.namespace) === app.spec.destination.namespace);
+  // Each object with the namespace whose Application delivers it (a watched Namespace: its operator's).
+  const objects = rendered.objects.map((o) => ({
+    plain: JSON.parse(JSON.stringify(o.object)) as PlainObject,
+    app: o.deliveredWith ?? (o.object.kind === "Namespace" ? o.object.metadata?.name : o.object.metadata?.namespace),
+  }));
+  const objectsOf = (app: App) => objects.filter((o) => o.app === app.spec.destination.namespace).map((o) => o.plain);
   const waves = Object.fromEntries(children.map((a) => [a.metadata!.name!, waveOf(a)]));
   const reordered = (name: string, wave: number) =>
     children.map((a) => (a.metadata?.name === name ? { ...a, metadata: { ...a.metadata, annotations: { "argocd.argoproj.io/sync-wave": String(wave) } } } : a));
@@ -267,15 +271,12 @@ describe("the operators' waves, with every operator (production with a CloudNati
   });
 
   // Strimzi's chart binds its Roles in the namespace it watches (RoleBindings in nx-broker, chart
-  // 1.2.0 templates 020/023/031): Namespace nx-broker must exist before that chart syncs. Today
-  // the Namespace is the nx-broker Application's, which must wait for the chart's CRDs: on an
-  // empty cluster the chart's first sync fails until nx-broker exists (docs/operators.md gives the
-  // runbook). Known gap, kept visible: the fix places a watched Namespace with the operators'
-  // namespaces (layout), and this test then passes and must lose its `.fails`.
-  it.fails("creates the namespace Strimzi watches before its chart", () => {
+  // 1.2.0 templates 020/023/031): Namespace nx-broker must exist before that chart syncs, so it is
+  // delivered with the operators' namespaces, not with the nx-broker Application that needs the CRDs.
+  it("creates the namespace Strimzi watches before its chart", () => {
     const healthy = healthyBefore(syncOrder(children));
     const chart = children.find((a) => a.spec.source.chart === "strimzi-kafka-operator")!;
-    const holdsNamespace = children.filter((a) => objectsOf(a).some((o) => o.kind === "Namespace" && o.metadata?.name === "nx-broker"));
+    const holdsNamespace = children.filter((a) => !a.spec.source.chart && objectsOf(a).some((o) => o.kind === "Namespace" && o.metadata?.name === "nx-broker"));
     expect(holdsNamespace.length).toBe(1);
     expect(healthy.get(chart)!.has(holdsNamespace[0]!)).toBe(true);
   });

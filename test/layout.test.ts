@@ -38,8 +38,8 @@ function writeLayout(base: RenderedEnvironment, environments: readonly RenderedE
 }
 
 const plainOf = (o: RenderedObject) => JSON.parse(JSON.stringify(o.object)) as PlainObject;
-/** The folder the planner puts an object in: its namespace (a Namespace: the one it creates). */
-const folderOf = (o: PlainObject) => (o.kind === "Namespace" ? o.metadata?.name : o.metadata?.namespace) ?? "";
+/** The folder the planner puts an object in: its namespace (a Namespace: the one it creates), or the one that delivers it. */
+const folderOf = (o: RenderedObject) => o.deliveredWith ?? ((o.object.kind === "Namespace" ? o.object.metadata?.name : o.object.metadata?.namespace) ?? "");
 /** Group, kind and name without a Job's content hash: one object in the base and an environment. */
 const identityOf = (o: RenderedObject) => `${o.object.apiVersion.split("/").slice(0, -1).join("/")}/${o.object.kind}/${stableName(o.object)}`;
 
@@ -47,7 +47,7 @@ const identityOf = (o: RenderedObject) => `${o.object.apiVersion.split("/").slic
 function unitsOf(env: RenderedEnvironment): Map<string, Map<string, RenderedObject>> {
   const units = new Map<string, Map<string, RenderedObject>>();
   for (const o of env.objects) {
-    const key = `${folderOf(plainOf(o))}/${o.component}`;
+    const key = `${folderOf(o)}/${o.component}`;
     units.set(key, (units.get(key) ?? new Map()).set(identityOf(o), o));
   }
   return units;
@@ -100,13 +100,14 @@ function checkLayout(base: RenderedEnvironment, environments: readonly RenderedE
   for (const env of environments) {
     const name = env.environment.name;
     const expected = byKey(env.objects.map(plainOf));
+    const folders = new Map(env.objects.map((o) => [objectKey(plainOf(o)), folderOf(o)]));
 
     // (a) What each overlay renders: the whole environment, and each namespace folder on its own.
     const built = byKey(kustomizeBuild(join(root, "overlays", name)));
     expect([...built.keys()], `overlays/${name}`).toEqual([...expected.keys()]);
     for (const [key, object] of expected) expect(built.get(key), `overlays/${name}: ${key}`).toStrictEqual(object);
     for (const namespace of subfolders(join(root, "overlays", name))) {
-      const inFolder = [...expected].filter(([, o]) => folderOf(o) === namespace);
+      const inFolder = [...expected].filter(([key]) => folders.get(key) === namespace);
       expect([...byKey(kustomizeBuild(join(root, "overlays", name, namespace)))], `overlays/${name}/${namespace}`).toStrictEqual(inFolder);
     }
 
@@ -180,8 +181,9 @@ describe("planLayout", () => {
       // More Redis data memory needs a higher limit: maxmemory may use at most half of it.
       redis: { maxmemory: "1gb", resources: { limits: { memory: "2Gi" } } },
       kafka: { cluster: { storage: "50Gi" } },
-      // (Typesense's replicas would not do: more than one node is a Raft cluster, with objects of its own.)
-      debezium: { replicas: 3 },
+      // (Not Typesense's or Debezium's replicas: more than one pod brings objects of their own, a
+      // Raft cluster's Services or a PodDisruptionBudget.)
+      postgres: { cluster: { replica: { replicas: 3 } } },
     });
     const uses = checkLayout(base(), [rendered(staging), rendered({ ...bigger, name: "bigger" })]);
     const { bases, whole, patched, patches } = uses.get("bigger")!;

@@ -161,7 +161,8 @@ describe("the operators' AppProject", () => {
       { group: "rbac.authorization.k8s.io", kind: "ClusterRoleBinding" },
       { group: "admissionregistration.k8s.io", kind: "MutatingWebhookConfiguration" },
       { group: "admissionregistration.k8s.io", kind: "ValidatingWebhookConfiguration" },
-      ...namespaces.map((name) => ({ group: "", kind: "Namespace", name })),
+      // nx-broker too: Strimzi watches it, so its Namespace is created with the operators' namespaces.
+      ...[...namespaces, "nx-broker"].map((name) => ({ group: "", kind: "Namespace", name })),
     ]);
     // The charts make Secrets, Roles and RoleBindings in their namespaces, which the layer's project refuses.
     expect(operators.spec?.namespaceResourceBlacklist).toEqual([{ group: "", kind: "ResourceQuota" }, { group: "", kind: "LimitRange" }]);

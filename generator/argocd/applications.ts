@@ -101,7 +101,8 @@ function operatorsProject(env: Environment, operators: readonly Operator[]): IAp
       ...operators.flatMap((o) => o.serves).map((group) => ({ group: "apiextensions.k8s.io", kind: "CustomResourceDefinition", name: `*.${group}` })),
       ...kinds("rbac.authorization.k8s.io", "ClusterRole", "ClusterRoleBinding"),
       ...kinds("admissionregistration.k8s.io", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"),
-      ...namespaces.map((name) => ({ group: "", kind: "Namespace", name })),
+      // A watched namespace is created with the operators' (components/render.ts deliveredWith).
+      ...[...namespaces, ...watched].map((name) => ({ group: "", kind: "Namespace", name })),
     ],
     namespaceResourceBlacklist: kinds("", "ResourceQuota", "LimitRange"),
   }, [...new Set(operators.map((o) => o.chart.repository))]);

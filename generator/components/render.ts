@@ -15,6 +15,11 @@ import { byCodePoint } from "../lib/order.ts";
 export interface RenderedObject {
   readonly component: string;
   readonly object: KubeObject;
+  /**
+   * The namespace whose Application delivers the object, when not its own: a namespace an operator
+   * watches is created with the operators' namespaces, before the chart that binds Roles in it.
+   */
+  readonly deliveredWith?: string;
 }
 
 export interface RenderedEnvironment {
@@ -50,6 +55,10 @@ export function renderEnvironment(
   } catch (err) {
     if (!(err instanceof InvalidConfig)) throw err;
     problems.push({ environment: env.name, component: "operators", object: err.object, field: err.field, message: err.message });
+  }
+  for (const [i, rendered] of objects.entries()) {
+    const watcher = operators.find((o) => rendered.object.kind === "Namespace" && o.watches?.includes(namespaceOf(rendered.object)));
+    if (watcher) objects[i] = { ...rendered, deliveredWith: watcher.namespace };
   }
   const seen = new Map<string, string>();
   const namespaces = new Set([...Object.values(env.common.namespaces), ...operators.map((o) => o.namespace)]);

@@ -151,8 +151,8 @@ function orderProblems(env: Environment, objects: readonly RenderedObject[]): Pr
  */
 export function withSyncWaves(rendered: RenderedEnvironment, waves: ObjectWaves = objectWaves): RenderedEnvironment {
   const env = rendered.environment;
-  const objects: RenderedObject[] = rendered.objects.map(({ component, object }) => ({
-    component,
+  const objects: RenderedObject[] = rendered.objects.map(({ object, ...placement }) => ({
+    ...placement,
     object: annotated(object, {
       [syncWaveAnnotation]: String(syncWave(object, waves)),
       // What holds data is never pruned, and never deleted with its Application.

@@ -25,7 +25,7 @@ export interface YamlFile {
 
 /** One object, where it lives and how a patch names it. */
 interface Placed {
-  /** The folder: the object's namespace (a Namespace: the one it creates). */
+  /** The folder: the object's namespace (a Namespace: the one it creates), or the one that delivers it. */
   readonly namespace: string;
   readonly component: string;
   /** Group, kind and stable name: the same object in the base and in an environment, whatever its version or content. */
@@ -41,9 +41,9 @@ type Unit = Map<string, Placed>;
 
 const kustomizationHeader = { apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization" };
 
-function place(component: string, object: KubeObject): Placed {
+function place(component: string, object: KubeObject, deliveredWith?: string): Placed {
   const name = object.metadata?.name ?? "";
-  const namespace = namespaceOf(object);
+  const namespace = deliveredWith ?? namespaceOf(object);
   if (!namespace) throw new Error(`layout: ${object.kind} ${name} has no namespace, so no folder to live in`);
   const [group, version] = object.apiVersion.includes("/") ? object.apiVersion.split("/") : ["", object.apiVersion];
   return {
@@ -57,7 +57,7 @@ function place(component: string, object: KubeObject): Placed {
       version: version ?? "",
       kind: object.kind,
       name,
-      ...(object.kind === "Namespace" ? {} : { namespace }),
+      ...(object.kind === "Namespace" ? {} : { namespace: namespaceOf(object) }),
     },
     json: plain<Json>(object),
   };
@@ -66,8 +66,8 @@ function place(component: string, object: KubeObject): Placed {
 /** An environment's objects by `<namespace>/<component>`, then by identity. */
 function unitsOf(env: RenderedEnvironment): Map<string, Unit> {
   const units = new Map<string, Unit>();
-  for (const { component, object } of env.objects) {
-    const p = place(component, object);
+  for (const { component, object, deliveredWith } of env.objects) {
+    const p = place(component, object, deliveredWith);
     const key = `${p.namespace}/${p.component}`;
     const unit = units.get(key) ?? new Map<string, Placed>();
     const clash = [...unit.values()].find((q) => q.identity === p.identity || q.file === p.file);
