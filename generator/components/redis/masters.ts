@@ -8,7 +8,7 @@ import { waitUntil } from "../../lib/shell.ts";
 import { podsOf } from "../../lib/network.ts";
 import { ordinals, podHost, type PodRole } from "../../lib/topology.ts";
 import type { RedisContract } from "../contracts.ts";
-import { clusterInfoFunction, clusterInitRole, clusterPolicy, nodeContainer, ports, secret, servicePorts, uid, waitForPing } from "./nodes.ts";
+import { clusterInfoFunction, clusterInitRole, clusterPolicy, createOrComplete, nodeContainer, ports, secret, servicePorts, uid } from "./nodes.ts";
 
 const podRoles = {
   node: { app: "redis", component: "cluster" },
@@ -105,40 +105,12 @@ function redisServices(env: Environment) {
  * `--cluster-yes`, and only sees the nodes its seed knows.
  */
 export function redisClusterInitJob(env: Environment) {
-  const port = ports.redis;
   // The nodes come as an env var (REDIS_NODES): the script is the same for any number of masters.
   const script = `set -eu
 export REDISCLI_AUTH="$REDIS_PASSWORD"
 nodes=$(set -- $REDIS_NODES; echo $#)
 ${clusterInfoFunction}
-ips=""
-formed=0
-for host in $REDIS_NODES; do
-  ${waitForPing(2)}
-  # CLUSTER MEET takes IP addresses; the nodes announce their hostnames themselves.
-  ip=$(getent hosts "$host" | awk '{ print $1; exit }')
-  ips="$ips $ip"
-  seed="\${seed:-$ip}"
-  if [ "$(info "$ip" cluster_known_nodes)" -gt 1 ]; then formed=1; fi
-done
-if [ "$formed" = 1 ]; then
-  echo "cluster already created; not creating it again"
-  for ip in $ips; do
-    if [ "$ip" != "$seed" ] && [ "$(info "$ip" cluster_known_nodes)" -lt "$nodes" ]; then
-      redis-cli -h "$seed" -p ${port} cluster meet "$ip" ${port} > /dev/null
-    fi
-  done
-else
-  addresses=""
-  for ip in $ips; do
-    if [ "$(info "$ip" cluster_slots_assigned)" -gt 0 ]; then
-      echo "$ip owns slots but knows no peer (an interrupted create): resetting it"
-      [ "$(redis-cli -h "$ip" -p ${port} cluster reset hard)" = "OK" ] || { echo "could not reset $ip" >&2; exit 1; }
-    fi
-    addresses="$addresses $ip:${port}"
-  done
-  redis-cli --cluster create $addresses --cluster-replicas 0 --cluster-yes
-fi
+${createOrComplete(`$(getent hosts "$host" | awk '{ print $1; exit }')`, "  redis-cli --cluster create $addresses --cluster-replicas 0 --cluster-yes")}
 # Every node ok and knowing exactly the $nodes masters: none left apart, no stale entry of a replaced node.
 formed_everywhere() {
   for ip in $ips; do

@@ -141,3 +141,42 @@ export function redisBytes(size: string): number | undefined {
   const unit = { b: 1, k: 1e3, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 }[(m[2] ?? "b").toLowerCase() as "b"];
   return Number(m[1]) * unit;
 }
+
+/**
+ * The init scripts' shared step, for any layout of the nodes: wait until each node of
+ * `$REDIS_NODES` answers and resolve it (`resolve`, a command substitution printing its IP), then
+ * create the cluster (`create`, the redis-cli line(s)) when no node knows a peer, resetting a node
+ * that an interrupted create left owning slots alone; when some node knows a peer the cluster
+ * exists, and the first node only meets those left apart.
+ */
+export function createOrComplete(resolve: string, create: string): string {
+  const port = ports.redis;
+  return `ips=""
+formed=0
+for host in $REDIS_NODES; do
+  ${waitForPing(2)}
+  # CLUSTER MEET takes IP addresses; the nodes announce their hostnames themselves.
+  ip=${resolve}
+  ips="$ips $ip"
+  seed="\${seed:-$ip}"
+  if [ "$(info "$ip" cluster_known_nodes)" -gt 1 ]; then formed=1; fi
+done
+if [ "$formed" = 1 ]; then
+  echo "cluster already created; not creating it again"
+  for ip in $ips; do
+    if [ "$ip" != "$seed" ] && [ "$(info "$ip" cluster_known_nodes)" -lt "$nodes" ]; then
+      redis-cli -h "$seed" -p ${port} cluster meet "$ip" ${port} > /dev/null
+    fi
+  done
+else
+  addresses=""
+  for ip in $ips; do
+    if [ "$(info "$ip" cluster_slots_assigned)" -gt 0 ]; then
+      echo "$ip owns slots but knows no peer (an interrupted create): resetting it"
+      [ "$(redis-cli -h "$ip" -p ${port} cluster reset hard)" = "OK" ] || { echo "could not reset $ip" >&2; exit 1; }
+    fi
+    addresses="$addresses $ip:${port}"
+  done
+${create}
+fi`;
+}

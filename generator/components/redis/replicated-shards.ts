@@ -18,13 +18,13 @@ import {
   clusterInfoFunction,
   clusterInitRole,
   clusterPolicy,
+  createOrComplete,
   nodeContainer,
   ports,
   secret,
   servicePorts,
   shardMembersFunction,
   uid,
-  waitForPing,
 } from "./nodes.ts";
 
 export const names = {
@@ -190,35 +190,8 @@ ${shardMembersFunction}
 ip_of() { getent hosts "$1" | awk '{ print $1; exit }'; }
 # The node's own line of CLUSTER NODES: id address flags master ping pong epoch link [slots...]
 myself() { redis-cli -h "$1" -p ${port} cluster nodes | tr -d '\\r' | awk '$3 ~ /myself/'; }
-ips=""
-formed=0
-for host in $REDIS_NODES; do
-  ${waitForPing(2)}
-  # CLUSTER MEET takes IP addresses; the nodes announce their hostnames themselves.
-  ip=$(ip_of "$host")
-  ips="$ips $ip"
-  seed="\${seed:-$ip}"
-  if [ "$(info "$ip" cluster_known_nodes)" -gt 1 ]; then formed=1; fi
-done
-if [ "$formed" = 1 ]; then
-  echo "cluster already created; not creating it again"
-  for ip in $ips; do
-    if [ "$ip" != "$seed" ] && [ "$(info "$ip" cluster_known_nodes)" -lt "$nodes" ]; then
-      redis-cli -h "$seed" -p ${port} cluster meet "$ip" ${port} > /dev/null
-    fi
-  done
-else
-  addresses=""
-  for ip in $ips; do
-    if [ "$(info "$ip" cluster_slots_assigned)" -gt 0 ]; then
-      echo "$ip owns slots but knows no peer (an interrupted create): resetting it"
-      [ "$(redis-cli -h "$ip" -p ${port} cluster reset hard)" = "OK" ] || { echo "could not reset $ip" >&2; exit 1; }
-    fi
-    addresses="$addresses $ip:${port}"
-  done
-  # REDIS_NODES is in the order that makes shard k ordinal 0 of its StatefulSet and its replicas.
-  redis-cli --cluster create $addresses --cluster-replicas $((REDIS_SHARD_SIZE - 1)) --cluster-yes
-fi
+${createOrComplete('$(ip_of "$host")', `  # REDIS_NODES is in the order that makes shard k ordinal 0 of its StatefulSet and its replicas.
+  redis-cli --cluster create $addresses --cluster-replicas $((REDIS_SHARD_SIZE - 1)) --cluster-yes`)}
 knows_all() {
   for ip in $ips; do [ "$(info "$ip" cluster_known_nodes)" -eq "$nodes" ] || return 1; done
 }
