@@ -62,10 +62,14 @@ describe.each(environments.map((e) => e.name))("Argo CD objects of %s", (env) =>
     expect(children.map((a) => spec(a).source.path).sort()).toEqual(
       subfolders(join(repo, "overlays", env)).map((ns) => `overlays/${env}/${ns}`).sort(),
     );
+    // An Application delivers its namespace's objects, and the Namespaces of those its operator watches.
+    const rendered = environmentObjects(environments.find((e) => e.name === env)!).objects;
     for (const app of children) {
+      const namespace = spec(app).destination.namespace;
       const objects = kustomizeBuild(join(repo, spec(app).source.path));
+      const watched = rendered.filter((o) => o.deliveredWith === namespace).map((o) => o.object.metadata?.name);
       const namespaces = new Set(objects.map((o) => (o.kind === "Namespace" ? o.metadata?.name : o.metadata?.namespace)));
-      expect([...namespaces], spec(app).source.path).toEqual([spec(app).destination.namespace]);
+      expect([...namespaces].sort(), spec(app).source.path).toEqual([namespace, ...watched].sort());
     }
   });
 

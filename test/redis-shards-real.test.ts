@@ -198,6 +198,14 @@ serverSuite(
         const set = await run(withDns([redisCli!, "-c", "-h", pods[0]!.hostname, "-p", String(port), "set", key, "v"]), { PATH: path, REDISCLI_AUTH: password });
         expect(set.stdout.trim(), set.stderr).toBe("OK");
       }
+      // A replica that is still in its first full sync is not a source; a running cluster's are linked.
+      for (const pod of pods) {
+        await waitFor(
+          `${pod.name} to be a master or a linked replica`,
+          async () => /role:master|master_link_status:up/.test((await direct(pod, "info", "replication")).stdout),
+          () => serverLog(pod),
+        );
+      }
       const backup = join(work, "backup");
       mkdirSync(backup);
       const env = { PATH: path, ...containerEnv(snapshot, {}, secrets) };
