@@ -153,6 +153,47 @@ describe("the judged rules", () => {
     expect(findings(edit)).toEqual([expected]);
   });
 
+  // Where the layer renders Secrets (External Secrets, production), each one read must be rendered.
+  describe("where ExternalSecrets render the Secrets", () => {
+    const externalSecret = (name: string, target?: string): Manifest => ({
+      apiVersion: "external-secrets.io/v1",
+      kind: "ExternalSecret",
+      metadata: { name, namespace: ns },
+      spec: { secretStoreRef: { kind: "ClusterSecretStore", name: "vault" }, ...(target ? { target: { name: target } } : {}), data: [] },
+    });
+    const judge = (extra: Manifest[], edit?: Edit) => {
+      const objects = [...(JSON.parse(JSON.stringify(layer())) as Manifest[]), ...extra];
+      edit?.(Object.fromEntries(objects.map((o) => [`${o.kind}/${o.metadata?.name}`, o])));
+      return runPolicies(judged, objects.map((manifest) => ({ manifest, file: "t.yaml" })), []).findings.map((f) => `${f.rule} ${f.object} @ ${f.path}: ${f.message}`);
+    };
+
+    it("pass when each Secret read is an ExternalSecret's target (by its name, or target.name)", () => {
+      expect(judge([externalSecret("nx-redis-secret"), externalSecret("jaas", "nx-kafka-jaas")])).toEqual([]);
+    });
+
+    it("catch a Secret mounted as a volume that nothing renders", () => {
+      expect(judge([externalSecret("nx-redis-secret")])).toEqual([
+        "references/secret-rendered StatefulSet nx-broker/db @ spec.template.spec.volumes[1].secret: reads Secret nx-broker/nx-kafka-jaas, which no ExternalSecret or Secret of the checked manifests renders in nx-broker",
+      ]);
+    });
+
+    it("pass over an optional reference", () => {
+      expect(judge([externalSecret("nx-redis-secret")], (o) => (sts(o).spec.template.spec.volumes[1].secret.optional = true))).toEqual([]);
+    });
+
+    it("catch a Secret an operator's resource reads that nothing renders", () => {
+      const cluster: Manifest = {
+        apiVersion: "postgresql.cnpg.io/v1",
+        kind: "Cluster",
+        metadata: { name: "pg", namespace: ns },
+        spec: { instances: 3, storage: { size: "1Gi" }, bootstrap: { initdb: { secret: { name: "pg-app" } } } },
+      };
+      expect(judge([externalSecret("nx-redis-secret"), externalSecret("jaas", "nx-kafka-jaas"), cluster])).toEqual([
+        "references/secret-rendered Cluster nx-broker/pg @ spec.bootstrap.initdb.secret: reads Secret nx-broker/pg-app, which no ExternalSecret or Secret of the checked manifests renders in nx-broker",
+      ]);
+    });
+  });
+
   // An operator's resource holds no pod template: the pods it runs are the ones
   // generator/lib/operator-pods.ts models (servingPodsOf), with their labels and ports.
   describe("a Service in front of the pods an operator runs", () => {

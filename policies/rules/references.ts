@@ -5,6 +5,7 @@
 // checked against the Secrets the components declare in their contracts (`secretsRead`, the
 // source of docs/secrets.md). These break at run time, not at apply time.
 import { secretsRead } from "../../generator/components/index.ts";
+import { secretReferences } from "../../generator/lib/secret-references.ts";
 import { environments } from "../../generator/config/environments.ts";
 import { type LabelSelector, selectsPod } from "../../generator/lib/reachability.ts";
 import { type Container, containersOf, type Manifest, objectName, podSpecOf, type Rule, type RuleContext, servingPodsOf, type Source, type Violation } from "../engine.ts";
@@ -120,6 +121,31 @@ function secretViolations(m: Manifest): Violation[] {
     });
 }
 
+/**
+ * The Secrets an environment's manifests render, as `namespace/name`: Secret objects and what each
+ * ExternalSecret writes (its target, by default its own name). Undefined where they render none:
+ * there an operator creates every Secret by hand (secret-documented holds the list).
+ */
+const renderedSecrets = new WeakMap<readonly Source[], Set<string> | undefined>();
+function secretsRendered(context: RuleContext): Set<string> | undefined {
+  if (!renderedSecrets.has(context.all)) {
+    const names = context.all.flatMap(({ manifest: m }) => {
+      if (m.kind === "Secret") return [`${namespaceOf(m)}/${m.metadata?.name}`];
+      if (m.kind !== "ExternalSecret") return [];
+      const target = (m.spec as { target?: { name?: string } } | undefined)?.target?.name;
+      return [`${namespaceOf(m)}/${target ?? m.metadata?.name}`];
+    });
+    renderedSecrets.set(context.all, names.length > 0 ? new Set(names) : undefined);
+  }
+  return renderedSecrets.get(context.all);
+}
+
+/** The Secrets an object reads: a pod's (optional ones left out), an operator resource's (generator/lib/secret-references.ts). */
+const secretsReadBy = (m: Manifest): { name: string; path: string }[] =>
+  podSpecOf(m)
+    ? referencesOf(m).filter((r) => r.kind === "Secret").map((r) => ({ name: r.name, path: r.path }))
+    : secretReferences(m).map((r) => ({ name: r.name, path: r.field }));
+
 const probes = ["startupProbe", "readinessProbe", "livenessProbe"] as const;
 
 export const referenceRules: Rule[] = [
@@ -184,6 +210,19 @@ export const referenceRules: Rule[] = [
     description: "Every Secret (and key) a pod reads is one the layer documents for operators to create (docs/secrets.md).",
     fix: "add the Secret and key to generator/lib/topology.ts (secretRefs, with what it holds) and reference it through secretEnv",
     check: secretViolations,
+  },
+  {
+    id: "references/secret-rendered",
+    severity: "error",
+    description: "Where the layer renders Secrets (through External Secrets), every Secret an object reads, by env, envFrom, volume or an operator's field, is rendered in its namespace, unless the reference is optional.",
+    fix: "declare the Secret in the reading component's contract (`secrets`), so external-secrets.ts writes its ExternalSecret in the reader's namespace",
+    check: (m, context) => {
+      const rendered = secretsRendered(context);
+      if (!rendered) return [];
+      return secretsReadBy(m)
+        .filter((r) => !rendered.has(`${namespaceOf(m)}/${r.name}`))
+        .map((r) => ({ path: r.path, message: `reads Secret ${namespaceOf(m)}/${r.name}, which no ExternalSecret or Secret of the checked manifests renders in ${namespaceOf(m)}` }));
+    },
   },
   {
     id: "references/statefulset-service",

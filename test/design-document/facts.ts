@@ -266,8 +266,9 @@ export const kafka = {
     ["default.replication.factor", "3"],
     ["min.insync.replicas", "2"],
     ["num.partitions", "3"],
-    ["log.retention.hours", "168"], // 7 days ("Backup & Recovery")
-    ["log.retention.bytes", "1073741824"], // 1 GB per partition
+    // "Backup & Recovery": the retention, in hours and in bytes per partition.
+    ["log.retention.hours", "168"],
+    ["log.retention.bytes", "1073741824"],
     ["log.segment.bytes", "1073741824"],
     ["auto.create.topics.enable", "false"],
   ],
