@@ -27,8 +27,18 @@ export const id = (o: { kind: string; metadata?: { name?: string; namespace?: st
 const sameName = (kind: string, actual: string | undefined, name: string) =>
   kind === "Job" ? new RegExp(`^${name}-[0-9a-f]{8}$`).test(actual ?? "") : actual === name;
 
-/** What `kustomize build overlays/<environment>` renders, and look-ups that fail naming what is missing. */
-export function renderOverlay(environment: string) {
+const built = new Map<string, ReturnType<typeof build>>();
+
+/**
+ * What `kustomize build overlays/<environment>` renders, and look-ups that fail naming what is
+ * missing; built once per process (test files that share a worker share the build).
+ */
+export function renderOverlay(environment: string): Rendered {
+  if (!built.has(environment)) built.set(environment, build(environment));
+  return built.get(environment) as Rendered;
+}
+
+function build(environment: string) {
   const objects: readonly PlainObject[] = kustomizeBuild(join(repoRoot, "overlays", environment));
 
   function only<T>(kind: string, namespace: string | undefined, name: string): T {
@@ -87,7 +97,7 @@ export function renderOverlay(environment: string) {
   };
 }
 
-export type Rendered = ReturnType<typeof renderOverlay>;
+export type Rendered = ReturnType<typeof build>;
 
 export function podSpec(w: Workload): IPodSpec {
   const spec = w.spec?.template.spec;
