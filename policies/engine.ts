@@ -190,6 +190,8 @@ export interface ServingPods {
   /** The workload the pods are members of (generator/lib/operator-pods.ts): members count together. */
   readonly workload: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** The container ports the operator gives these pods (a pod template's are read from its containers). */
+  readonly ports?: readonly { readonly name: string; readonly containerPort: number }[];
   readonly placement: { readonly affinity?: unknown; readonly topologySpreadConstraints?: readonly unknown[] };
   /** Where the placement sits in the manifest (`spec.template.spec`, or `spec` for an operator's resource). */
   readonly path: string;
@@ -220,6 +222,7 @@ export function servingPodsOf(m: Manifest): ServingPods[] {
     count: p.count,
     workload: p.workload,
     labels: p.labels,
+    ports: p.ports,
     placement: p.placement,
     path: "spec",
     ...(p.disruptionBudget ? { operatorBudget: p.disruptionBudget } : {}),

@@ -113,6 +113,10 @@ describe("the judged rules", () => {
       "references/selects-pods PodDisruptionBudget nx-broker/db @ spec.selector: PodDisruptionBudget nx-broker/db selects app.kubernetes.io/name=db,app.kubernetes.io/component=primary: no pod of the checked manifests in nx-broker carries these labels"],
     ["a Service targeting a port name no container declares", (o) => (o["Service/db"].spec.ports[0].targetPort = "client"),
       "references/service-target-port Service nx-broker/db @ spec.ports[0].targetPort: targets port client, which no container of StatefulSet nx-broker/db declares"],
+    ["a Service targeting a port number no container declares", (o) => (o["Service/db"].spec.ports[0].targetPort = 6380),
+      "references/service-target-port Service nx-broker/db @ spec.ports[0].targetPort: targets port 6380, which no container of StatefulSet nx-broker/db declares"],
+    ["a Service without targetPort on a port no container declares", (o) => (o["Service/db"].spec.ports[0] = { name: "redis", port: 6380 }),
+      "references/service-target-port Service nx-broker/db @ spec.ports[0].port: targets port 6380, which no container of StatefulSet nx-broker/db declares"],
     ["a probe on a port name the container does not declare", (o) => (container(o).readinessProbe.tcpSocket.port = "client"),
       `references/probe-port-declared StatefulSet nx-broker/db @ ${at}.readinessProbe.tcpSocket.port: container server probes port client, which it does not declare (ports: redis, bus)`],
     ["a probe on a port number the container does not declare", (o) => (container(o).livenessProbe = { httpGet: { path: "/", port: 8080 } }),
@@ -147,6 +151,84 @@ describe("the judged rules", () => {
       "secrets/literal-in-text ConfigMap nx-broker/db-config @ data.mode: a SQL PASSWORD literal"],
   ])("catch %s", (_what, edit, expected) => {
     expect(findings(edit)).toEqual([expected]);
+  });
+
+  // Where the layer renders Secrets (External Secrets, production), each one read must be rendered.
+  describe("where ExternalSecrets render the Secrets", () => {
+    const externalSecret = (name: string, target?: string): Manifest => ({
+      apiVersion: "external-secrets.io/v1",
+      kind: "ExternalSecret",
+      metadata: { name, namespace: ns },
+      spec: { secretStoreRef: { kind: "ClusterSecretStore", name: "vault" }, ...(target ? { target: { name: target } } : {}), data: [] },
+    });
+    const judge = (extra: Manifest[], edit?: Edit) => {
+      const objects = [...(JSON.parse(JSON.stringify(layer())) as Manifest[]), ...extra];
+      edit?.(Object.fromEntries(objects.map((o) => [`${o.kind}/${o.metadata?.name}`, o])));
+      return runPolicies(judged, objects.map((manifest) => ({ manifest, file: "t.yaml" })), []).findings.map((f) => `${f.rule} ${f.object} @ ${f.path}: ${f.message}`);
+    };
+
+    it("pass when each Secret read is an ExternalSecret's target (by its name, or target.name)", () => {
+      expect(judge([externalSecret("nx-redis-secret"), externalSecret("jaas", "nx-kafka-jaas")])).toEqual([]);
+    });
+
+    it("catch a Secret mounted as a volume that nothing renders", () => {
+      expect(judge([externalSecret("nx-redis-secret")])).toEqual([
+        "references/secret-rendered StatefulSet nx-broker/db @ spec.template.spec.volumes[1].secret: reads Secret nx-broker/nx-kafka-jaas, which no ExternalSecret or Secret of the checked manifests renders in nx-broker",
+      ]);
+    });
+
+    it("pass over an optional reference", () => {
+      expect(judge([externalSecret("nx-redis-secret")], (o) => (sts(o).spec.template.spec.volumes[1].secret.optional = true))).toEqual([]);
+    });
+
+    it("catch a Secret an operator's resource reads that nothing renders", () => {
+      const cluster: Manifest = {
+        apiVersion: "postgresql.cnpg.io/v1",
+        kind: "Cluster",
+        metadata: { name: "pg", namespace: ns },
+        spec: { instances: 3, storage: { size: "1Gi" }, bootstrap: { initdb: { secret: { name: "pg-app" } } } },
+      };
+      expect(judge([externalSecret("nx-redis-secret"), externalSecret("jaas", "nx-kafka-jaas"), cluster])).toEqual([
+        "references/secret-rendered Cluster nx-broker/pg @ spec.bootstrap.initdb.secret: reads Secret nx-broker/pg-app, which no ExternalSecret or Secret of the checked manifests renders in nx-broker",
+      ]);
+    });
+  });
+
+  // An operator's resource holds no pod template: the pods it runs are the ones
+  // generator/lib/operator-pods.ts models (servingPodsOf), with their labels and ports.
+  describe("a Service in front of the pods an operator runs", () => {
+    const cluster: Manifest = {
+      apiVersion: "postgresql.cnpg.io/v1",
+      kind: "Cluster",
+      metadata: { name: "pg", namespace: ns },
+      spec: { instances: 3, storage: { size: "1Gi" } },
+    };
+    const primary = { "cnpg.io/cluster": "pg", "cnpg.io/instanceRole": "primary" };
+    const serviceTo = (targetPort: number | string): Manifest => ({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "pg-primary", namespace: ns },
+      spec: { selector: primary, ports: [{ name: "postgres", port: 5432, targetPort }] },
+    });
+    const judge = (objects: Manifest[]) =>
+      runPolicies(judged, objects.map((manifest) => ({ manifest, file: "t.yaml" })), []).findings.map((f) => `${f.rule} ${f.object} @ ${f.path}: ${f.message}`);
+
+    it("selects them and reaches the ports the operator gives them, by number or name", () => {
+      expect(judge([cluster, serviceTo(5432)])).toEqual([]);
+      expect(judge([cluster, serviceTo("postgresql")])).toEqual([]);
+    });
+
+    it("selects none when the resource is not among the manifests", () => {
+      expect(judge([serviceTo(5432)])).toEqual([
+        "references/selects-pods Service nx-broker/pg-primary @ spec.selector: Service nx-broker/pg-primary selects cnpg.io/cluster=pg,cnpg.io/instanceRole=primary: no pod of the checked manifests in nx-broker carries these labels",
+      ]);
+    });
+
+    it("catch a port the operator's pods do not declare", () => {
+      expect(judge([cluster, serviceTo(5433)])).toEqual([
+        "references/service-target-port Service nx-broker/pg-primary @ spec.ports[0].targetPort: targets port 5433, which no container of Cluster nx-broker/pg (primary) declares",
+      ]);
+    });
   });
 
   it("never repeat the credential they found", () => {

@@ -5,25 +5,33 @@
 // checked against the Secrets the components declare in their contracts (`secretsRead`, the
 // source of docs/secrets.md). These break at run time, not at apply time.
 import { secretsRead } from "../../generator/components/index.ts";
+import { secretReferences } from "../../generator/lib/secret-references.ts";
 import { environments } from "../../generator/config/environments.ts";
 import { type LabelSelector, selectsPod } from "../../generator/lib/reachability.ts";
-import { type Container, containersOf, type Manifest, objectName, podSpecOf, type Rule, type RuleContext, type Source, type Violation } from "../engine.ts";
+import { type Container, containersOf, type Manifest, objectName, podSpecOf, type Rule, type RuleContext, servingPodsOf, type Source, type Violation } from "../engine.ts";
 
-interface PodTemplate {
+/** Pods some checked manifest runs: a pod template's, or those an operator runs for its resource. */
+interface PodsRun {
   readonly source: Source;
+  /** `StatefulSet nx-broker/nx-redis`, `Cluster nx-persistent/nx-postgresql (primary)`. */
+  readonly what: string;
   readonly namespace: string;
   readonly labels: Readonly<Record<string, string>>;
-  readonly containers: readonly Container[];
+  /** The container ports the pods declare (an operator's, as generator/lib/operator-pods.ts models them). */
+  readonly ports: readonly { readonly name?: string; readonly containerPort?: number }[];
 }
 
 const namespaceOf = (m: Manifest) => m.metadata?.namespace ?? "";
 
-function podTemplates(context: RuleContext): PodTemplate[] {
-  return context.all.flatMap((source) => {
-    const pod = podSpecOf(source.manifest);
-    return pod
-      ? [{ source, namespace: namespaceOf(source.manifest), labels: { ...pod.metadata?.labels }, containers: containersOf(pod).map((c) => c.container) }]
-      : [];
+function podsRun(context: RuleContext): PodsRun[] {
+  return context.all.flatMap((source): PodsRun[] => {
+    const m = source.manifest;
+    const pod = podSpecOf(m);
+    if (pod) {
+      const ports = containersOf(pod).filter((c) => c.kind === "containers").flatMap((c) => (c.container.ports as PodsRun["ports"] | undefined) ?? []);
+      return [{ source, what: objectName(m), namespace: namespaceOf(m), labels: { ...pod.metadata?.labels }, ports }];
+    }
+    return servingPodsOf(m).map((p) => ({ source, what: p.what, namespace: namespaceOf(m), labels: p.labels, ports: p.ports ?? [] }));
   });
 }
 
@@ -39,13 +47,14 @@ function podSelector(m: Manifest): LabelSelector | undefined {
 }
 
 const selected = (context: RuleContext, m: Manifest, selector: LabelSelector) =>
-  podTemplates(context).filter((p) => p.namespace === namespaceOf(m) && selectsPod(selector, p.labels));
+  podsRun(context).filter((p) => p.namespace === namespaceOf(m) && selectsPod(selector, p.labels));
 
 const describeSelector = (s: LabelSelector) =>
   [...Object.entries(s.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`), ...(s.matchExpressions ?? []).map((e) => `${e.key} ${e.operator} ${e.values?.join("|") ?? ""}`.trim())].join(",") || "everything";
 
 const declaredPortNames = (c: Container) => ((c.ports as { name?: string }[] | undefined) ?? []).flatMap((p) => (p.name ? [p.name] : []));
-const declaredPortNumbers = (c: Container) => ((c.ports as { containerPort?: number }[] | undefined) ?? []).map((p) => p.containerPort);
+/** Whether ports declare `port`: by name, or by number (a Service's numbered targetPort, a probe's port). */
+const declares = (ports: PodsRun["ports"], port: unknown) => ports.some((p) => (typeof port === "string" ? p.name === port : p.containerPort === port));
 
 /** Calls `visit` with every object nested in `value` and its field path. */
 function walk(value: unknown, path: string, visit: (o: Record<string, unknown>, path: string) => void): void {
@@ -112,13 +121,38 @@ function secretViolations(m: Manifest): Violation[] {
     });
 }
 
+/**
+ * The Secrets an environment's manifests render, as `namespace/name`: Secret objects and what each
+ * ExternalSecret writes (its target, by default its own name). Undefined where they render none:
+ * there an operator creates every Secret by hand (secret-documented holds the list).
+ */
+const renderedSecrets = new WeakMap<readonly Source[], Set<string> | undefined>();
+function secretsRendered(context: RuleContext): Set<string> | undefined {
+  if (!renderedSecrets.has(context.all)) {
+    const names = context.all.flatMap(({ manifest: m }) => {
+      if (m.kind === "Secret") return [`${namespaceOf(m)}/${m.metadata?.name}`];
+      if (m.kind !== "ExternalSecret") return [];
+      const target = (m.spec as { target?: { name?: string } } | undefined)?.target?.name;
+      return [`${namespaceOf(m)}/${target ?? m.metadata?.name}`];
+    });
+    renderedSecrets.set(context.all, names.length > 0 ? new Set(names) : undefined);
+  }
+  return renderedSecrets.get(context.all);
+}
+
+/** The Secrets an object reads: a pod's (optional ones left out), an operator resource's (generator/lib/secret-references.ts). */
+const secretsReadBy = (m: Manifest): { name: string; path: string }[] =>
+  podSpecOf(m)
+    ? referencesOf(m).filter((r) => r.kind === "Secret").map((r) => ({ name: r.name, path: r.path }))
+    : secretReferences(m).map((r) => ({ name: r.name, path: r.field }));
+
 const probes = ["startupProbe", "readinessProbe", "livenessProbe"] as const;
 
 export const referenceRules: Rule[] = [
   {
     id: "references/selects-pods",
     severity: "error",
-    description: "A Service or PodDisruptionBudget selects at least one pod of the checked manifests in its namespace.",
+    description: "A Service or PodDisruptionBudget selects at least one pod of the checked manifests in its namespace: a pod template's, or one an operator runs for its resource.",
     fix: "select the pods by their app.kubernetes.io/name and /component labels (lib/labels.ts selectorLabels of the role)",
     check: (m, context) => {
       const selector = podSelector(m);
@@ -129,19 +163,18 @@ export const referenceRules: Rule[] = [
   {
     id: "references/service-target-port",
     severity: "error",
-    description: "A Service's named targetPort is declared by the containers of every pod it selects.",
-    fix: "name the container port as the Service's targetPort says, or target the port by number",
+    description: "Every port a Service targets (by name, or by number: its targetPort, else its port) is declared by the containers of every pod it selects.",
+    fix: "declare the port in the containers the Service selects, or target one they declare",
     check: (m, context) => {
       const selector = podSelector(m);
       if (m.kind !== "Service" || !selector) return [];
-      const ports = (m.spec as { ports?: { targetPort?: unknown }[] }).ports ?? [];
-      return ports.flatMap((p, i) =>
-        typeof p.targetPort !== "string"
-          ? []
-          : selected(context, m, selector)
-              .filter((pod) => !pod.containers.some((c) => declaredPortNames(c).includes(p.targetPort as string)))
-              .map((pod) => ({ path: `spec.ports[${i}].targetPort`, message: `targets port ${p.targetPort}, which no container of ${objectName(pod.source.manifest)} declares` })),
-      );
+      const ports = (m.spec as { ports?: { port?: number; targetPort?: unknown }[] }).ports ?? [];
+      return ports.flatMap((p, i) => {
+        const target = p.targetPort ?? p.port;
+        return selected(context, m, selector)
+          .filter((pods) => !declares(pods.ports, target))
+          .map((pods) => ({ path: `spec.ports[${i}]${p.targetPort === undefined ? ".port" : ".targetPort"}`, message: `targets port ${target}, which no container of ${pods.what} declares` }));
+      });
     },
   },
   {
@@ -158,8 +191,7 @@ export const referenceRules: Rule[] = [
           return (["httpGet", "tcpSocket", "grpc"] as const).flatMap((action) => {
             const port = handler?.[action]?.port;
             if (port === undefined) return [];
-            const declared = typeof port === "string" ? declaredPortNames(container).includes(port) : declaredPortNumbers(container).includes(port as number);
-            return declared ? [] : [{ path: `${path}.${probe}.${action}.port`, message: `container ${container.name} probes port ${port}, which it does not declare (ports: ${declaredPortNames(container).join(", ") || "none"})` }];
+            return declares((container.ports as PodsRun["ports"] | undefined) ?? [], port) ? [] : [{ path: `${path}.${probe}.${action}.port`, message: `container ${container.name} probes port ${port}, which it does not declare (ports: ${declaredPortNames(container).join(", ") || "none"})` }];
           });
         }),
       );
@@ -178,6 +210,19 @@ export const referenceRules: Rule[] = [
     description: "Every Secret (and key) a pod reads is one the layer documents for operators to create (docs/secrets.md).",
     fix: "add the Secret and key to generator/lib/topology.ts (secretRefs, with what it holds) and reference it through secretEnv",
     check: secretViolations,
+  },
+  {
+    id: "references/secret-rendered",
+    severity: "error",
+    description: "Where the layer renders Secrets (through External Secrets), every Secret an object reads, by env, envFrom, volume or an operator's field, is rendered in its namespace, unless the reference is optional.",
+    fix: "declare the Secret in the reading component's contract (`secrets`), so external-secrets.ts writes its ExternalSecret in the reader's namespace",
+    check: (m, context) => {
+      const rendered = secretsRendered(context);
+      if (!rendered) return [];
+      return secretsReadBy(m)
+        .filter((r) => !rendered.has(`${namespaceOf(m)}/${r.name}`))
+        .map((r) => ({ path: r.path, message: `reads Secret ${namespaceOf(m)}/${r.name}, which no ExternalSecret or Secret of the checked manifests renders in ${namespaceOf(m)}` }));
+    },
   },
   {
     id: "references/statefulset-service",
