@@ -71,8 +71,9 @@ describe("npm run check on a tree broken every way at once (one run)", () => {
     expect(result.stderr).toMatch(/check: 6 generated file\(s\) out of date\. Run `npm run generate`/);
   });
 
-  it("names a hand-edited value in base/ and shows the diff", () => {
-    expect(result.stderr).toContain(`differs: ${base.file}`);
+  it("names a hand-edited value in base/ and shows the diff, with a legend", () => {
+    expect(result.stderr).toContain('diff legend: "- " a line of the file on disk, "+ " the line `npm run generate` writes instead');
+    expect(result.stderr).toContain(`differs: ${base.file}\n`);
     expect(result.stderr).toContain(`- ${edit.edited}`);
     expect(result.stderr).toContain(`+ ${edit.original}`);
   });
