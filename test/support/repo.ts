@@ -68,9 +68,6 @@ export function readTree(dir: string): Map<string, Buffer> {
 // ---------------------------------------------------------------------------------------------
 // The CLI
 
-/** The folder Node's `enableCompileCache()` uses by default, shared with every CLI the tests start. */
-const compileCache = join(tmpdir(), "node-compile-cache");
-
 export interface CliResult {
   readonly status: number | null;
   readonly stdout: string;
@@ -86,9 +83,7 @@ export function runCli(
   args: readonly string[],
   options: { cwd?: string; env?: Record<string, string | undefined>; entry?: "generator/cli.ts" | "policies/cli.ts" | "scripts/pitr.ts" } = {},
 ): CliResult {
-  // Node's compile cache spares each run the parsing of the modules it loads (the generator's CLI
-  // turns it on itself; policies/cli.ts does not), which is most of a short run's time.
-  const env: Record<string, string | undefined> = { NODE_COMPILE_CACHE: compileCache, ...process.env, ...options.env };
+  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
   const result = spawnSync(process.execPath, [join(repoRoot, options.entry ?? "generator/cli.ts"), ...args], {
     cwd: options.cwd ?? repoRoot,
