@@ -12,8 +12,6 @@ export default defineConfig({
     // load once, not once per file (about 500 modules). Safe here: no test mocks a module, stubs
     // globals or changes process state another file reads.
     isolate: false,
-    // One file at a time (vitest's default on 2 cores): with two, a CPU-heavy file beside a
-    // real-server file slowed the Redis cluster's init Job past its timeout on a loaded machine.
     env: {
       // Every Node process a test starts (the CLIs, the scripts) reads its modules from Node's
       // compile cache instead of parsing them again: most of a short run's time. The folder is the
