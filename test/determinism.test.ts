@@ -12,6 +12,7 @@ afterAll(removeTempDirs);
 
 let utc: Map<string, Buffer>;
 let chatham: Map<string, Buffer>;
+let utcOutput: string;
 
 beforeAll(() => {
   const dirA = tempDir("utc");
@@ -24,6 +25,7 @@ beforeAll(() => {
   });
   for (const run of [a, b]) expect(run.status, run.stderr).toBe(0);
   utc = readTree(dirA);
+  utcOutput = a.stdout;
   chatham = readTree(dirB);
 });
 
@@ -37,6 +39,10 @@ describe("npm run generate", () => {
       encoding: "utf8",
     });
     expect(probe.stdout.trim()).toBe("tr-TR -765");
+  });
+
+  it("writes the whole tree into an empty folder, saying how many files it wrote", () => {
+    expect(utcOutput).toMatch(new RegExp(`\\bgenerate: ${utc.size} written, 0 unchanged, 0 removed\\b`));
   });
 
   it("writes byte-identical trees whatever the time zone and locale", () => {

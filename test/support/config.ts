@@ -3,8 +3,10 @@
 import { type Delta, withDelta } from "../../generator/config/delta.ts";
 import { production } from "../../generator/config/production.ts";
 import { staging } from "../../generator/config/staging.ts";
+import { environments } from "../../generator/config/environments.ts";
 import type { Environment } from "../../generator/config/types.ts";
 import { formatProblem, GenerationFailed } from "../../generator/lib/errors.ts";
+import type { OutputFile } from "../../generator/emit/files.ts";
 import { buildOutput } from "../../generator/pipeline.ts";
 
 /** Staging with `change` applied the way an environment file's delta is (config/delta.ts). */
@@ -29,4 +31,12 @@ export function problems(env: Environment): string[] {
     throw err;
   }
   throw new Error("expected generation to fail");
+}
+
+let output: readonly OutputFile[] | undefined;
+
+/** What `npm run generate` writes for the configured environments, rendered once per test worker. */
+export function generatedOutput(): readonly OutputFile[] {
+  output ??= buildOutput(environments);
+  return output;
 }

@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { kustomize } from "../../policies/kustomize.ts";
@@ -105,12 +105,21 @@ export type PlainObject = {
   [key: string]: unknown;
 };
 
+/** Builds of the committed tree, by folder: no test writes into the repository, so one build a run serves every file. */
+const committedBuilds = new Map<string, PlainObject[]>();
+
 /**
- * Runs the real `kustomize build <dir>` and returns its documents, parsed with the `yaml` package.
- * Throws with kustomize's own message when the build fails, and on any YAML parse error.
+ * Runs the real `kustomize build <dir>` and returns its documents, parsed with the `yaml` package
+ * (a fresh copy each call: callers may change them). A folder of the repository is built once per
+ * test worker; a scratch copy, which a test may have changed, every time. Throws with kustomize's
+ * own message when the build fails, and on any YAML parse error.
  */
 export function kustomizeBuild(dir: string): PlainObject[] {
-  return parseYaml(kustomize().build(dir), `kustomize output of ${dir}`) as PlainObject[];
+  const build = () => parseYaml(kustomize().build(dir), `kustomize output of ${dir}`) as PlainObject[];
+  const full = resolve(dir);
+  if (!full.startsWith(`${repoRoot}/`)) return build();
+  if (!committedBuilds.has(full)) committedBuilds.set(full, build());
+  return structuredClone(committedBuilds.get(full)!);
 }
 
 /** Every non-empty document of a YAML stream, as plain JSON; throws on any parse error. */

@@ -7,6 +7,10 @@ export function schemaLocations(): string[] {
   return localSchemaLocations(projectSchemaDir);
 }
 
+let validator: SchemaValidator | undefined;
+
+/** One validator per test worker: it compiles each kind's schema once, the costly part of validating. */
 export function strictValidator(): SchemaValidator {
-  return new SchemaValidator({ locations: schemaLocations(), kubernetesVersion: `${common.kubernetesVersion}.0`, strict: true });
+  validator ??= new SchemaValidator({ locations: schemaLocations(), kubernetesVersion: `${common.kubernetesVersion}.0`, strict: true });
+  return validator;
 }
