@@ -33,15 +33,24 @@ function npmScript(name: string, extra: readonly string[]): Command {
   const scripts = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
   const [program, ...args] = (scripts[name] ?? "").split(" ");
   if (program !== "node") throw new Error(`npm script ${name} does not start with node: ${scripts[name]}`);
-  return { label: `${name}`, argv: [process.execPath, ...args, ...extra] };
+  return { label: name, argv: [process.execPath, ...args, ...extra] };
 }
 
-/** A cdk8s app with one ApiObject per object the environments deploy, one Chart per environment (construct ids cannot hold "/"). */
-function cdk8sApp(): string {
-  const charts = environments.map((env) => ({
+interface ChartObjects {
+  readonly name: string;
+  readonly objects: readonly { id: string; props: Record<string, unknown> }[];
+}
+
+/** Every object each environment deploys, as plain JSON, with an id cdk8s accepts (no "/"). */
+function deployedObjects(): ChartObjects[] {
+  return environments.map((env) => ({
     name: env.name,
     objects: environmentObjects(env).objects.map(({ object }) => ({ id: objectId(object).replaceAll("/", ":"), props: plain<Record<string, unknown>>(object) })),
   }));
+}
+
+/** A cdk8s app with one Chart per environment and one ApiObject per object it deploys. */
+function cdk8sApp(charts: readonly ChartObjects[]): string {
   return `import { ApiObject, App, Chart } from "cdk8s";
 const charts = ${JSON.stringify(charts)};
 const app = new App({ outdir: new URL("dist", import.meta.url).pathname });
@@ -112,8 +121,9 @@ function main(): number {
     const app = join(work, "cdk8s");
     mkdirSync(app);
     symlinkSync(join(root, "node_modules"), join(app, "node_modules"));
-    writeFileSync(join(app, "main.mjs"), cdk8sApp());
-    const objects = environments.reduce((n, env) => n + environmentObjects(env).objects.length, 0);
+    const charts = deployedObjects();
+    writeFileSync(join(app, "main.mjs"), cdk8sApp(charts));
+    const objects = charts.reduce((n, chart) => n + chart.objects.length, 0);
 
     const generate = npmScript("generate", ["--root", tree]);
     const check = npmScript("check", ["--root", tree]);

@@ -3,7 +3,7 @@
 // even read a .ts file). npm scripts load it with `node --import ./scripts/preflight.mjs`; the
 // command-line entries import it first too, for direct `node generator/cli.ts` runs.
 import { existsSync, readFileSync } from "node:fs";
-import { enableCompileCache } from "node:module";
+import nodeModule from "node:module"; // not by name: Node 20 has no enableCompileCache, and the import would fail before the checks
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -45,4 +45,4 @@ if (missing.length) {
 // read, the entry is cached too and Node need not load its TypeScript stripper (~100 ms) at all.
 // It lives in the project (node_modules/.cache): one place per checkout that a cleaned temp
 // folder does not empty.
-enableCompileCache?.(join(root, "node_modules", ".cache", "node-compile-cache"));
+nodeModule.enableCompileCache?.(join(root, "node_modules", ".cache", "node-compile-cache"));
