@@ -1,7 +1,8 @@
 // Dev tool: are `npm run generate` and `npm run check` at most as slow as a cdk8s synth of the same
 // objects? Runs, paired in one loop with the order alternating, the command line each npm script
 // runs (without npm's own start-up) and a plain `node main.mjs` cdk8s app that synthesizes every
-// object of every environment, and prints each run, the medians, spreads and ratios.
+// object of every environment, and prints each run, the medians, spreads and ratios of wall time
+// and, where /proc tells it, of CPU time.
 // Nothing of the checkout changes: generate and check work on a temporary copy of the generated tree.
 // Run from anywhere: `npm run bench -- --runs 15`.
 import { spawnSync } from "node:child_process";
@@ -62,7 +63,27 @@ app.synth();
 `;
 }
 
-function timeOnce(c: Command, cwd: string): number {
+/**
+ * CPU time (user + system, ms) of the waited-for children of this process so far, from
+ * /proc/self/stat (in 1/100 s); undefined where there is no /proc. Steadier than wall time on a
+ * shared machine: other processes delay a run but do not add to its CPU time.
+ */
+function childrenCpuMs(): number | undefined {
+  try {
+    const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[13]) + Number(fields[14])) * 10; // cutime and cstime, fields 16 and 17 of stat
+  } catch {
+    return undefined;
+  }
+}
+
+interface Sample {
+  readonly wallMs: number;
+  readonly cpuMs: number | undefined;
+}
+
+function timeOnce(c: Command, cwd: string): Sample {
+  const cpuBefore = childrenCpuMs();
   const started = performance.now();
   const [file, ...args] = c.argv;
   const r = spawnSync(file!, args, { cwd, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
@@ -71,7 +92,8 @@ function timeOnce(c: Command, cwd: string): number {
     const why = r.error ? r.error.message : `exit ${r.status ?? r.signal}`;
     throw new Error(`${c.label} failed (${why})\n${r.stderr ?? ""}`);
   }
-  return ms;
+  const cpuAfter = childrenCpuMs();
+  return { wallMs: ms, cpuMs: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore };
 }
 
 /** Linear-interpolated quantile of sorted samples (q = 0.5 is the median). */
@@ -129,7 +151,7 @@ function main(): number {
     const check = npmScript("check", ["--root", tree]);
     const cdk8s: Command = { label: "cdk8s", argv: [process.execPath, "main.mjs"] };
     const order = [generate, check, cdk8s];
-    const samples = new Map<string, number[]>(order.map((c) => [c.label, []]));
+    const samples = new Map<string, Sample[]>(order.map((c) => [c.label, []]));
     const cwdOf = (c: Command) => (c === cdk8s ? app : root);
     const load = [loadavg()[0]!];
 
@@ -139,34 +161,44 @@ function main(): number {
       // Alternating order, so that neither side always runs first after the other's caches.
       for (const c of i % 2 === 0 ? order : [...order].reverse()) samples.get(c.label)!.push(timeOnce(c, cwdOf(c)));
       if (!values.json) {
-        const [g, k, c] = order.map((x) => samples.get(x.label)![i]!);
+        const [g, k, c] = order.map((x) => samples.get(x.label)![i]!.wallMs);
         console.log(`${String(i + 1).padStart(3)}  ${g!.toFixed(0).padStart(8)}  ${k!.toFixed(0).padStart(8)}  ${c!.toFixed(0).padStart(8)}  ${(g! / c!).toFixed(2).padStart(9)}  ${(k! / c!).toFixed(2).padStart(11)}`);
       }
     }
     load.push(loadavg()[0]!);
 
-    const cdk = samples.get("cdk8s")!;
-    const ratio = (label: string) => samples.get(label)!.map((ms, i) => ms / cdk[i]!);
+    const wall = (label: string) => samples.get(label)!.map((x) => x.wallMs);
+    const cpu = (label: string) => samples.get(label)!.map((x) => x.cpuMs ?? Number.NaN);
+    const ratio = (times: (label: string) => number[], label: string) => times(label).map((ms, i) => ms / times("cdk8s")[i]!);
     const rows: [string, Summary][] = [
-      ["generate ms", summary(samples.get("generate")!)],
-      ["check ms", summary(samples.get("check")!)],
-      ["cdk8s synth ms", summary(cdk)],
-      ["generate / cdk8s", summary(ratio("generate"))],
-      ["check / cdk8s", summary(ratio("check"))],
+      ["generate ms", summary(wall("generate"))],
+      ["check ms", summary(wall("check"))],
+      ["cdk8s synth ms", summary(wall("cdk8s"))],
+      ["generate / cdk8s", summary(ratio(wall, "generate"))],
+      ["check / cdk8s", summary(ratio(wall, "check"))],
+      ...(childrenCpuMs() === undefined
+        ? []
+        : ([
+            ["CPU generate ms", summary(cpu("generate"))],
+            ["CPU check ms", summary(cpu("check"))],
+            ["CPU cdk8s ms", summary(cpu("cdk8s"))],
+            ["CPU generate/cdk8s", summary(ratio(cpu, "generate"))],
+            ["CPU check/cdk8s", summary(ratio(cpu, "check"))],
+          ] as [string, Summary][])),
     ];
     const verdicts = ["generate", "check"].map((label, i) => ({ command: label, medianRatio: rows[3 + i]![1].median, pass: rows[3 + i]![1].median <= targetRatio }));
     const allPass = runs >= 15 && verdicts.every((v) => v.pass);
     const machine = { node: process.version, cores: availableParallelism(), loadAverage1m: load, objects, runs };
 
     if (values.json) {
-      console.log(JSON.stringify({ machine, summaries: Object.fromEntries(rows), samplesMs: Object.fromEntries(samples), verdicts, pass: allPass }, null, 2));
+      console.log(JSON.stringify({ machine, summaries: Object.fromEntries(rows), samples: Object.fromEntries(samples), verdicts, pass: allPass }, null, 2));
     } else {
       const f = (n: number, ratioRow: boolean) => (ratioRow ? n.toFixed(2) : n.toFixed(0)).padStart(7);
       console.log(`\nnode ${process.version}, ${machine.cores} cores, load average (1 min) ${load.map((l) => l.toFixed(2)).join(" -> ")}, ${objects} objects in ${environments.length} environments, ${runs} paired runs`);
-      console.log(`${"".padEnd(16)}  ${"median".padStart(7)}  ${"min".padStart(7)}  ${"q1".padStart(7)}  ${"q3".padStart(7)}  ${"max".padStart(7)}`);
+      console.log(`${"".padEnd(18)}  ${"median".padStart(7)}  ${"min".padStart(7)}  ${"q1".padStart(7)}  ${"q3".padStart(7)}  ${"max".padStart(7)}`);
       for (const [label, s] of rows) {
         const r = label.includes("/");
-        console.log(`${label.padEnd(16)}  ${f(s.median, r)}  ${f(s.min, r)}  ${f(s.q1, r)}  ${f(s.q3, r)}  ${f(s.max, r)}`);
+        console.log(`${label.padEnd(18)}  ${f(s.median, r)}  ${f(s.min, r)}  ${f(s.q1, r)}  ${f(s.q3, r)}  ${f(s.max, r)}`);
       }
       console.log();
       for (const v of verdicts) console.log(`${v.pass ? "PASS" : "FAIL"}  ${v.command}: median ratio to the cdk8s synth ${v.medianRatio.toFixed(2)} (target <= ${targetRatio.toFixed(1)})`);
