@@ -43,6 +43,7 @@ if (missing.length) {
 // Ready to run. Node's compile cache keeps, for the next run, the compiled code of every module and
 // the stripped text of every TypeScript file. Turned on here, before an npm script's .ts entry is
 // read, the entry is cached too and Node need not load its TypeScript stripper (~100 ms) at all.
-// It lives in the project (node_modules/.cache): one place per checkout that a cleaned temp
-// folder does not empty.
-nodeModule.enableCompileCache?.(join(root, "node_modules", ".cache", "node-compile-cache"));
+// It lives in the project (node_modules/.cache): one place per checkout, which a cleaned temp
+// folder does not empty and `npm ci` starts afresh. NODE_COMPILE_CACHE=dir still chooses another,
+// and NODE_DISABLE_COMPILE_CACHE=1 turns it off, as Node documents.
+nodeModule.enableCompileCache?.(process.env.NODE_COMPILE_CACHE ? undefined : join(root, "node_modules", ".cache", "node-compile-cache"));
