@@ -1,8 +1,7 @@
 // Stage 5: the files the generator owns, written and removed all at once or not at all, and
 // compared against what is committed for the drift check.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import fg from "fast-glob";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
 import { byCodePoint } from "../lib/order.ts";
 
 export interface OutputFile {
@@ -10,24 +9,28 @@ export interface OutputFile {
   readonly content: string;
 }
 
-/** Folders and files that belong to the generator: anything else found there is stale. */
-export const ownedPatterns = [
-  "base/**",
-  "overlays/**",
-  "argocd/**",
-  "backend/**",
-  "docs/network.md",
-  "docs/resources.md",
-  "docs/secrets.md",
-  "docs/topology.md",
-  "docs/waves.md",
-];
+/** Folders that belong to the generator as a whole, and its files elsewhere: anything else found there is stale. */
+const ownedFolders = ["base", "overlays", "argocd", "backend"];
+const ownedSingleFiles = ["docs/network.md", "docs/resources.md", "docs/secrets.md", "docs/topology.md", "docs/waves.md"];
 
-/** The top-level entries the owned paths live in (`base`, `overlays`, `argocd`, `docs`). */
-export const ownedTopLevel = [...new Set(ownedPatterns.map((p) => p.split("/")[0]!))];
+/** The top-level entries the owned paths live in (`base`, `overlays`, `argocd`, `backend`, `docs`). */
+export const ownedTopLevel = [...new Set([...ownedFolders, ...ownedSingleFiles.map((p) => p.split("/")[0]!)])];
 
+/**
+ * Every file of the owned folders (dot files too; anything that is not a folder counts) and the
+ * owned single files that exist, relative to `root` with "/", in code-point order. A plain walk
+ * with node:fs: a glob library would cost each run ~45 more modules to load.
+ */
 export function ownedFiles(root: string): string[] {
-  return fg.sync(ownedPatterns, { cwd: root, dot: true, onlyFiles: true }).sort(byCodePoint);
+  const inFolders = ownedFolders.flatMap((folder) => {
+    const top = join(root, folder);
+    if (!existsSync(top) || !statSync(top).isDirectory()) return [];
+    return readdirSync(top, { recursive: true, withFileTypes: true })
+      .filter((entry) => !entry.isDirectory())
+      .map((entry) => relative(root, join(entry.parentPath, entry.name)).split(sep).join("/"));
+  });
+  const single = ownedSingleFiles.filter((path) => existsSync(join(root, path)) && !statSync(join(root, path)).isDirectory());
+  return [...inFolders, ...single].sort(byCodePoint);
 }
 
 export interface FileChanges {
