@@ -7,7 +7,9 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { redis, redisContract } from "../generator/components/redis/index.ts";
 import { createOrder, failoverSeconds, names, shardHosts } from "../generator/components/redis/replicated-shards.ts";
+import { redisBytes } from "../generator/components/redis/nodes.ts";
 import { backendSettings } from "../generator/clients/backend.ts";
+import { quantityValue } from "../policies/quantity.ts";
 import { production } from "../generator/config/production.ts";
 import { staging } from "../generator/config/staging.ts";
 import type { Environment, RedisReplicatedShards } from "../generator/config/types.ts";
@@ -142,8 +144,10 @@ describe("the Redis backup CronJob", () => {
       expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true });
     }
     expect(pod().volumes.map((v: any) => [v.name, Object.keys(v)])).toEqual([["backup", ["name", "emptyDir"]], ["tmp", ["name", "emptyDir"]]]);
-    // 3 shards × maxmemory 256mb.
-    expect(pod().volumes[0].emptyDir.sizeLimit).toBe("768Mi");
+    // Room for one snapshot of each shard, each at most its maxmemory.
+    const room = quantityValue(pod().volumes[0].emptyDir.sizeLimit)!;
+    expect(room).toBeGreaterThanOrEqual(production.redis.masters * redisBytes(production.redis.maxmemory)!);
+    expect(room).toBeLessThan((production.redis.masters + 1) * redisBytes(production.redis.maxmemory)!);
   });
 
   it("snapshots with the Redis image and uploads with the pinned rclone image, credentials from the declared Secret", () => {
