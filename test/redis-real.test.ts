@@ -20,7 +20,7 @@ import { redisContract } from "../generator/components/redis/index.ts";
 import { names as redisNames, redisCluster, redisClusterInitJob, redisNodeHosts } from "../generator/components/redis/masters.ts";
 import { staging } from "../generator/config/staging.ts";
 import { plain } from "./support/config.ts";
-import { canListen, type Container, containerEnv as kubeletEnv, kubeletExpand, type Result, run, waitFor } from "./support/local-pods.ts";
+import { canListen, type Container, containerEnv as kubeletEnv, kubeletExpand, loopbackSubnet, type Result, run, waitFor, withHostsFile } from "./support/local-pods.ts";
 import { findBinary, freePort, serverSuite } from "./support/servers.ts";
 
 const contract = redisContract(staging);
@@ -59,9 +59,8 @@ serverSuite(
     let hostsFile = "";
     let port: number = contract.port;
     const path = `${dirname(redisCli!)}:/usr/bin:/bin`;
-    // Pod addresses by generation: first start, full restart, rolling restart. A random subnet of
-    // 127/8 keeps clear of other suites running at the same time.
-    const subnet = `127.${20 + Math.floor(Math.random() * 200)}.${1 + Math.floor(Math.random() * 250)}`;
+    // Pod addresses by generation: first start, full restart, rolling restart.
+    const subnet = loopbackSubnet();
     const address = (generation: number, ordinal: number) => `${subnet}.${generation * 10 + ordinal + 1}`;
     const pods: Pod[] = hostnames.map((_, i) => ({
       name: `${redisNames.statefulSet}-${i}`,
@@ -80,10 +79,7 @@ serverSuite(
     const publishAddresses = () =>
       writeFileSync(hostsFile, pods.map((p) => `${p.ip}\t${hostnames[p.ordinal]}\n`).join(""));
 
-    /** `argv` in a private mount namespace whose /etc/hosts is the test's hosts file. */
-    const withDns = (argv: string[]) => [
-      unshare!, "--map-root-user", "--mount", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', hostsFile, ...argv,
-    ];
+    const withDns = (argv: string[]) => withHostsFile(unshare!, hostsFile, argv);
 
     async function start(pod: Pod): Promise<void> {
       const env = { PATH: path, ...containerEnv(node, pod) };

@@ -13,7 +13,7 @@ import { redis, redisContract } from "../generator/components/redis/index.ts";
 import { names, shardHosts } from "../generator/components/redis/replicated-shards.ts";
 import { production } from "../generator/config/production.ts";
 import { plain } from "./support/config.ts";
-import { canListen, type Container, containerEnv, kubeletExpand, type Result, run, waitFor } from "./support/local-pods.ts";
+import { canListen, type Container, containerEnv, kubeletExpand, loopbackSubnet, type Result, run, waitFor, withHostsFile } from "./support/local-pods.ts";
 import { findBinary, freePort, serverSuite } from "./support/servers.ts";
 
 const redisServer = findBinary("/usr/bin/redis-server", "redis-server");
@@ -59,7 +59,7 @@ serverSuite(
     let hostsFile = "";
     let port: number = contract.port;
     const path = `${dirname(redisCli!)}:/usr/bin:/bin`;
-    const subnet = `127.${20 + Math.floor(Math.random() * 200)}.${1 + Math.floor(Math.random() * 250)}`;
+    const subnet = loopbackSubnet();
     const pods: Pod[] = hosts.flatMap((members, shard) =>
       members.map((hostname, ordinal) => ({
         name: `${names.shard(shard)}-${ordinal}`,
@@ -72,9 +72,7 @@ serverSuite(
     );
     const shardPods = (k: number) => pods.filter((p) => p.shard === k);
     const atPort = (text: string) => text.replace(new RegExp(`\\b${contract.port}\\b`, "g"), String(port));
-    const withDns = (argv: string[]) => [
-      unshare!, "--map-root-user", "--mount", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', hostsFile, ...argv,
-    ];
+    const withDns = (argv: string[]) => withHostsFile(unshare!, hostsFile, argv);
     const serverLog = (pod: Pod) => `${pod.name}:\n${readFileSync(join(work, `${pod.name}.log`), "utf8").split("\n").slice(-10).join("\n")}`;
     const direct = (pod: Pod, ...args: string[]) => run([redisCli!, "-h", pod.ip, "-p", String(port), ...args], { PATH: path, REDISCLI_AUTH: password });
 

@@ -34,6 +34,14 @@ export function run(argv: string[], env: Record<string, string>, timeoutMs = 20_
   });
 }
 
+/** A random /24 of 127/8 for one suite's pod addresses, clear of other suites running at the same time. */
+export const loopbackSubnet = () => `127.${20 + Math.floor(Math.random() * 200)}.${1 + Math.floor(Math.random() * 250)}`;
+
+/** `argv` in a private mount namespace (`unshare`) whose /etc/hosts is `hostsFile`: the pods' DNS. */
+export const withHostsFile = (unshare: string, hostsFile: string, argv: string[]) => [
+  unshare, "--map-root-user", "--mount", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', hostsFile, ...argv,
+];
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` every `everyMs` until it holds; after `attempts` fails with `what` and `details()`. */
