@@ -1,5 +1,6 @@
 // Entry point. The preflight (plain JavaScript) says what to do when the dependencies are not
-// installed, and turns on Node's compile cache, which spares every later run the parsing of the
-// ~550 modules the generator loads; it must be on before they are imported.
+// installed, and turns on Node's compile cache; the commands then run from one cached bundle of
+// main.ts and everything it imports (scripts/bundle.mjs).
 await import("../scripts/preflight.mjs");
-await import("./main.ts");
+const { importBundled } = await import("../scripts/bundle.mjs");
+await importBundled(new URL("./main.ts", import.meta.url).href);

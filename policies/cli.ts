@@ -1,4 +1,6 @@
 // Entry point of `npm run validate` and `npm run policy`. The preflight (plain JavaScript) says
-// what to do when the dependencies are not installed, before any of them is loaded.
+// what to do when the dependencies are not installed, before any of them is loaded; the commands
+// then run from one cached bundle of main.ts and everything it imports (scripts/bundle.mjs).
 await import("../scripts/preflight.mjs");
-await import("./main.ts");
+const { importBundled } = await import("../scripts/bundle.mjs");
+await importBundled(new URL("./main.ts", import.meta.url).href);
