@@ -11,6 +11,7 @@ import { basename, dirname, join, relative, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const absent = -1;
 /** Inputs of every bundle besides its modules: what is installed, and how bundles are built. */
 const lockfiles = ["package-lock.json", "node_modules/.package-lock.json", relative(root, fileURLToPath(import.meta.url))];
 
@@ -47,6 +48,7 @@ function current(dir) {
     try {
       stat = statSync(join(root, path));
     } catch {
+      if (size === absent) continue;
       return undefined;
     }
     if (stat.size === size && stat.mtimeMs === mtimeMs) continue;
@@ -81,11 +83,7 @@ async function build(entry, dir) {
   } catch {
     return undefined;
   }
-  const inputs = [...Object.keys(result.metafile.inputs), ...lockfiles].map((path) => {
-    const file = join(root, path);
-    const stat = statSync(file);
-    return [path.split(sep).join("/"), stat.size, stat.mtimeMs, hash("sha1", readFileSync(file))];
-  });
+  const inputs = [...Object.keys(result.metafile.inputs), ...lockfiles].map(fingerprint);
   const text = result.outputFiles[0].text;
   const name = `${hash("sha1", text).slice(0, 16)}.mjs`;
   mkdirSync(dir, { recursive: true });
@@ -96,6 +94,17 @@ async function build(entry, dir) {
   for (const old of readdirSync(dir)) if (old.endsWith(".mjs") && old !== name) rmSync(join(dir, old), { force: true });
   pruneRemovedCheckouts(dirname(dir));
   return join(dir, name);
+}
+
+/** `[path, size, mtimeMs, sha1]` of an input; a lockfile may be absent (a copy of the project without one). */
+function fingerprint(path) {
+  const file = join(root, path);
+  try {
+    const stat = statSync(file);
+    return [path.split(sep).join("/"), stat.size, stat.mtimeMs, hash("sha1", readFileSync(file))];
+  } catch {
+    return [path, absent, 0, ""];
+  }
 }
 
 /**
