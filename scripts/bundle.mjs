@@ -46,13 +46,13 @@ function current(dir) {
   for (const [path, size, mtimeMs, digest] of manifest.inputs) {
     let stat;
     try {
-      stat = statSync(join(root, path));
+      stat = statSync(path);
     } catch {
       if (size === absent) continue;
       return undefined;
     }
     if (stat.size === size && stat.mtimeMs === mtimeMs) continue;
-    if (stat.size !== size || hash("sha1", readFileSync(join(root, path))) !== digest) return undefined;
+    if (stat.size !== size || hash("sha1", readFileSync(path)) !== digest) return undefined;
   }
   return join(dir, manifest.bundle);
 }
@@ -96,14 +96,18 @@ async function build(entry, dir) {
   return join(dir, name);
 }
 
-/** `[path, size, mtimeMs, sha1]` of an input; a lockfile may be absent (a copy of the project without one). */
+/**
+ * `[file, size, mtimeMs, sha1]` of an input (`path` relative to the project), the file absolute so
+ * that checking it costs a `stat` and nothing else; a lockfile may be absent (a copy of the
+ * project without one).
+ */
 function fingerprint(path) {
   const file = join(root, path);
   try {
     const stat = statSync(file);
-    return [path.split(sep).join("/"), stat.size, stat.mtimeMs, hash("sha1", readFileSync(file))];
+    return [file, stat.size, stat.mtimeMs, hash("sha1", readFileSync(file))];
   } catch {
-    return [path, absent, 0, ""];
+    return [file, absent, 0, ""];
   }
 }
 
