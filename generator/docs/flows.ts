@@ -4,7 +4,6 @@
 import type { RenderedEnvironment } from "../components/render.ts";
 import { operatorPodsOf } from "../lib/operator-pods.ts";
 import { decide, type Endpoint, type NamespaceInfo, type NetworkPolicyLike } from "../lib/reachability.ts";
-import { plain } from "../lib/objects.ts";
 
 interface PodTemplate {
   metadata?: { labels?: Record<string, string> };
@@ -48,8 +47,7 @@ export interface Flows {
   open(from: Endpoint, to: Endpoint): NonNullable<Endpoint["ports"]>;
 }
 
-export const plainObjects = (env: RenderedEnvironment): PlainObject[] =>
-  env.objects.map(({ object }) => plain<PlainObject>(object));
+export const plainObjects = (env: RenderedEnvironment): PlainObject[] => env.objects.map(({ json }) => json as unknown as PlainObject);
 
 /** The pods an operator runs for a Cluster, one party per role (primary, standbys). */
 function clusterParties(o: PlainObject): Party[] {

@@ -2,9 +2,11 @@
 // carry only what an environment changes. Lists of different length are replaced whole: an index
 // shift would make the patch unreadable and fragile.
 import { isDeepStrictEqual } from "node:util";
+import type { Json } from "../lib/objects.ts";
 import { byCodePoint } from "../lib/order.ts";
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+// Patches are made of the objects' JSON, so the type is exported with them too.
+export type { Json };
 
 export type PatchOperation =
   | { op: "add" | "replace"; path: string; value: Json }

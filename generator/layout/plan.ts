@@ -9,8 +9,8 @@
 // environment never changes a file of another, and `kustomize build overlays/<env>` renders
 // exactly the environment's object set. docs/layout.md has the reasoning.
 import { isDeepStrictEqual } from "node:util";
-import type { RenderedEnvironment } from "../components/render.ts";
-import { type KubeObject, plain, stableName } from "../lib/objects.ts";
+import type { RenderedEnvironment, RenderedObject } from "../components/render.ts";
+import { stableName } from "../lib/objects.ts";
 import { byCodePoint } from "../lib/order.ts";
 import { type Json, jsonPatch } from "./json-patch.ts";
 import { namespaceOf } from "../lib/identity.ts";
@@ -41,7 +41,7 @@ type Unit = Map<string, Placed>;
 
 const kustomizationHeader = { apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization" };
 
-function place(component: string, object: KubeObject, deliveredWith?: string): Placed {
+function place({ component, object, json, deliveredWith }: RenderedObject): Placed {
   const name = object.metadata?.name ?? "";
   const namespace = deliveredWith ?? namespaceOf(object);
   if (!namespace) throw new Error(`layout: ${object.kind} ${name} has no namespace, so no folder to live in`);
@@ -59,15 +59,15 @@ function place(component: string, object: KubeObject, deliveredWith?: string): P
       name,
       ...(object.kind === "Namespace" ? {} : { namespace: namespaceOf(object) }),
     },
-    json: plain<Json>(object),
+    json,
   };
 }
 
 /** An environment's objects by `<namespace>/<component>`, then by identity. */
 function unitsOf(env: RenderedEnvironment): Map<string, Unit> {
   const units = new Map<string, Unit>();
-  for (const { component, object, deliveredWith } of env.objects) {
-    const p = place(component, object, deliveredWith);
+  for (const rendered of env.objects) {
+    const p = place(rendered);
     const key = `${p.namespace}/${p.component}`;
     const unit = units.get(key) ?? new Map<string, Placed>();
     const clash = [...unit.values()].find((q) => q.identity === p.identity || q.file === p.file);
