@@ -115,8 +115,9 @@ function orderProblems(env: Environment, objects: readonly RenderedObject[]): Pr
   const appOf = (o: KubeObject) => o.metadata?.labels?.["app.kubernetes.io/name"];
   /** What must be healthy before `object` syncs, and what to say when it is not rendered. */
   const prerequisite = (object: KubeObject) => {
-    const here = all.filter((o) => namespaceOf(o) === namespaceOf(object));
     const cluster = clusterNamed(object);
+    if (cluster === undefined && object.kind !== "Job") return undefined;
+    const here = all.filter((o) => namespaceOf(o) === namespaceOf(object));
     if (cluster !== undefined) {
       return {
         of: here.filter((c) => c.kind === cluster.kind && groupOf(c) === groupOf(object) && c.metadata?.name === cluster.name),
@@ -125,7 +126,6 @@ function orderProblems(env: Environment, objects: readonly RenderedObject[]): Pr
         verb: "acts on",
       };
     }
-    if (object.kind !== "Job") return undefined;
     return {
       of: here.filter((w) => workloadKinds.has(w.kind) && appOf(w) === appOf(object)),
       field: 'metadata.labels["app.kubernetes.io/name"]',
