@@ -8,7 +8,6 @@
 // Each overlay is a function of the base and its own environment alone, so an edit to one
 // environment never changes a file of another, and `kustomize build overlays/<env>` renders
 // exactly the environment's object set. docs/layout.md has the reasoning.
-import { isDeepStrictEqual } from "node:util";
 import type { RenderedEnvironment, RenderedObject } from "../components/render.ts";
 import { stableName } from "../lib/objects.ts";
 import { byCodePoint } from "../lib/order.ts";
@@ -116,10 +115,13 @@ export function planLayout(base: RenderedEnvironment, environments: readonly Ren
         if (from === undefined) {
           files.push({ path: `overlays/${name}/${namespace}/${component}/${p.file}`, documents: [p.json] });
           folder.own.push(`${component}/${p.file}`);
-        } else if (!isDeepStrictEqual(from.json, p.json)) {
+          continue;
+        }
+        const patch = jsonPatch(from.json, p.json);
+        if (patch.length > 0) {
           // A Job that differs gets its own name too: kustomize renames an object a JSON patch renames.
           const path = `${component}/patches/${p.file}`;
-          files.push({ path: `overlays/${name}/${namespace}/${path}`, documents: [jsonPatch(from.json, p.json) as Json] });
+          files.push({ path: `overlays/${name}/${namespace}/${path}`, documents: [patch as Json] });
           // The patch applies to the base's copy, so it targets that copy (its name, its apiVersion).
           folder.patches.push({ path, target: from.target });
         }
