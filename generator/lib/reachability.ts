@@ -130,7 +130,8 @@ export function decide(
 
 /**
  * `decide` for many flows under one set of policies: the policies are checked and grouped by
- * namespace once, so each flow reads only those of its two namespaces.
+ * namespace once, and those that select an endpoint are found once per endpoint object (an
+ * endpoint, like a policy, is never changed), so each flow reads only the policies of its pods.
  */
 export function reachability(
   policies: readonly NetworkPolicyLike[],
