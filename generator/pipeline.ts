@@ -24,7 +24,14 @@ export function environmentObjects(env: Environment): RenderedEnvironment {
   return withSyncWaves(renderEnvironment(env));
 }
 
-export function buildOutput(environments: readonly Environment[]): OutputFile[] {
+/**
+ * Every file of `environments`. `render` is `environmentObjects` but for tests (one that freezes
+ * the objects' JSON proves that no later stage changes it).
+ */
+export function buildOutput(
+  environments: readonly Environment[],
+  render: (env: Environment) => RenderedEnvironment = environmentObjects,
+): OutputFile[] {
   const problems: Problem[] = [];
   // Every environment is rendered even when one fails, so a run reports all problems at once.
   const collect = <T>(run: () => T): T[] => {
@@ -36,8 +43,8 @@ export function buildOutput(environments: readonly Environment[]): OutputFile[] 
       return [];
     }
   };
-  const deployed = environments.flatMap((env) => collect(() => environmentObjects(env)));
-  const [base] = collect(() => environmentObjects(neutralBase));
+  const deployed = environments.flatMap((env) => collect(() => render(env)));
+  const [base] = collect(() => render(neutralBase));
   if (problems.length > 0 || base === undefined) throw new GenerationFailed(problems);
   const layout = planLayout(base, deployed);
   const argocd = collect(() => planArgocd(deployed, layout)).flat();

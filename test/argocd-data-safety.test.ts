@@ -7,7 +7,7 @@ import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/Horizo
 import { describe, expect, it } from "vitest";
 import { debeziumInitJob } from "../generator/components/debezium.ts";
 import { kafkaScramInitJob } from "../generator/components/kafka/statefulsets.ts";
-import { renderEnvironment } from "../generator/components/render.ts";
+import { renderedObject, renderEnvironment } from "../generator/components/render.ts";
 import { environments } from "../generator/config/environments.ts";
 import { staging } from "../generator/config/staging.ts";
 import { dataBearingKinds, prunableKinds } from "../generator/delivery/data-safety.ts";
@@ -63,7 +63,7 @@ class Resource implements KubeObject {
 function gate(...extra: KubeObject[]): string[] {
   const rendered = renderEnvironment(staging);
   try {
-    withSyncWaves({ ...rendered, objects: [...rendered.objects, ...extra.map((object) => ({ component: "extra", object }))] });
+    withSyncWaves({ ...rendered, objects: [...rendered.objects, ...extra.map((object) => renderedObject("extra", object))] });
     return [];
   } catch (err) {
     if (err instanceof GenerationFailed) return err.problems.map(formatProblem);
@@ -105,11 +105,12 @@ describe("The data-safety gate of the delivery stage", () => {
 
   it("fails on a StatefulSet whose builder forgot the mark", () => {
     const rendered = renderEnvironment(staging);
-    const unmarked = rendered.objects.map(({ component, object }) => {
-      if (object.kind !== "StatefulSet") return { component, object };
+    const unmarked = rendered.objects.map((o) => {
+      const { component, object } = o;
+      if (object.kind !== "StatefulSet") return o;
       const copy = plain<any>(object);
       delete copy.metadata.annotations[holdsDataAnnotation];
-      return { component, object: new Resource(copy) };
+      return renderedObject(component, new Resource(copy));
     });
     const problems = (() => {
       try {

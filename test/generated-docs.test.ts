@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { RenderedEnvironment } from "../generator/components/render.ts";
+import { type RenderedEnvironment, renderedObject } from "../generator/components/render.ts";
 import { environments } from "../generator/config/environments.ts";
 import { syncWaveAnnotation } from "../generator/delivery/waves.ts";
 import { withFlows } from "../generator/docs/flows.ts";
@@ -78,7 +78,7 @@ describe("docs/resources.md", () => {
 
   it("refuses a kind it does not know to count, rather than leave its pods out", () => {
     const cluster = { apiVersion: "kafka.strimzi.io/v1", kind: "KafkaConnect", metadata: { name: "connect", namespace: "nx-broker" }, spec: { replicas: 3 } };
-    const env = { environment: staging.environment, objects: [...staging.objects, { component: "x", object: { ...cluster, validate() {}, toJSON: () => cluster } as KubeObject }] };
+    const env = { environment: staging.environment, objects: [...staging.objects, renderedObject("x", { ...cluster, validate() {}, toJSON: () => cluster } as KubeObject)] };
     expect(() => resourceSummary(env)).toThrow("KafkaConnect nx-broker/connect may run pods or claim volumes; count it in generator/docs/resources.ts");
   });
 
@@ -94,7 +94,7 @@ describe("docs/resources.md", () => {
         volumeClaimTemplates: [{ spec: { resources: { requests: { storage: "1Gi" } } } }],
       },
     };
-    const env = { environment: staging.environment, objects: [{ component: "x", object: { ...object, validate() {}, toJSON: () => object } as KubeObject }] };
+    const env = { environment: staging.environment, objects: [renderedObject("x", { ...object, validate() {}, toJSON: () => object } as KubeObject)] };
     expect(resourceSummary(env as RenderedEnvironment).workloads[0]).toMatchObject({
       pods: 2,
       cpuRequest: 4000,

@@ -14,7 +14,7 @@ import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Namespace } from "kubernetes-models/v1/Namespace";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import type { RenderedEnvironment, RenderedObject } from "../generator/components/render.ts";
+import { type RenderedEnvironment, type RenderedObject, renderedObject } from "../generator/components/render.ts";
 import { neutralBase } from "../generator/config/environments.ts";
 import { production } from "../generator/config/production.ts";
 import { staging } from "../generator/config/staging.ts";
@@ -231,9 +231,9 @@ describe("planLayout", () => {
         // Redis without its StatefulSet: no longer the base's objects, so all of it is written whole.
         ...objects.filter((o) => !(o.component === "redis" && o.object.kind === "StatefulSet")),
         // Kafka with one more object: its base, plus that object whole.
-        { component: "kafka", object: new ConfigMap({ metadata: { name: "nx-kafka-extra", namespace: "nx-broker" }, data: { a: "1" } }) },
-        { component: "extra", object: new Namespace({ metadata: { name: extraNamespace } }) },
-        { component: "extra", object: new ConfigMap({ metadata: { name: "nx-extra-settings", namespace: extraNamespace }, data: { on: "yes" } }) },
+        renderedObject("kafka", new ConfigMap({ metadata: { name: "nx-kafka-extra", namespace: "nx-broker" }, data: { a: "1" } })),
+        renderedObject("extra", new Namespace({ metadata: { name: extraNamespace } })),
+        renderedObject("extra", new ConfigMap({ metadata: { name: "nx-extra-settings", namespace: extraNamespace }, data: { on: "yes" } })),
       ],
     };
     const uses = checkLayout(base(), [full, other]);
@@ -256,7 +256,7 @@ describe("planLayout", () => {
     const metadata = { name: "nx-debezium", namespace: "nx-search" };
     const scaler = (env: RenderedEnvironment, object: RenderedObject["object"]): RenderedEnvironment => ({
       ...env,
-      objects: [...env.objects, { component: "scaling", object }],
+      objects: [...env.objects, renderedObject("scaling", object)],
     });
     const root = writeLayout(scaler(base(), new HorizontalPodAutoscalerV1({ metadata, spec: { scaleTargetRef, maxReplicas: 2 } })), [
       scaler(rendered(staging), new HorizontalPodAutoscalerV1({ metadata, spec: { scaleTargetRef, maxReplicas: 2 } })),

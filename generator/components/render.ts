@@ -6,7 +6,7 @@ import { operatorNamespaceObjects, operatorsUsed } from "./operators.ts";
 import type { Environment } from "../config/types.ts";
 import { GenerationFailed, InvalidConfig, type Problem } from "../lib/errors.ts";
 import { groupOf, namespaceOf, objectId } from "../lib/identity.ts";
-import type { KubeObject } from "../lib/objects.ts";
+import { type Json, type KubeObject, plain } from "../lib/objects.ts";
 import { secretRevisionsAnnotation } from "../lib/labels.ts";
 import { secretReferences } from "../lib/secret-references.ts";
 import { schemaProblems } from "../lib/validation.ts";
@@ -16,10 +16,20 @@ export interface RenderedObject {
   readonly component: string;
   readonly object: KubeObject;
   /**
+   * The object's plain JSON (see `plain`), made once and read by every later stage instead of
+   * serializing the object again. Shared: no stage may change it (a changed object gets a new one).
+   */
+  readonly json: Json;
+  /**
    * The namespace whose Application delivers the object, when not its own: a namespace an operator
    * watches is created with the operators' namespaces, before the chart that binds Roles in it.
    */
   readonly deliveredWith?: string;
+}
+
+/** An object of `component` with its JSON. */
+export function renderedObject(component: string, object: KubeObject): RenderedObject {
+  return { component, object, json: plain<Json>(object) };
 }
 
 export interface RenderedEnvironment {
@@ -39,7 +49,7 @@ export function renderEnvironment(
   for (const [component, build] of Object.entries(registry)) {
     if (unbuildable.has(component)) continue;
     try {
-      for (const object of build(env)) objects.push({ component, object });
+      for (const object of build(env)) objects.push(renderedObject(component, object));
     } catch (err) {
       if (!(err instanceof InvalidConfig)) throw err;
       // Bad config that several components read (a kind, through a contract) is reported once.
@@ -51,7 +61,7 @@ export function renderEnvironment(
   // The operators follow from what the components rendered; their namespaces are the layer's too.
   const operators = operatorsUsed(env, objects.map((o) => o.object));
   try {
-    for (const object of operatorNamespaceObjects(env, operators, objects.map((o) => o.object))) objects.push({ component: "operators", object });
+    for (const object of operatorNamespaceObjects(env, operators, objects.map((o) => o.object))) objects.push(renderedObject("operators", object));
   } catch (err) {
     if (!(err instanceof InvalidConfig)) throw err;
     problems.push({ environment: env.name, component: "operators", object: err.object, field: err.field, message: err.message });
@@ -102,16 +112,16 @@ export function renderEnvironment(
 function unproducedSecretProblems(env: Environment, objects: readonly RenderedObject[]): Problem[] {
   if (env.secrets.kind !== "external-secrets") return [];
   const produced = new Map<string, Set<string>>();
-  for (const { object } of objects) {
+  for (const { object, json } of objects) {
     if (object.kind !== "ExternalSecret") continue;
-    const spec = (object.toJSON() as { spec?: { target?: { name?: string }; data?: { secretKey: string }[] } }).spec;
+    const spec = (json as { spec?: { target?: { name?: string }; data?: { secretKey: string }[] } }).spec;
     const name = spec?.target?.name ?? object.metadata?.name;
     produced.set(`${object.metadata?.namespace}/${name}`, new Set((spec?.data ?? []).map((d) => d.secretKey)));
   }
-  return objects.flatMap(({ component, object }) => {
+  return objects.flatMap(({ component, object, json }) => {
     if (object.kind === "ExternalSecret") return [];
     const namespace = object.metadata?.namespace;
-    return secretReferences(object.toJSON()).flatMap((ref) => {
+    return secretReferences(json).flatMap((ref) => {
       const keys = produced.get(`${namespace}/${ref.name}`);
       const missing = !keys
         ? `reads Secret ${ref.name}, which no ExternalSecret in ${namespace} writes`
@@ -128,8 +138,8 @@ function unproducedSecretProblems(env: Environment, objects: readonly RenderedOb
 /** A revision must be a count, of a Secret that some pod follows: otherwise raising it does nothing. */
 function secretRevisionProblems(env: Environment, objects: readonly RenderedObject[]): Problem[] {
   const followed = new Set(
-    objects.flatMap(({ object }) => {
-      const template = (object.toJSON() as { spec?: { template?: { metadata?: { annotations?: Record<string, string> } } } }).spec?.template;
+    objects.flatMap(({ json }) => {
+      const template = (json as { spec?: { template?: { metadata?: { annotations?: Record<string, string> } } } }).spec?.template;
       const list = template?.metadata?.annotations?.[secretRevisionsAnnotation];
       return list ? list.split(",").map((entry) => entry.split("=")[0]!) : [];
     }),

@@ -3,13 +3,13 @@
 // in data-safety.ts), and a marker that makes each sync wait for the init Jobs. The stage between
 // the components and the layout.
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
-import type { RenderedEnvironment, RenderedObject } from "../components/render.ts";
+import { type RenderedEnvironment, type RenderedObject, renderedObject } from "../components/render.ts";
 import type { Environment } from "../config/types.ts";
 import { GenerationFailed, type Problem } from "../lib/errors.ts";
 import { groupOf, namespaceOf, objectId } from "../lib/identity.ts";
 import { holdsDataAnnotation, recommendedLabels } from "../lib/labels.ts";
 import { dataSafetyProblems } from "./data-safety.ts";
-import { type KubeObject, plain } from "../lib/objects.ts";
+import type { Json, KubeObject } from "../lib/objects.ts";
 import { byCodePoint } from "../lib/order.ts";
 
 export const syncWaveAnnotation = "argocd.argoproj.io/sync-wave";
@@ -76,12 +76,16 @@ function syncWave(object: KubeObject, waves: ObjectWaves): number {
   return waves.workloads;
 }
 
-/** A copy of a typed object with extra annotations (the rendered object stays as it was). */
-function annotated(object: KubeObject, annotations: Record<string, string>): KubeObject {
-  const data = plain<{ metadata?: { annotations?: Record<string, string> } }>(object);
-  data.metadata = { ...data.metadata, annotations: { ...data.metadata?.annotations, ...annotations } };
+/**
+ * A copy of a rendered object with extra annotations (the rendered object stays as it was). Its
+ * JSON is the rendered JSON with a new `metadata`, sharing the rest (no stage changes a JSON).
+ */
+function annotated(rendered: RenderedObject, annotations: Record<string, string>): RenderedObject {
+  const { object, json, ...placement } = rendered;
+  const metadata = (json as { metadata?: { annotations?: Record<string, string> } }).metadata;
+  const data = { ...(json as Record<string, Json>), metadata: { ...metadata, annotations: { ...metadata?.annotations, ...annotations } } };
   const Model = object.constructor as new (data: unknown) => KubeObject;
-  return new Model(data);
+  return { ...placement, object: new Model(data), json: data };
 }
 
 /**
@@ -111,8 +115,9 @@ function orderProblems(env: Environment, objects: readonly RenderedObject[]): Pr
   const appOf = (o: KubeObject) => o.metadata?.labels?.["app.kubernetes.io/name"];
   /** What must be healthy before `object` syncs, and what to say when it is not rendered. */
   const prerequisite = (object: KubeObject) => {
-    const here = all.filter((o) => namespaceOf(o) === namespaceOf(object));
     const cluster = clusterNamed(object);
+    if (cluster === undefined && object.kind !== "Job") return undefined;
+    const here = all.filter((o) => namespaceOf(o) === namespaceOf(object));
     if (cluster !== undefined) {
       return {
         of: here.filter((c) => c.kind === cluster.kind && groupOf(c) === groupOf(object) && c.metadata?.name === cluster.name),
@@ -121,7 +126,6 @@ function orderProblems(env: Environment, objects: readonly RenderedObject[]): Pr
         verb: "acts on",
       };
     }
-    if (object.kind !== "Job") return undefined;
     return {
       of: here.filter((w) => workloadKinds.has(w.kind) && appOf(w) === appOf(object)),
       field: 'metadata.labels["app.kubernetes.io/name"]',
@@ -151,17 +155,16 @@ function orderProblems(env: Environment, objects: readonly RenderedObject[]): Pr
  */
 export function withSyncWaves(rendered: RenderedEnvironment, waves: ObjectWaves = objectWaves): RenderedEnvironment {
   const env = rendered.environment;
-  const objects: RenderedObject[] = rendered.objects.map(({ object, ...placement }) => ({
-    ...placement,
-    object: annotated(object, {
-      [syncWaveAnnotation]: String(syncWave(object, waves)),
+  const objects: RenderedObject[] = rendered.objects.map((o) =>
+    annotated(o, {
+      [syncWaveAnnotation]: String(syncWave(o.object, waves)),
       // What holds data is never pruned, and never deleted with its Application.
-      ...(object.metadata?.annotations?.[holdsDataAnnotation] === "true" ? { [syncOptionsAnnotation]: "Prune=false,Delete=false" } : {}),
+      ...(o.object.metadata?.annotations?.[holdsDataAnnotation] === "true" ? { [syncOptionsAnnotation]: "Prune=false,Delete=false" } : {}),
     }),
-  }));
+  );
   const lastWave = Math.max(...objects.map(({ object }) => Number(object.metadata?.annotations?.[syncWaveAnnotation])));
   const namespaces = [...new Set(objects.map(({ object }) => namespaceOf(object)))].sort(byCodePoint);
-  const synced = [...objects, ...namespaces.map((ns) => ({ component: "sync-marker", object: syncMarker(env, ns, lastWave + 1) }))];
+  const synced = [...objects, ...namespaces.map((ns) => renderedObject("sync-marker", syncMarker(env, ns, lastWave + 1)))];
   const problems = [...dataSafetyProblems(env.name, synced), ...orderProblems(env, objects)];
   if (problems.length > 0) throw new GenerationFailed(problems);
   return { environment: env, objects: synced };

@@ -3,8 +3,7 @@
 // and docs/topology.md draws.
 import type { RenderedEnvironment } from "../components/render.ts";
 import { operatorPodsOf } from "../lib/operator-pods.ts";
-import { decide, type Endpoint, type NamespaceInfo, type NetworkPolicyLike } from "../lib/reachability.ts";
-import { plain } from "../lib/objects.ts";
+import { type Endpoint, type NamespaceInfo, type NetworkPolicyLike, reachability } from "../lib/reachability.ts";
 
 interface PodTemplate {
   metadata?: { labels?: Record<string, string> };
@@ -48,8 +47,7 @@ export interface Flows {
   open(from: Endpoint, to: Endpoint): NonNullable<Endpoint["ports"]>;
 }
 
-export const plainObjects = (env: RenderedEnvironment): PlainObject[] =>
-  env.objects.map(({ object }) => plain<PlainObject>(object));
+export const plainObjects = (env: RenderedEnvironment): PlainObject[] => env.objects.map(({ json }) => json as unknown as PlainObject);
 
 /** The pods an operator runs for a Cluster, one party per role (primary, standbys). */
 function clusterParties(o: PlainObject): Party[] {
@@ -135,6 +133,14 @@ function flows(env: RenderedEnvironment): Flows {
     .filter((o) => o.kind === "Namespace")
     .map((o) => ({ name: o.metadata?.name ?? "", labels: { ...o.metadata?.labels } }));
   const known = new Set([...Object.values(env.environment.common.namespaces), ...env.environment.common.clientNamespaces, "kube-system"]);
+  const decide = reachability(policies, namespaces);
+  // network.md and topology.md ask about the same pairs of parties: each pair is evaluated once.
+  const opened = new Map<Endpoint, Map<Endpoint, NonNullable<Endpoint["ports"]>>>();
+  const evaluate = (from: Endpoint, to: Endpoint): NonNullable<Endpoint["ports"]> =>
+    // What a pod outside the layer may open outside the cluster is not the layer's policies' to say.
+    to.external && (from as Party).kind === undefined
+      ? []
+      : (to.ports ?? []).filter((p) => decide(from, to, p.containerPort, p.protocol ?? "TCP").allowed);
   return {
     workloads: [
       ...plain.filter((o) => o.kind === "StatefulSet" || o.kind === "Deployment").map(party),
@@ -156,10 +162,12 @@ function flows(env: RenderedEnvironment): Flows {
     },
     operators: operatorParties(policies, known),
     external: externalParties(policies),
-    // What a pod outside the layer may open outside the cluster is not the layer's policies' to say.
-    open: (from, to) =>
-      to.external && (from as Party).kind === undefined
-        ? []
-        : (to.ports ?? []).filter((p) => decide(policies, namespaces, from, to, p.containerPort, p.protocol ?? "TCP").allowed),
+    open: (from, to) => {
+      const row = opened.get(from) ?? new Map<Endpoint, NonNullable<Endpoint["ports"]>>();
+      opened.set(from, row);
+      const ports = row.get(to) ?? evaluate(from, to);
+      row.set(to, ports);
+      return ports;
+    },
   };
 }

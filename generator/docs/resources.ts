@@ -4,7 +4,6 @@
 // complete (the init Jobs once, a CronJob's on its schedule), are counted apart.
 import type { RenderedEnvironment } from "../components/render.ts";
 import { generatedNotice } from "../lib/generated.ts";
-import { plain } from "../lib/objects.ts";
 
 interface Resources {
   requests?: { cpu?: string; memory?: string };
@@ -211,7 +210,7 @@ function asWorkload(o: CloudNativePgObject): PodOwner {
 
 /** Every workload's and init Job's share of an environment, in rendered order. */
 export function resourceSummary(env: RenderedEnvironment): ResourceSummary {
-  const owners = env.objects.map(({ object }) => plain<PodOwner>(object));
+  const owners = env.objects.map(({ json }) => json as unknown as PodOwner);
   const unknown = owners.find((o) => !podless.has(o.kind) && !counted.has(o.kind));
   if (unknown) {
     throw new Error(

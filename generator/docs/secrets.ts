@@ -21,7 +21,7 @@ interface SecretUse {
 
 function secretUses(env: RenderedEnvironment): SecretUse[] {
   const uses = new Map<string, SecretUse>();
-  for (const { component, object } of env.objects) {
+  for (const { component, object, json } of env.objects) {
     const namespace = object.metadata?.namespace ?? "";
     const note = (name: string, keys: string[]) => {
       const id = `${namespace}/${name}`;
@@ -32,7 +32,7 @@ function secretUses(env: RenderedEnvironment): SecretUse[] {
     };
     // An ExternalSecret writes its Secret: it is no reader.
     if (object.kind === "ExternalSecret") continue;
-    for (const ref of secretReferences(object.toJSON())) note(ref.name, ref.key === undefined ? [] : [ref.key]);
+    for (const ref of secretReferences(json)) note(ref.name, ref.key === undefined ? [] : [ref.key]);
   }
   for (const namespace of env.environment.common.clientNamespaces) {
     uses.set(`${namespace}/${backendSecretName}`, {
@@ -82,8 +82,8 @@ interface Written {
 function written(env: RenderedEnvironment): Written[] {
   return env.objects
     .filter(({ object }) => object.kind === "ExternalSecret")
-    .map(({ object }) => {
-      const spec = (object.toJSON() as { spec: { target: { name: string; template?: { type?: string } }; data: { secretKey: string; remoteRef: { key: string; property: string } }[] } }).spec;
+    .map(({ object, json }) => {
+      const spec = (json as { spec: { target: { name: string; template?: { type?: string } }; data: { secretKey: string; remoteRef: { key: string; property: string } }[] } }).spec;
       return {
         namespace: object.metadata?.namespace ?? "",
         name: spec.target.name,

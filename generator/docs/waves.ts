@@ -5,7 +5,6 @@ import { syncWaveAnnotation } from "../delivery/waves.ts";
 import type { YamlFile } from "../layout/plan.ts";
 import { generatedNotice } from "../lib/generated.ts";
 import { namespaceOf } from "../lib/identity.ts";
-import { plain } from "../lib/objects.ts";
 
 interface Annotated {
   kind?: string;
@@ -55,7 +54,7 @@ export function wavesDoc(environments: readonly RenderedEnvironment[], argocd: r
     for (const app of [...children].sort((a, b) => byWave(waveOf(a), waveOf(b)))) {
       lines.push(tableRow([`\`${waveOf(app)}\``, `\`${app.metadata?.name}\``, app.spec?.destination?.namespace ?? "", sourceOf(app)]));
     }
-    const annotated = objects.map(({ object }) => plain<Annotated>(object));
+    const annotated = objects.map(({ json }) => json as Annotated);
     // The layer's own objects, by the Application of their namespace's overlay (a chart's are Helm's).
     const namespaces = children.filter((a) => a.spec?.source?.path).map((a) => a.spec?.destination?.namespace ?? "");
     const waves = [...new Set(annotated.map(waveOf))].sort(byWave);

@@ -1,10 +1,11 @@
 // The smallest RFC 6902 patch that turns one plain JSON value into another, for overlays that
 // carry only what an environment changes. Lists of different length are replaced whole: an index
 // shift would make the patch unreadable and fragile.
-import { isDeepStrictEqual } from "node:util";
+import type { Json } from "../lib/objects.ts";
 import { byCodePoint } from "../lib/order.ts";
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+// Patches are made of the objects' JSON, so the type is exported with them too.
+export type { Json };
 
 export type PatchOperation =
   | { op: "add" | "replace"; path: string; value: Json }
@@ -16,8 +17,8 @@ function isObject(v: Json | undefined): v is { [key: string]: Json } {
 
 const escape = (key: string) => key.replaceAll("~", "~0").replaceAll("/", "~1");
 
+/** No operations when the two are equal: each value is compared once, where the walk reaches it. */
 export function jsonPatch(from: Json, to: Json, path = ""): PatchOperation[] {
-  if (isDeepStrictEqual(from, to)) return [];
   if (isObject(from) && isObject(to)) {
     const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort(byCodePoint);
     return keys.flatMap((key): PatchOperation[] => {
@@ -32,5 +33,5 @@ export function jsonPatch(from: Json, to: Json, path = ""): PatchOperation[] {
   if (Array.isArray(from) && Array.isArray(to) && from.length === to.length) {
     return from.flatMap((a, i) => jsonPatch(a, to[i] as Json, `${path}/${i}`));
   }
-  return [{ op: "replace", path, value: to }];
+  return from === to ? [] : [{ op: "replace", path, value: to }];
 }

@@ -8,9 +8,8 @@
 // Each overlay is a function of the base and its own environment alone, so an edit to one
 // environment never changes a file of another, and `kustomize build overlays/<env>` renders
 // exactly the environment's object set. docs/layout.md has the reasoning.
-import { isDeepStrictEqual } from "node:util";
-import type { RenderedEnvironment } from "../components/render.ts";
-import { type KubeObject, plain, stableName } from "../lib/objects.ts";
+import type { RenderedEnvironment, RenderedObject } from "../components/render.ts";
+import { stableName } from "../lib/objects.ts";
 import { byCodePoint } from "../lib/order.ts";
 import { type Json, jsonPatch } from "./json-patch.ts";
 import { namespaceOf } from "../lib/identity.ts";
@@ -41,7 +40,7 @@ type Unit = Map<string, Placed>;
 
 const kustomizationHeader = { apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization" };
 
-function place(component: string, object: KubeObject, deliveredWith?: string): Placed {
+function place({ component, object, json, deliveredWith }: RenderedObject): Placed {
   const name = object.metadata?.name ?? "";
   const namespace = deliveredWith ?? namespaceOf(object);
   if (!namespace) throw new Error(`layout: ${object.kind} ${name} has no namespace, so no folder to live in`);
@@ -59,15 +58,15 @@ function place(component: string, object: KubeObject, deliveredWith?: string): P
       name,
       ...(object.kind === "Namespace" ? {} : { namespace: namespaceOf(object) }),
     },
-    json: plain<Json>(object),
+    json,
   };
 }
 
 /** An environment's objects by `<namespace>/<component>`, then by identity. */
 function unitsOf(env: RenderedEnvironment): Map<string, Unit> {
   const units = new Map<string, Unit>();
-  for (const { component, object, deliveredWith } of env.objects) {
-    const p = place(component, object, deliveredWith);
+  for (const rendered of env.objects) {
+    const p = place(rendered);
     const key = `${p.namespace}/${p.component}`;
     const unit = units.get(key) ?? new Map<string, Placed>();
     const clash = [...unit.values()].find((q) => q.identity === p.identity || q.file === p.file);
@@ -116,10 +115,13 @@ export function planLayout(base: RenderedEnvironment, environments: readonly Ren
         if (from === undefined) {
           files.push({ path: `overlays/${name}/${namespace}/${component}/${p.file}`, documents: [p.json] });
           folder.own.push(`${component}/${p.file}`);
-        } else if (!isDeepStrictEqual(from.json, p.json)) {
+          continue;
+        }
+        const patch = jsonPatch(from.json, p.json);
+        if (patch.length > 0) {
           // A Job that differs gets its own name too: kustomize renames an object a JSON patch renames.
           const path = `${component}/patches/${p.file}`;
-          files.push({ path: `overlays/${name}/${namespace}/${path}`, documents: [jsonPatch(from.json, p.json) as Json] });
+          files.push({ path: `overlays/${name}/${namespace}/${path}`, documents: [patch as Json] });
           // The patch applies to the base's copy, so it targets that copy (its name, its apiVersion).
           folder.patches.push({ path, target: from.target });
         }

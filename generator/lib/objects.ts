@@ -33,6 +33,8 @@ export function plain<T>(object: unknown): T {
   return JSON.parse(JSON.stringify(object)) as T;
 }
 
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
 /** Name of the data volume claim template of every StatefulSet. */
 export const dataVolume = "data";
 

@@ -125,35 +125,61 @@ export function decide(
   port: number,
   protocol: Protocol = "TCP",
 ): Decision {
-  const namespaceLabels = (name: string) => ({
-    ...namespaces.find((n) => n.name === name)?.labels,
-    "kubernetes.io/metadata.name": name,
-  });
-  const side = (direction: "Ingress" | "Egress", at: Endpoint, peer: Endpoint): Side => {
-    let isolated = false;
-    const allowedBy: string[] = [];
-    for (const policy of policies) {
-      const { namespace, name, spec } = identify(policy);
-      if (at.external || namespace !== at.namespace || !selectsPod(spec.podSelector ?? {}, at.labels)) continue;
-      if (!policyTypes(policy).includes(direction)) continue;
-      isolated = true;
-      const rules =
-        direction === "Ingress"
-          ? (spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports }))
-          : (spec.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }));
-      const admits = rules.some(
-        (rule) =>
-          (rule.peers === undefined || rule.peers.length === 0 || rule.peers.some((p) => peerMatches(p, namespace, peer, namespaceLabels))) &&
-          (rule.ports === undefined || rule.ports.length === 0 || rule.ports.some((p) => portMatches(p, to, port, protocol))),
-      );
-      if (admits) allowedBy.push(`${namespace}/${name}`);
-    }
-    return { isolated, allowedBy };
+  return reachability(policies, namespaces)(from, to, port, protocol);
+}
+
+/**
+ * `decide` for many flows under one set of policies: the policies are checked and grouped by
+ * namespace once, and those that select an endpoint are found once per endpoint object (an
+ * endpoint, like a policy, is never changed), so each flow reads only the policies of its pods.
+ */
+export function reachability(
+  policies: readonly NetworkPolicyLike[],
+  namespaces: readonly NamespaceInfo[],
+): (from: Endpoint, to: Endpoint, port: number, protocol?: Protocol) => Decision {
+  const inNamespace = new Map<string, ReturnType<typeof identify>[]>();
+  for (const policy of policies) {
+    const identified = identify(policy);
+    const list = inNamespace.get(identified.namespace) ?? [];
+    inNamespace.set(identified.namespace, list);
+    list.push(identified);
+  }
+  const labelsOf = new Map<string, NamespaceInfo["labels"]>();
+  for (const n of namespaces) if (!labelsOf.has(n.name)) labelsOf.set(n.name, n.labels);
+  const namespaceLabels = (name: string) => ({ ...labelsOf.get(name), "kubernetes.io/metadata.name": name });
+  // The policies that select an endpoint's pods, whatever the flow: found once per endpoint.
+  const selecting = new Map<Endpoint, ReturnType<typeof identify>[]>();
+  const policiesOf = (at: Endpoint) => {
+    const found = selecting.get(at) ?? (inNamespace.get(at.namespace) ?? []).filter(({ spec }) => selectsPod(spec.podSelector ?? {}, at.labels));
+    selecting.set(at, found);
+    return found;
   };
-  const egress = side("Egress", from, to);
-  const ingress = side("Ingress", to, from);
-  const allows = (s: Side) => !s.isolated || s.allowedBy.length > 0;
-  return { allowed: allows(egress) && allows(ingress), egress, ingress };
+  return (from, to, port, protocol = "TCP") => {
+    const side = (direction: "Ingress" | "Egress", at: Endpoint, peer: Endpoint): Side => {
+      let isolated = false;
+      const allowedBy: string[] = [];
+      if (at.external) return { isolated, allowedBy };
+      for (const { policy, name, spec } of policiesOf(at)) {
+        if (!policyTypes(policy).includes(direction)) continue;
+        isolated = true;
+        const rules =
+          direction === "Ingress"
+            ? (spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports }))
+            : (spec.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }));
+        const admits = rules.some(
+          (rule) =>
+            (rule.peers === undefined || rule.peers.length === 0 || rule.peers.some((p) => peerMatches(p, at.namespace, peer, namespaceLabels))) &&
+            (rule.ports === undefined || rule.ports.length === 0 || rule.ports.some((p) => portMatches(p, to, port, protocol))),
+        );
+        if (admits) allowedBy.push(`${at.namespace}/${name}`);
+      }
+      return { isolated, allowedBy };
+    };
+    const egress = side("Egress", from, to);
+    const ingress = side("Ingress", to, from);
+    const allows = (s: Side) => !s.isolated || s.allowedBy.length > 0;
+    return { allowed: allows(egress) && allows(ingress), egress, ingress };
+  };
 }
 
 /**
@@ -172,7 +198,7 @@ export function policyTypes(policy: NetworkPolicyLike): readonly ("Ingress" | "E
 function identify(policy: NetworkPolicyLike) {
   const { name, namespace } = policy.metadata ?? {};
   if (!name || !namespace) throw new Error(`NetworkPolicy ${namespace ?? "?"}/${name ?? "?"}: needs metadata.name and metadata.namespace`);
-  return { name, namespace, id: `${namespace}/${name}`, spec: policy.spec ?? {} };
+  return { policy, name, namespace, id: `${namespace}/${name}`, spec: policy.spec ?? {} };
 }
 
 function peerMatches(

@@ -28,20 +28,22 @@ const text = (v: unknown): v is string => typeof v === "string" && v.length > 0;
 //   googleCredentials hold {name, key} selectors; endpointCA {name, key}.
 const keySelectorFields = new Set(["secretKeyRef", "password", "sslKey", "sslCert", "sslRootCert", "endpointCA"]);
 
-function referencesAt(field: string, value: unknown, pointer: string, parent: string): SecretReference[] {
-  const at = fieldPath(pointer);
-  const selector = (v: unknown, where: string): SecretReference[] =>
-    isNode(v) && text(v.name) ? [{ name: v.name, ...(text(v.key) ? { key: v.key } : {}), field: fieldPath(where) }] : [];
+/** A reference where it was found, as a JSON pointer: made a field path only once it is returned. */
+type Found = Omit<SecretReference, "field"> & { readonly pointer: string };
+
+function referencesAt(field: string, value: unknown, pointer: string, parent: string): Found[] {
+  const selector = (v: unknown, where: string): Found[] =>
+    isNode(v) && text(v.name) ? [{ name: v.name, ...(text(v.key) ? { key: v.key } : {}), pointer: where }] : [];
   if (field === "secret" && isNode(value)) {
     const name = text(value.secretName) ? value.secretName : value.name;
     if (!text(name)) return [];
     const items = Array.isArray(value.items) ? value.items.filter(isNode).map((i) => i.key).filter(text) : [];
-    return items.length ? items.map((key) => ({ name, key, field: at })) : [{ name, field: at }];
+    return items.length ? items.map((key) => ({ name, key, pointer })) : [{ name, pointer }];
   }
   if (field === "secretRef") return selector(value, pointer);
   if (keySelectorFields.has(field) || /Credentials$/.test(parent)) return selector(value, pointer);
   if (field === "secretRefs" || /Secret$/.test(field)) {
-    if (text(value)) return [{ name: value, field: at }];
+    if (text(value)) return [{ name: value, pointer }];
     if (Array.isArray(value)) return value.flatMap((v, i) => selector(v, `${pointer}/${i}`));
     return selector(value, pointer);
   }
@@ -50,7 +52,7 @@ function referencesAt(field: string, value: unknown, pointer: string, parent: st
 
 /** Every Secret (and key) `object` reads. */
 export function secretReferences(object: unknown): SecretReference[] {
-  const found: SecretReference[] = [];
+  const found: Found[] = [];
   const walk = (value: unknown, pointer: string, parent: string): void => {
     if (Array.isArray(value)) {
       value.forEach((v, i) => walk(v, `${pointer}/${i}`, parent));
@@ -65,5 +67,5 @@ export function secretReferences(object: unknown): SecretReference[] {
     }
   };
   walk(object, "", "");
-  return found;
+  return found.map(({ pointer, ...ref }) => ({ ...ref, field: fieldPath(pointer) }));
 }
