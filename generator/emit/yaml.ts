@@ -49,6 +49,9 @@ const nonStrings = [
   /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/,
   /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\.[0-9]+)?)(?:[ \t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$/,
 ];
+// All of them as one expression (each is anchored at both ends): one match per scalar instead of
+// fourteen (~35 -> ~21 ms CPU for all the files of a run).
+const nonString = new RegExp(`^(?:${nonStrings.map((test) => test.source.slice(1, -1)).join("|")})$`);
 /** Control characters and unpaired surrogates: only a double-quoted string can hold them. */
 const needsEscapes = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u;
 /** Text a plain scalar cannot start with, contain or end with (indicators, `: `, ` #`, edge spaces). */
@@ -151,7 +154,7 @@ function stringText(value: string, indent: string, key: boolean): string {
     if (indent === "") return literal(value, indent);
     if (key && indent === step) return quoted(value, indent, key);
   }
-  return nonStrings.some((test) => test.test(value)) ? quoted(value, indent, key) : value;
+  return nonString.test(value) ? quoted(value, indent, key) : value;
 }
 
 function isEmpty(collection: Json[] | { [key: string]: Json }): boolean {
