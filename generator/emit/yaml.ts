@@ -3,8 +3,8 @@
 // (`"yes"`, `"on"`, `"5000"`), long strings are never folded, and multi-line text (scripts,
 // config files) is a literal block.
 //
-// Written directly rather than through the `yaml` library's Document (a node tree and a tag
-// lookup for every scalar, about a tenth of a run's CPU): the documents are plain JSON values, and
+// Written directly rather than through the `yaml` library's Document (its loading, a node tree
+// and a tag lookup for every scalar: about a fifth of a run's CPU): the documents are plain JSON values, and
 // the text is what `yaml` 2.x prints for them as YAML 1.1 with lineWidth 0, literal blocks and
 // indentSeq false, except for the few strings `yaml` prints in a way that does not read back as
 // them (test/yaml.test.ts holds both). Each function below follows the `yaml` function of the same
