@@ -3,13 +3,13 @@
 // (`"yes"`, `"on"`, `"5000"`), long strings are never folded, and multi-line text (scripts,
 // config files) is a literal block.
 //
-// Written directly rather than through the `yaml` library's Document (its loading, a node tree
-// and a tag lookup for every scalar: about a fifth of a run's CPU): the documents are plain JSON values, and
-// the text is what `yaml` 2.x prints for them as YAML 1.1 with lineWidth 0, literal blocks and
-// indentSeq false, except for the few strings `yaml` prints in a way that does not read back as
-// them (test/yaml.test.ts holds both). Each function below follows the `yaml` function of the same
-// role, with those options fixed; `indent` is yaml's context indent: the one of a block scalar's
-// lines, a map's keys and a nested value's lines.
+// Written directly rather than through the `yaml` library's Document (its loading, a node tree and
+// a tag lookup for every scalar: about a fifth of a run's CPU): the documents are plain JSON
+// values, and the text is what `yaml` 2.x prints for them as YAML 1.1 with lineWidth 0, literal
+// blocks and indentSeq false, except for the few strings `yaml` prints in a way that does not read
+// back as them (test/yaml.test.ts holds both). Each function below follows the `yaml` function of
+// the same role, with those options fixed; `indent` is yaml's context indent: the one of a block
+// scalar's lines, a map's keys and a nested value's lines.
 import type { Json } from "../layout/json-patch.ts";
 import { generatedNotice } from "../lib/generated.ts";
 import { byCodePoint } from "../lib/order.ts";
