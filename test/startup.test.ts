@@ -7,15 +7,10 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ownedFiles } from "../generator/emit/files.ts";
+import { loadedModules, loadRecorder } from "./support/loaded.ts";
 import { removeTempDirs, repoRoot, tempDir } from "./support/repo.ts";
 
 afterAll(removeTempDirs);
-
-// Loaded before the preflight: records every module the command resolves, and Node's own.
-const recorder = `data:text/javascript,${encodeURIComponent(`import { registerHooks } from "node:module";
-const urls = [];
-registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); urls.push(r.url); return r; } });
-process.on("exit", () => process.stderr.write("LOADED " + JSON.stringify([...urls, ...process.moduleLoadList]) + "\\n"));`)}`;
 
 function loadedBy(script: "generate" | "check", root: string): string[] {
   const { scripts } = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> };
@@ -23,10 +18,9 @@ function loadedBy(script: "generate" | "check", root: string): string[] {
   expect(program).toBe("node");
   // The first run after a .ts file changed strips it again (and fills the cache): recorded is the next.
   spawnSync(process.execPath, [...args, "--root", root], { cwd: repoRoot, encoding: "utf8" });
-  const run = spawnSync(process.execPath, ["--import", recorder, ...args, "--root", root], { cwd: repoRoot, encoding: "utf8" });
+  const run = spawnSync(process.execPath, ["--import", loadRecorder, ...args, "--root", root], { cwd: repoRoot, encoding: "utf8" });
   expect(run.stdout + run.stderr).toContain(`${script}: `);
-  const line = run.stderr.split("\n").find((l) => l.startsWith("LOADED "));
-  return JSON.parse(line!.slice("LOADED ".length)) as string[];
+  return loadedModules(run.stderr).loaded;
 }
 
 describe("generate and check load only what they use", () => {
