@@ -4,16 +4,18 @@
 // (`additionalProperties: false`), so an unknown field is an error. A kind no location covers is
 // reported as an error too, never passed silently.
 //
-// Compiling a strict schema takes Ajv about as long as validating everything else: each schema's
-// validator is kept as Ajv's standalone code in a module named by the digest of everything it
-// was made from, and later runs import it without loading Ajv's compiler.
+// Compiling the strict schemas was ~40% of a `validate` run, anew in every process: each schema's
+// validator is kept as Ajv's standalone code, in a module named by the digest of everything it was
+// made from, and later runs import it without loading Ajv's compiler.
 import { hash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { threadId } from "node:worker_threads";
 import type { ErrorObject, Options, ValidateFunction } from "ajv";
 import { projectRootOf } from "../generator/lib/project.ts";
+import type { CompiledSchema } from "./schema-compiler.ts";
 import { fieldPath } from "../generator/lib/validation.ts";
 
 /**
@@ -102,7 +104,7 @@ const ajvOptions: Options = { allErrors: true, strict: false, code: { source: tr
  * Where compiled validators are kept: one module per schema content, options and Ajv version,
  * never stale, so never cleared. NX_VALIDATOR_CACHE chooses another folder.
  */
-export function validatorCacheDir(): string {
+function validatorCacheDir(): string {
   return process.env.NX_VALIDATOR_CACHE || join(projectRootOf(import.meta.url), "node_modules", ".cache", "nx-validators");
 }
 
@@ -113,25 +115,27 @@ export function validatorCacheDir(): string {
  */
 const prologue = `import { createRequire } from "node:module";\nconst require = createRequire(${JSON.stringify(import.meta.url)});\n`;
 
+/** Resolves from this project's node_modules: the versions of Ajv and ajv-formats are in every digest. */
+const installed = createRequire(import.meta.url);
+
 /** The name of the validator compiled from `schema`: a digest of all that goes into its code. */
 function validatorFile(schema: string): string {
-  const installed = createRequire(import.meta.url);
   const versions = ["ajv", "ajv-formats"].map((name) => `${name}@${(installed(`${name}/package.json`) as { version: string }).version}`);
   return join(validatorCacheDir(), `${hash("sha256", [prologue, JSON.stringify(ajvOptions), ...versions, schema].join("\0"))}.mjs`);
 }
 
 function writeAtomically(path: string, text: string): void {
   // Renamed into place whole: parallel runs and test workers see no validator or a complete one.
-  const temporary = `${path}.${process.pid}.tmp`;
+  const temporary = `${path}.${process.pid}-${threadId}.tmp`;
   writeFileSync(temporary, text);
   renameSync(temporary, path);
 }
 
-/** Validates objects against the first schema found for each; loads and compiles each schema once. */
+/** Validates objects against the first schema found for each; loads each schema and its validator once. */
 export class SchemaValidator {
   readonly #options: SchemaOptions;
   readonly #compiled = new Map<string, ValidateFunction | null>();
-  #compile: Promise<(schema: object) => { validate: ValidateFunction; code: string }> | undefined;
+  #compile: Promise<(schema: object) => CompiledSchema> | undefined;
 
   constructor(options: SchemaOptions) {
     this.#options = options;
