@@ -11,6 +11,7 @@ import { basename, dirname, join, relative, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const absent = -1;
 /** Inputs of every bundle besides its modules: what is installed, and how bundles are built. */
 const lockfiles = ["package-lock.json", "node_modules/.package-lock.json", relative(root, fileURLToPath(import.meta.url))];
 
@@ -45,12 +46,13 @@ function current(dir) {
   for (const [path, size, mtimeMs, digest] of manifest.inputs) {
     let stat;
     try {
-      stat = statSync(join(root, path));
+      stat = statSync(path);
     } catch {
+      if (size === absent) continue;
       return undefined;
     }
     if (stat.size === size && stat.mtimeMs === mtimeMs) continue;
-    if (stat.size !== size || hash("sha1", readFileSync(join(root, path))) !== digest) return undefined;
+    if (stat.size !== size || hash("sha1", readFileSync(path)) !== digest) return undefined;
   }
   return join(dir, manifest.bundle);
 }
@@ -81,11 +83,7 @@ async function build(entry, dir) {
   } catch {
     return undefined;
   }
-  const inputs = [...Object.keys(result.metafile.inputs), ...lockfiles].map((path) => {
-    const file = join(root, path);
-    const stat = statSync(file);
-    return [path.split(sep).join("/"), stat.size, stat.mtimeMs, hash("sha1", readFileSync(file))];
-  });
+  const inputs = [...Object.keys(result.metafile.inputs), ...lockfiles].map(fingerprint);
   const text = result.outputFiles[0].text;
   const name = `${hash("sha1", text).slice(0, 16)}.mjs`;
   mkdirSync(dir, { recursive: true });
@@ -96,6 +94,21 @@ async function build(entry, dir) {
   for (const old of readdirSync(dir)) if (old.endsWith(".mjs") && old !== name) rmSync(join(dir, old), { force: true });
   pruneRemovedCheckouts(dirname(dir));
   return join(dir, name);
+}
+
+/**
+ * `[file, size, mtimeMs, sha1]` of an input (`path` relative to the project), the file absolute so
+ * that checking it costs a `stat` and nothing else; a lockfile may be absent (a copy of the
+ * project without one).
+ */
+function fingerprint(path) {
+  const file = join(root, path);
+  try {
+    const stat = statSync(file);
+    return [file, stat.size, stat.mtimeMs, hash("sha1", readFileSync(file))];
+  } catch {
+    return [file, absent, 0, ""];
+  }
 }
 
 /**

@@ -36,10 +36,11 @@ const imports: Import[] = project.getSourceFiles().flatMap((file) => {
 
 // Stages in data-flow order. A file may import its own stage and earlier ones, never a later one.
 const stages = ["config", "lib", "components", "delivery", "layout", "argocd", "clients", "docs", "emit", "pipeline.ts", "main.ts", "cli.ts"];
-// The entry's plain-JavaScript preflight (Node version, installed dependencies) runs before anything.
-const preflight = "../scripts/preflight.mjs";
+// The entry's plain JavaScript runs before anything: the preflight (Node version, installed
+// dependencies) and the bundle runner, which loads main.ts from its cached bundle.
+const launchers = ["../scripts/preflight.mjs", "../scripts/bundle.mjs"];
 const stageOf = (path: string) => {
-  if (path === preflight) return -1;
+  if (launchers.includes(path)) return -1;
   if (path.startsWith("../")) return stages.length; // outside the generator
   const i = stages.indexOf(path.split("/")[0]!);
   if (i === -1) throw new Error(`generator/${path} is in no known stage; add its folder to the stage order`);

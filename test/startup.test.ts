@@ -1,39 +1,82 @@
 // What `generate` and `check` load decides most of how long they take (docs/speed.md): the
-// command line an npm script runs loads neither Node's TypeScript stripper (the compile cache holds
-// the stripped files) nor a glob library or the tools only other commands need; the generator's
-// own listing of the files it owns, which replaced the glob library, finds what it found.
+// command line an npm script runs loads one bundled file of the generator (scripts/bundle.mjs)
+// and neither Node's TypeScript stripper nor the bundler once the bundle is built; the bundle is
+// rebuilt whenever a file that went into it changed, so what runs is always the sources. The
+// generator's own listing of the files it owns, which replaced a glob library, finds what it found.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ownedFiles } from "../generator/emit/files.ts";
 import { loadedModules, loadRecorder } from "./support/loaded.ts";
-import { removeTempDirs, repoRoot, tempDir } from "./support/repo.ts";
+import { copyProject, removeTempDirs, repoRoot, tempDir } from "./support/repo.ts";
 
 afterAll(removeTempDirs);
 
-function loadedBy(script: "generate" | "check", root: string): string[] {
+function scriptArgs(script: "generate" | "check"): string[] {
   const { scripts } = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> };
   const [program, ...args] = scripts[script]!.split(" ");
   expect(program).toBe("node");
-  // The first run after a .ts file changed strips it again (and fills the cache): recorded is the next.
-  spawnSync(process.execPath, [...args, "--root", root], { cwd: repoRoot, encoding: "utf8" });
-  const run = spawnSync(process.execPath, ["--import", loadRecorder, ...args, "--root", root], { cwd: repoRoot, encoding: "utf8" });
-  expect(run.stdout + run.stderr).toContain(`${script}: `);
-  return loadedModules(run.stderr).loaded;
+  return args;
 }
 
-describe("generate and check load only what they use", () => {
-  it.each(["generate", "check"] as const)("npm run %s loads no TypeScript stripper, glob library, zx, ajv compiler or ts-morph", (script) => {
-    const root = tempDir("startup");
+/** What `npm run <script>` of `project` loads, with its output. */
+function run(script: "generate" | "check", project: string, root: string): { loaded: string[]; output: string } {
+  const result = spawnSync(process.execPath, ["--import", loadRecorder, ...scriptArgs(script), "--root", root], { cwd: project, encoding: "utf8" });
+  const { loaded, stderr } = loadedModules(result.stderr);
+  return { loaded, output: result.stdout + stderr };
+}
+
+const bundler = (loaded: string[]) => loaded.filter((m) => m.includes("/node_modules/esbuild/"));
+const sources = (loaded: string[], project: string) => loaded.filter((m) => m.startsWith(`file://${project}/generator/`) && !m.endsWith("/cli.ts"));
+
+describe("generate and check run from one cached bundle", () => {
+  let tree: string;
+  beforeAll(() => {
+    tree = tempDir("startup");
     for (const path of ownedFiles(repoRoot)) {
-      mkdirSync(dirname(join(root, path)), { recursive: true });
-      writeFileSync(join(root, path), readFileSync(join(repoRoot, path)));
+      mkdirSync(dirname(join(tree, path)), { recursive: true });
+      writeFileSync(join(tree, path), readFileSync(join(repoRoot, path)));
     }
-    const loaded = loadedBy(script, root);
-    expect(loaded).toContain(`file://${repoRoot}/generator/pipeline.ts`);
+    // The first run after a source changed bundles it (and fills the compile cache).
+    spawnSync(process.execPath, [...scriptArgs("check"), "--root", tree], { cwd: repoRoot });
+  });
+
+  it.each(["generate", "check"] as const)("npm run %s loads the bundle, not the modules, nor a TypeScript stripper, bundler, zx, ajv compiler or ts-morph", (script) => {
+    const { loaded, output } = run(script, repoRoot, tree);
+    expect(output).toContain(`${script}: `);
+    expect(loaded.filter((m) => m.includes("/node_modules/.cache/nx-bundles/"))).toHaveLength(1);
+    expect(sources(loaded, repoRoot)).toEqual([]);
+    expect(loaded.filter((m) => /\/node_modules\/(?!\.cache\/)/.test(m))).toEqual([]);
     expect(loaded.filter((m) => /internal\/deps\/amaro/.test(m))).toEqual([]); // the stripper itself (swc in WebAssembly)
-    expect(loaded.filter((m) => /\/node_modules\/(fast-glob|micromatch|zx|ts-morph|ajv\/dist\/(core|ajv)\.js)/.test(m))).toEqual([]);
+    expect(bundler(loaded)).toEqual([]);
+  });
+
+  it("a source file changed after the bundle was built is what runs, and a file only touched rebuilds nothing", () => {
+    const project = copyProject();
+    expect(bundler(run("check", project, tree).loaded)).not.toEqual([]); // a checkout's first run
+    expect(bundler(run("check", project, tree).loaded)).toEqual([]);
+
+    const defaults = join(project, "generator/config/defaults.ts");
+    utimesSync(defaults, new Date(), new Date(Date.now() + 60_000));
+    expect(bundler(run("check", project, tree).loaded)).toEqual([]);
+
+    const edited = readFileSync(defaults, "utf8").replace('["log.retention.hours", "168"]', '["log.retention.hours", "169"]');
+    expect(edited).not.toBe(readFileSync(defaults, "utf8"));
+    writeFileSync(defaults, edited);
+    const changed = run("check", project, tree);
+    expect(bundler(changed.loaded)).not.toEqual([]);
+    expect(changed.output).toMatch(/^ *\+ .*log\.retention\.hours.*169/m);
+  });
+
+  it("with NX_NO_BUNDLE=1 the sources run as they are", () => {
+    const result = spawnSync(process.execPath, ["--import", loadRecorder, ...scriptArgs("check"), "--root", tree], {
+      cwd: repoRoot,
+      encoding: "utf8",
+      env: { ...process.env, NX_NO_BUNDLE: "1" },
+    });
+    expect(result.stdout).toContain("check: ");
+    expect(result.stderr).toContain(`file://${repoRoot}/generator/pipeline.ts`);
   });
 });
 
