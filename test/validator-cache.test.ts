@@ -50,18 +50,19 @@ function validate(root: string, env: Record<string, string>) {
 const compilerIn = (loaded: string[]) => loaded.filter((m) => /\/policies\/schema-compiler\.ts$|\/node_modules\/ajv\/dist\/(core|ajv)\.js$/.test(m));
 
 describe("the compiled validators validate keeps", () => {
-  it("serve a later run, which loads no Ajv compiler and prints the same errors byte for byte", () => {
+  it("serve later runs, bundled or from the sources, which load no Ajv compiler and print the same errors byte for byte", () => {
     const cache = tempDir("validators");
     const root = treeWith(configMap, brokenConfigMap);
     const compiling = validate(root, { NX_VALIDATOR_CACHE: cache });
-    const cached = validate(root, { NX_VALIDATOR_CACHE: cache });
     expect(compilerIn(compiling.loaded)).not.toEqual([]);
-    expect(compilerIn(cached.loaded)).toEqual([]);
-    expect(cached.loaded.filter((m) => m.startsWith(`file://${cache}/`))).toHaveLength(1);
     expect(compiling.stderr).toContain("  datta: unknown field\n  immutable: must be boolean,null\n");
-    expect(cached.status).toBe(1);
-    expect(cached.stderr).toBe(compiling.stderr);
-    expect(cached.stdout).toBe(compiling.stdout);
+    for (const cached of [validate(root, { NX_VALIDATOR_CACHE: cache }), validate(root, { NX_VALIDATOR_CACHE: cache, NX_NO_BUNDLE: "1" })]) {
+      expect(compilerIn(cached.loaded)).toEqual([]);
+      expect(cached.loaded.filter((m) => m.startsWith(`file://${cache}/`))).toHaveLength(1);
+      expect(cached.status).toBe(1);
+      expect(cached.stderr).toBe(compiling.stderr);
+      expect(cached.stdout).toBe(compiling.stdout);
+    }
   });
 
   it("are never used for a schema whose content changed, even at the same size and mtime: its new rule applies", () => {
