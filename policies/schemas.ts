@@ -3,11 +3,19 @@
 // order until one has the object's schema. With `-strict` schemas every object is closed
 // (`additionalProperties: false`), so an unknown field is an error. A kind no location covers is
 // reported as an error too, never passed silently.
-import { existsSync, readFileSync } from "node:fs";
+//
+// Compiling the strict schemas was ~40% of a `validate` run, anew in every process: each schema's
+// validator is kept as Ajv's standalone code, in a module named by the digest of everything it was
+// made from, and later runs import it without loading Ajv's compiler.
+import { hash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import addFormats from "ajv-formats";
+import { pathToFileURL } from "node:url";
+import { threadId } from "node:worker_threads";
+import type { ErrorObject, Options, ValidateFunction } from "ajv";
 import { projectRootOf } from "../generator/lib/project.ts";
+import type { CompiledSchema } from "./schema-compiler.ts";
 import { fieldPath } from "../generator/lib/validation.ts";
 
 /**
@@ -89,19 +97,69 @@ function describe(e: ErrorObject): SchemaError {
   return { path, message: e.message ?? e.keyword };
 }
 
-/** Validates objects against the first schema found for each; loads and compiles each schema once. */
+/** How every schema is compiled; Ajv's standalone code is what the cache keeps. */
+const ajvOptions: Options = { allErrors: true, strict: false, code: { source: true, esm: true } };
+
+/**
+ * Where compiled validators are kept: one module per schema content, options and Ajv version,
+ * never stale, so never cleared. NX_VALIDATOR_CACHE chooses another folder.
+ */
+function validatorCacheDir(): string {
+  return process.env.NX_VALIDATOR_CACHE || join(projectRootOf(import.meta.url), "node_modules", ".cache", "nx-validators");
+}
+
+/**
+ * The first lines of every cached validator. Ajv's ES module code still `require`s its runtime
+ * helpers and ajv-formats' checkers: resolved from this project's own node_modules, wherever the
+ * cache folder is.
+ */
+const prologue = `import { createRequire } from "node:module";\nconst require = createRequire(${JSON.stringify(import.meta.url)});\n`;
+
+/** Resolves from this project's node_modules: the versions of Ajv and ajv-formats are in every digest. */
+const installed = createRequire(import.meta.url);
+
+/** The name of the validator compiled from `schema`: a digest of all that goes into its code. */
+function validatorFile(schema: string): string {
+  const versions = ["ajv", "ajv-formats"].map((name) => `${name}@${(installed(`${name}/package.json`) as { version: string }).version}`);
+  return join(validatorCacheDir(), `${hash("sha256", [prologue, JSON.stringify(ajvOptions), ...versions, schema].join("\0"))}.mjs`);
+}
+
+function writeAtomically(path: string, text: string): void {
+  // Renamed into place whole: parallel runs and test workers see no validator or a complete one.
+  const temporary = `${path}.${process.pid}-${threadId}.tmp`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, path);
+}
+
+/** Validates objects against the first schema found for each; loads each schema and its validator once. */
 export class SchemaValidator {
   readonly #options: SchemaOptions;
-  readonly #ajv: Ajv;
   readonly #compiled = new Map<string, ValidateFunction | null>();
+  #compile: Promise<(schema: object) => CompiledSchema> | undefined;
 
   constructor(options: SchemaOptions) {
     this.#options = options;
-    this.#ajv = new Ajv({ allErrors: true, strict: false });
-    addFormats.default(this.#ajv);
   }
 
-  async #load(location: string): Promise<unknown | undefined> {
+  /** The validator of a schema's text: the cached one, else compiled now and cached. */
+  async #validator(schema: string): Promise<ValidateFunction> {
+    const file = validatorFile(schema);
+    if (existsSync(file)) return ((await import(pathToFileURL(file).href)) as { default: ValidateFunction }).default;
+    // Imported by its URL, so the command's bundle leaves the compiler and Ajv out (scripts/bundle.mjs).
+    this.#compile ??= import(new URL("./schema-compiler.ts", import.meta.url).href).then((m: typeof import("./schema-compiler.ts")) =>
+      m.schemaCompiler(ajvOptions),
+    );
+    const { validate, code } = (await this.#compile)(JSON.parse(schema) as object);
+    try {
+      mkdirSync(validatorCacheDir(), { recursive: true });
+      writeAtomically(file, prologue + code);
+    } catch {
+      // A read-only node_modules: this run validates with what it compiled, as without the cache.
+    }
+    return validate;
+  }
+
+  async #load(location: string): Promise<string | undefined> {
     if (/^https?:\/\//.test(location)) {
       const offline = "without --schema-location, validate reads the project's own schemas (schemas/) and needs no network";
       let response: Response;
@@ -113,9 +171,9 @@ export class SchemaValidator {
       }
       if (response.status === 404) return undefined;
       if (!response.ok) throw new Error(`could not fetch ${location}: HTTP ${response.status}; ${offline}`);
-      return response.json();
+      return response.text();
     }
-    return existsSync(location) ? JSON.parse(readFileSync(location, "utf8")) : undefined;
+    return existsSync(location) ? readFileSync(location, "utf8") : undefined;
   }
 
   async validate(object: TypeMeta): Promise<SchemaResult> {
@@ -123,7 +181,7 @@ export class SchemaValidator {
     for (const location of tried) {
       if (!this.#compiled.has(location)) {
         const schema = await this.#load(location);
-        this.#compiled.set(location, schema === undefined ? null : this.#ajv.compile(schema as object));
+        this.#compiled.set(location, schema === undefined ? null : await this.#validator(schema));
       }
       const check = this.#compiled.get(location);
       if (!check) continue;

@@ -8,15 +8,10 @@ import { mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ownedFiles } from "../generator/emit/files.ts";
+import { loadedModules, loadRecorder } from "./support/loaded.ts";
 import { copyProject, removeTempDirs, repoRoot, tempDir } from "./support/repo.ts";
 
 afterAll(removeTempDirs);
-
-// Loaded before the preflight: records every module the command resolves, and Node's own.
-const recorder = `data:text/javascript,${encodeURIComponent(`import { registerHooks } from "node:module";
-const urls = [];
-registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); urls.push(r.url); return r; } });
-process.on("exit", () => process.stderr.write("LOADED " + JSON.stringify([...urls, ...process.moduleLoadList]) + "\\n"));`)}`;
 
 function scriptArgs(script: "generate" | "check"): string[] {
   const { scripts } = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> };
@@ -27,9 +22,9 @@ function scriptArgs(script: "generate" | "check"): string[] {
 
 /** What `npm run <script>` of `project` loads, with its output. */
 function run(script: "generate" | "check", project: string, root: string): { loaded: string[]; output: string } {
-  const result = spawnSync(process.execPath, ["--import", recorder, ...scriptArgs(script), "--root", root], { cwd: project, encoding: "utf8" });
-  const line = result.stderr.split("\n").find((l) => l.startsWith("LOADED "));
-  return { loaded: JSON.parse(line!.slice("LOADED ".length)) as string[], output: result.stdout + result.stderr };
+  const result = spawnSync(process.execPath, ["--import", loadRecorder, ...scriptArgs(script), "--root", root], { cwd: project, encoding: "utf8" });
+  const { loaded, stderr } = loadedModules(result.stderr);
+  return { loaded, output: result.stdout + stderr };
 }
 
 const bundler = (loaded: string[]) => loaded.filter((m) => m.includes("/node_modules/esbuild/"));
@@ -75,13 +70,13 @@ describe("generate and check run from one cached bundle", () => {
   });
 
   it("with NX_NO_BUNDLE=1 the sources run as they are; what they import (the bundle's content) holds no glob library, zx, ajv compiler, ts-morph or yaml", () => {
-    const result = spawnSync(process.execPath, ["--import", recorder, ...scriptArgs("check"), "--root", tree], {
+    const result = spawnSync(process.execPath, ["--import", loadRecorder, ...scriptArgs("check"), "--root", tree], {
       cwd: repoRoot,
       encoding: "utf8",
       env: { ...process.env, NX_NO_BUNDLE: "1" },
     });
     expect(result.stdout).toContain("check: ");
-    const loaded = JSON.parse(result.stderr.split("\n").find((l) => l.startsWith("LOADED "))!.slice("LOADED ".length)) as string[];
+    const { loaded } = loadedModules(result.stderr);
     expect(loaded).toContain(`file://${repoRoot}/generator/pipeline.ts`);
     expect(loaded.filter((m) => /\/node_modules\/((fast-glob|micromatch|zx|ts-morph|yaml)\/|ajv\/dist\/(core|ajv)\.js)/.test(m))).toEqual([]);
   });

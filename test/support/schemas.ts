@@ -9,7 +9,7 @@ export function schemaLocations(): string[] {
 
 let validator: SchemaValidator | undefined;
 
-/** One validator per test worker: it compiles each kind's schema once, the costly part of validating. */
+/** One validator per test worker: it loads each kind's validator once (compiled once per checkout, policies/schemas.ts). */
 export function strictValidator(): SchemaValidator {
   validator ??= new SchemaValidator({ locations: schemaLocations(), kubernetesVersion: `${common.kubernetesVersion}.0`, strict: true });
   return validator;
