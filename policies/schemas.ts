@@ -11,7 +11,7 @@ import { hash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { threadId } from "node:worker_threads";
 import type { ErrorObject, Options, ValidateFunction } from "ajv";
 import { projectRootOf } from "../generator/lib/project.ts";
@@ -135,7 +135,7 @@ function writeAtomically(path: string, text: string): void {
 export class SchemaValidator {
   readonly #options: SchemaOptions;
   readonly #compiled = new Map<string, ValidateFunction | null>();
-  #compile: Promise<(schema: object) => CompiledSchema> | undefined;
+  #compile: ((schema: object) => CompiledSchema) | undefined;
 
   constructor(options: SchemaOptions) {
     this.#options = options;
@@ -144,12 +144,14 @@ export class SchemaValidator {
   /** The validator of a schema's text: the cached one, else compiled now and cached. */
   async #validator(schema: string): Promise<ValidateFunction> {
     const file = validatorFile(schema);
-    if (existsSync(file)) return ((await import(pathToFileURL(file).href)) as { default: ValidateFunction }).default;
-    // Imported by its URL, so the command's bundle leaves the compiler and Ajv out (scripts/bundle.mjs).
-    this.#compile ??= import(new URL("./schema-compiler.ts", import.meta.url).href).then((m: typeof import("./schema-compiler.ts")) =>
-      m.schemaCompiler(ajvOptions),
+    // Loaded with require (Node loads ES modules so too): the command runs from a CommonJS bundle
+    // whose dynamic import() would need an experimental vm option (scripts/bundle.mjs). The
+    // compiler goes by its path, so the bundle leaves it and Ajv out.
+    if (existsSync(file)) return (installed(file) as { default: ValidateFunction }).default;
+    this.#compile ??= (installed(fileURLToPath(new URL("./schema-compiler.ts", import.meta.url))) as typeof import("./schema-compiler.ts")).schemaCompiler(
+      ajvOptions,
     );
-    const { validate, code } = (await this.#compile)(JSON.parse(schema) as object);
+    const { validate, code } = this.#compile(JSON.parse(schema) as object);
     try {
       mkdirSync(validatorCacheDir(), { recursive: true });
       writeAtomically(file, prologue + code);

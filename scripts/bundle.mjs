@@ -1,38 +1,73 @@
-// Runs a command's TypeScript entry from one bundled file instead of its ~550 modules: resolving,
-// linking and instantiating that many ES modules is most of a short run's time, and Node's compile
-// cache does not remove it (docs/speed.md). The bundle is a cache, never a second source: it is
-// rebuilt whenever any file that went into it differs from when it was built, found the way Git
-// finds a changed file (same size and mtime, or else the same content), with the lockfiles as
-// inputs too, so a dependency installed or changed rebuilds it. NX_NO_BUNDLE=1 runs the sources
-// directly, e.g. for a stack trace that names the source lines.
+// Runs a command's TypeScript entry from one bundled file instead of its ~550 modules, with V8's
+// code cache of what the last run compiled: resolving, linking and instantiating that many ES
+// modules, and compiling each function a run calls, is most of a short run's time, and Node's
+// compile cache removes neither (it keeps only what is compiled before a module runs;
+// docs/speed.md). The bundle is a cache, never a second source: it is rebuilt whenever any file
+// that went into it differs from when it was built, found the way Git finds a changed file (same
+// size and mtime, or else the same content), with the lockfiles as inputs too, so a dependency
+// installed or changed rebuilds it; V8 itself refuses a code cache made for other source or flags.
+// NX_NO_BUNDLE=1 runs the sources directly, e.g. for a stack trace that names the source lines.
 import { hash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { basename, dirname, join, relative, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { Script } from "node:vm";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const absent = -1;
 /** Inputs of every bundle besides its modules: what is installed, and how bundles are built. */
 const lockfiles = ["package-lock.json", "node_modules/.package-lock.json", relative(root, fileURLToPath(import.meta.url))];
 
-/** Imports the module at `entryUrl` (a file of this project) from its bundle, built first if needed. */
-export async function importBundled(entryUrl) {
-  if (process.env.NX_NO_BUNDLE) return import(entryUrl);
+/** Runs the module at `entryUrl` (a file of this project) from its bundle, built first if needed. */
+export async function runBundled(entryUrl) {
+  if (process.env.NX_NO_BUNDLE) return void (await import(entryUrl));
   const entry = fileURLToPath(entryUrl);
   // One cache per checkout and entry: test copies of the project that share node_modules do not
   // replace each other's bundles.
   const dir = join(root, "node_modules", ".cache", "nx-bundles", `${hash("sha1", root).slice(0, 12)}-${basename(dirname(entry))}-${basename(entry, ".ts")}`);
   const bundle = current(dir) ?? (await build(entry, dir));
+  let source;
+  try {
+    source = bundle && readFileSync(bundle, "utf8");
+  } catch {
+    // Replaced by a run that rebuilt it between our check and this read.
+  }
   // Without a bundle (esbuild missing or refusing the sources), the sources run as they are and
   // report their own errors.
-  if (bundle === undefined) return import(entryUrl);
+  if (source === undefined) return void (await import(entryUrl));
+  run(bundle, source);
+}
+
+/**
+ * Runs a CommonJS bundle as Node runs a module, from V8's code cache when there is one. Without a
+ * usable one, the cache is made when a run ends well: it then holds every function that run
+ * compiled, not only the top level.
+ */
+function run(bundle, source) {
+  const codeCache = `${bundle}.v8`;
+  let cachedData;
   try {
-    return await import(pathToFileURL(bundle).href);
-  } catch (err) {
-    // Replaced by a run that rebuilt it between our check and this import.
-    if (err?.code === "ERR_MODULE_NOT_FOUND" && !existsSync(bundle)) return import(entryUrl);
-    throw err;
+    cachedData = readFileSync(codeCache);
+  } catch {
+    cachedData = undefined;
   }
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: bundle,
+    cachedData,
+  });
+  if (cachedData === undefined || script.cachedDataRejected) {
+    process.once("exit", (code) => {
+      if (code !== 0) return;
+      try {
+        writeAtomically(codeCache, script.createCachedData());
+      } catch {
+        // A read-only cache: the next run compiles again.
+      }
+    });
+  }
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle));
 }
 
 /** The bundle in `dir` when every input is as it was when it was built. */
@@ -71,13 +106,11 @@ async function build(entry, dir) {
       absWorkingDir: root,
       bundle: true,
       platform: "node",
-      format: "esm",
+      format: "cjs",
       target: `node${process.versions.node.split(".")[0]}`,
       write: false,
       metafile: true,
       logLevel: "silent",
-      // Dependencies written as CommonJS require Node's built-ins.
-      banner: { js: 'import { createRequire as bundledRequire } from "node:module"; const require = bundledRequire(import.meta.url);' },
       plugins: [ownLocation],
     });
   } catch {
@@ -85,13 +118,13 @@ async function build(entry, dir) {
   }
   const inputs = [...Object.keys(result.metafile.inputs), ...lockfiles].map(fingerprint);
   const text = result.outputFiles[0].text;
-  const name = `${hash("sha1", text).slice(0, 16)}.mjs`;
+  const name = `${hash("sha1", text).slice(0, 16)}.cjs`;
   mkdirSync(dir, { recursive: true });
   // Written under a temporary name and renamed: a run started meanwhile sees the old bundle or the
   // new one, whole, never a part.
   writeAtomically(join(dir, name), text);
   writeAtomically(join(dir, "inputs.json"), JSON.stringify({ root, bundle: name, inputs }));
-  for (const old of readdirSync(dir)) if (old.endsWith(".mjs") && old !== name) rmSync(join(dir, old), { force: true });
+  for (const old of readdirSync(dir)) if (!old.startsWith(name) && old !== "inputs.json") rmSync(join(dir, old), { force: true });
   pruneRemovedCheckouts(dirname(dir));
   return join(dir, name);
 }
