@@ -15,7 +15,7 @@ import { wavesDoc } from "./docs/waves.ts";
 import { secretsDoc } from "./docs/secrets.ts";
 import type { OutputFile } from "./emit/files.ts";
 import { toYaml } from "./emit/yaml.ts";
-import { planLayout } from "./layout/plan.ts";
+import { planLayout, type YamlFile } from "./layout/plan.ts";
 import { GenerationFailed, type Problem } from "./lib/errors.ts";
 import { byCodePoint } from "./lib/order.ts";
 
@@ -32,6 +32,26 @@ export function buildOutput(
   environments: readonly Environment[],
   render: (env: Environment) => RenderedEnvironment = environmentObjects,
 ): OutputFile[] {
+  const { deployed, argocd, yaml } = plan(environments, render);
+  const files = yaml.map((f) => ({ path: f.path, content: toYaml(f.documents, f.notice) }));
+  const allowed = deployed.map(withFlows);
+  const docs = [
+    { path: "docs/network.md", content: networkDoc(allowed) },
+    { path: "docs/resources.md", content: resourcesDoc(deployed) },
+    { path: "docs/secrets.md", content: secretsDoc(deployed) },
+    { path: "docs/topology.md", content: topologyDoc(allowed) },
+    { path: "docs/waves.md", content: wavesDoc(deployed, argocd) },
+  ];
+  return [...files, ...docs].sort((a, b) => byCodePoint(a.path, b.path));
+}
+
+/** The YAML files of `environments` as the documents buildOutput writes into them, for a reader of what they hold. */
+export function yamlFiles(environments: readonly Environment[]): YamlFile[] {
+  return plan(environments, environmentObjects).yaml;
+}
+
+/** Everything of buildOutput but the text: the rendered environments and the YAML files' documents. */
+function plan(environments: readonly Environment[], render: (env: Environment) => RenderedEnvironment) {
   const problems: Problem[] = [];
   // Every environment is rendered even when one fails, so a run reports all problems at once.
   const collect = <T>(run: () => T): T[] => {
@@ -50,14 +70,5 @@ export function buildOutput(
   const argocd = collect(() => planArgocd(deployed, layout)).flat();
   const backend = environments.flatMap((env) => collect(() => backendSettingsFiles(env)).flat());
   if (problems.length > 0) throw new GenerationFailed(problems);
-  const files = [...layout, ...argocd, ...backend].map((f) => ({ path: f.path, content: toYaml(f.documents, f.notice) }));
-  const allowed = deployed.map(withFlows);
-  const docs = [
-    { path: "docs/network.md", content: networkDoc(allowed) },
-    { path: "docs/resources.md", content: resourcesDoc(deployed) },
-    { path: "docs/secrets.md", content: secretsDoc(deployed) },
-    { path: "docs/topology.md", content: topologyDoc(allowed) },
-    { path: "docs/waves.md", content: wavesDoc(deployed, argocd) },
-  ];
-  return [...files, ...docs].sort((a, b) => byCodePoint(a.path, b.path));
+  return { deployed, argocd, yaml: [...layout, ...argocd, ...backend] };
 }

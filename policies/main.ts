@@ -11,7 +11,7 @@ import { kustomize } from "./kustomize.ts";
 import { apiRules } from "./rules/api.ts";
 import { rules } from "./rules/index.ts";
 import { localSchemaLocations, projectSchemaDir, SchemaValidator } from "./schemas.ts";
-import { allKustomizations, environmentOverlays, loadSources } from "./sources.ts";
+import { allKustomizations, environmentOverlays, loadSources, sourceLoader } from "./sources.ts";
 
 const usage = `usage:
   node policies/cli.ts validate [--root DIR] [--schema-location TEMPLATE]... [--kubernetes-version X.Y.Z] [PATH...]
@@ -40,7 +40,8 @@ async function validate(root: string, paths: string[], options: { locations: str
   const targets = paths.length ? paths : allKustomizations(root);
   console.log(`validate: ${targets.length} path(s) with ${kustomize().description}, Kubernetes ${options.kubernetesVersion}, strict, schemas from ${schemaSource}`);
   const failures = new Map<string, { source: Source; lines: string[] }>();
-  const built = new Map(targets.map((path) => [path, loadSources(root, [path])] as const));
+  const load = sourceLoader(root);
+  const built = new Map(targets.map((path) => [path, load([path])] as const));
   let checked = 0;
   for (const sources of built.values()) {
     for (const source of sources) {

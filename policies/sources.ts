@@ -51,22 +51,31 @@ function originOf(files: readonly string[], via: string): string | undefined {
  * for every *.yaml / *.yml below it; a file is read as it is.
  */
 export function loadSources(root: string, paths: readonly string[]): Source[] {
+  return sourceLoader(root)(paths);
+}
+
+/**
+ * loadSources for one command that reads several paths of `root` one at a time: the generated
+ * files are indexed once for all of them (parsing them all takes ~0.4 s of CPU).
+ */
+export function sourceLoader(root: string): (paths: readonly string[]) => Source[] {
   let index: Map<string, string[]> | undefined;
-  return paths.flatMap((path) => {
-    const full = resolve(root, path);
-    const shown = relative(root, full) || ".";
-    if (!existsSync(full)) throw new Error(`${shown}: no such file or folder`);
-    if (statSync(full).isDirectory() && isKustomization(full)) {
-      index ??= origins(root);
-      const built = parseManifests(kustomize().build(full), `kustomize build ${shown}`);
-      return built.map((manifest) => ({ manifest, file: originOf(index?.get(objectName(manifest)) ?? [], shown) ?? shown, via: shown }));
-    }
-    const files = statSync(full).isDirectory() ? fg.sync("**/*.{yaml,yml}", { cwd: full }).sort(byCodePoint).map((f) => join(full, f)) : [full];
-    return files.flatMap((file) => {
-      const name = relative(root, file);
-      return parseManifests(readFileSync(file, "utf8"), name).map((manifest) => ({ manifest, file: name }));
+  return (paths) =>
+    paths.flatMap((path) => {
+      const full = resolve(root, path);
+      const shown = relative(root, full) || ".";
+      if (!existsSync(full)) throw new Error(`${shown}: no such file or folder`);
+      if (statSync(full).isDirectory() && isKustomization(full)) {
+        index ??= origins(root);
+        const built = parseManifests(kustomize().build(full), `kustomize build ${shown}`);
+        return built.map((manifest) => ({ manifest, file: originOf(index?.get(objectName(manifest)) ?? [], shown) ?? shown, via: shown }));
+      }
+      const files = statSync(full).isDirectory() ? fg.sync("**/*.{yaml,yml}", { cwd: full }).sort(byCodePoint).map((f) => join(full, f)) : [full];
+      return files.flatMap((file) => {
+        const name = relative(root, file);
+        return parseManifests(readFileSync(file, "utf8"), name).map((manifest) => ({ manifest, file: name }));
+      });
     });
-  });
 }
 
 /** The environments' overlays (`overlays/<env>`): what `npm run policy` checks by default. */

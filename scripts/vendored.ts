@@ -8,7 +8,7 @@ import fg from "fast-glob";
 import { parseAllDocuments } from "yaml";
 import { environments } from "../generator/config/environments.ts";
 import { projectRootOf } from "../generator/lib/project.ts";
-import { buildOutput } from "../generator/pipeline.ts";
+import { yamlFiles } from "../generator/pipeline.ts";
 import { byCodePoint } from "../generator/lib/order.ts";
 
 export const pssFixtureDir = join(projectRootOf(import.meta.url), "test/fixtures/pod-security-admission");
@@ -104,15 +104,13 @@ export const kindName = (k: KindRef) => `${k.apiVersion} ${k.kind}`;
 // Kustomizations are read by kustomize, never applied to a cluster.
 const notApplied = (k: KindRef) => k.apiVersion.startsWith("kustomize.config.k8s.io/");
 
-/** Every kind in the generated files. */
+/** Every kind in the generated files (read from the documents they are written from, not parsed back). */
 export function renderedKinds(): KindRef[] {
-  return buildOutput(environments).flatMap((file) =>
-    file.path.endsWith(".yaml")
-      ? parseAllDocuments(file.content).flatMap((doc) => {
-          const o = ("errors" in doc ? doc.toJS() : undefined) as Partial<KindRef> | null | undefined;
-          return typeof o?.apiVersion === "string" && typeof o.kind === "string" ? [{ apiVersion: o.apiVersion, kind: o.kind }] : [];
-        })
-      : [],
+  return yamlFiles(environments).flatMap((file) =>
+    file.documents.flatMap((doc) => {
+      const o = doc as Partial<KindRef> | null;
+      return typeof o?.apiVersion === "string" && typeof o.kind === "string" ? [{ apiVersion: o.apiVersion, kind: o.kind }] : [];
+    }),
   );
 }
 

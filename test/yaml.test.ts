@@ -41,7 +41,9 @@ function readsBackAs(text: string, doc: Json): boolean {
 function expectLikeYamlLibrary(doc: Json) {
   const text = body(doc);
   expect(readBack(text)).toStrictEqual(doc);
-  if (readsBackAs(yamlLibrary(doc), doc)) expect(text).toBe(yamlLibrary(doc));
+  // Where the texts are the same, yaml's reads back as `doc` (just checked): not parsed again.
+  const reference = yamlLibrary(doc);
+  if (text !== reference && readsBackAs(reference, doc)) expect(text).toBe(reference);
 }
 
 const strings = [

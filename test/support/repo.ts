@@ -115,11 +115,26 @@ const committedBuilds = new Map<string, PlainObject[]>();
  * own message when the build fails, and on any YAML parse error.
  */
 export function kustomizeBuild(dir: string): PlainObject[] {
-  const build = () => parseYaml(kustomize().build(dir), `kustomize output of ${dir}`) as PlainObject[];
+  const build = () => parseBuild(kustomize().build(dir), `kustomize output of ${dir}`);
   const full = resolve(dir);
   if (!full.startsWith(`${repoRoot}/`)) return build();
   if (!committedBuilds.has(full)) committedBuilds.set(full, build());
   return structuredClone(committedBuilds.get(full)!);
+}
+
+/** The documents of kustomize's output parsed so far, by their text, for parseBuild. */
+const parsedDocuments = new Map<string, unknown[]>();
+
+/**
+ * parseYaml for kustomize's output, each document parsed once per test worker: the builds of an
+ * overlay, of its namespace folders and of a scratch layout share most of their documents. Split
+ * at the `---` lines: kustomize writes each object as a block mapping, no other line starts so.
+ */
+function parseBuild(text: string, source: string): PlainObject[] {
+  return text.split(/^---\n/m).flatMap((document) => {
+    if (!parsedDocuments.has(document)) parsedDocuments.set(document, parseYaml(document, source));
+    return structuredClone(parsedDocuments.get(document)!) as PlainObject[];
+  });
 }
 
 /** Every non-empty document of a YAML stream, as plain JSON; throws on any parse error. */
