@@ -1,6 +1,6 @@
-// Entry point of `npm run review`. Node's compile cache (in the OS temp dir) spares later runs the
-// type stripping of the modules; it must be on before they are imported.
-import { enableCompileCache } from "node:module";
-
-enableCompileCache();
-await import("./main.ts");
+// Entry point of `npm run review`. The preflight (plain JavaScript) says what to do when the
+// dependencies are not installed, before any of them is loaded; the review then runs from one
+// cached bundle of main.ts and everything it imports (scripts/bundle.mjs).
+await import("../scripts/preflight.mjs");
+const { importBundled } = await import("../scripts/bundle.mjs");
+await importBundled(new URL("./main.ts", import.meta.url).href);
