@@ -83,9 +83,8 @@ async function run(argv: string[]): Promise<ReviewRun> {
   if (unknown.length > 0) throw new ReviewError(`--env ${unknown.join(", ")}: no such environment (there are: ${all.join(", ")})`);
   const environments = values.env ? all.filter((e) => values.env!.includes(e)) : all;
   const stale = freshness(root);
-  const [base, head] = await withWorktree(root, commit, (baseDir) =>
-    Promise.all([renderTree(baseDir, environments), renderTree(root, environments)]),
-  );
+  // The working tree's builds run while the base is being checked out.
+  const [head, base] = await Promise.all([renderTree(root, environments), withWorktree(root, commit, (baseDir) => renderTree(baseDir, environments))]);
   const reviews = environments.map((env) => compareEnvironment(env, base.get(env) ?? [], head.get(env) ?? []));
   const warning = await stale;
   const result: ReviewResult = {
