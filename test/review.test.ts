@@ -1,6 +1,7 @@
-// `npm run review` end to end in a scratch git repository (a copy of this one but for what a review
-// never reads): the real CLI, real git worktrees, the real kustomize. A change is made the way an engineer makes it (TypeScript
-// plus `npm run generate`, or YAML by hand), left in the working tree or committed, then reviewed.
+// `npm run review` end to end in a scratch git repository (a copy of this one, but for what a
+// review never reads): the real CLI, real git worktrees, the real kustomize. A change is made the
+// way an engineer makes it (TypeScript plus `npm run generate`, or YAML by hand), left in the
+// working tree or committed, then reviewed.
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
@@ -139,7 +140,8 @@ beforeAll(() => {
   const tracked = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: repoRoot, encoding: "utf8" });
   for (const file of tracked.stdout.split("\0").filter(Boolean)) {
     if (!existsSync(join(repoRoot, file))) continue; // deleted in the working tree
-    // Nine files in ten, which every commit, checkout and snapshot here would read again.
+    // The tests and the vendored schemas: nine files in ten, which every commit, checkout and
+    // snapshot here would read again.
     if (file.startsWith("test/") || file.startsWith("schemas/")) continue;
     mkdirSync(dirname(join(repo, file)), { recursive: true });
     cpSync(join(repoRoot, file), join(repo, file));
@@ -216,6 +218,8 @@ describe("npm run review on unsafe changes", () => {
     replaceIn("overlays/staging/operators.yaml", "storageClass: csi-sc-vnpaycloud", "storageClass: csi-sc-fast");
     replaceIn("overlays/staging/operators.yaml", "type: persistent-claim, size: 100Gi", "type: ephemeral, size: 100Gi");
     before = snapshot();
+    // In process: its worktree goes to this process' temp folder, not scratchTmp; what a review
+    // leaves there is checked by the CLI runs.
     text = await reviewHere("--base", withOperators);
   });
 
