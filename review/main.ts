@@ -44,7 +44,23 @@ function freshness(root: string): Promise<string | undefined> {
   });
 }
 
-async function main(argv: string[]): Promise<number> {
+/** What a run of the command prints, and its exit status. */
+export interface ReviewRun {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The command, run on `argv` (the arguments after `npm run review --`). */
+export async function review(argv: string[]): Promise<ReviewRun> {
+  try {
+    return await run(argv);
+  } catch (err) {
+    return { status: 2, stdout: "", stderr: `review: ${err instanceof Error ? err.message : String(err)}\n` };
+  }
+}
+
+async function run(argv: string[]): Promise<ReviewRun> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -56,8 +72,7 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   if (values.help || !values.base || !["text", "markdown"].includes(values.format)) {
-    console.error(usage);
-    return values.help ? 0 : 2;
+    return { status: values.help ? 0 : 2, stdout: "", stderr: `${usage}\n` };
   }
   const started = performance.now();
   const root = repositoryRoot(resolve(values.root));
@@ -68,9 +83,8 @@ async function main(argv: string[]): Promise<number> {
   if (unknown.length > 0) throw new ReviewError(`--env ${unknown.join(", ")}: no such environment (there are: ${all.join(", ")})`);
   const environments = values.env ? all.filter((e) => values.env!.includes(e)) : all;
   const stale = freshness(root);
-  const [base, head] = await withWorktree(root, commit, (baseDir) =>
-    Promise.all([renderTree(baseDir, environments), renderTree(root, environments)]),
-  );
+  // The working tree's builds run while the base is being checked out.
+  const [head, base] = await Promise.all([renderTree(root, environments), withWorktree(root, commit, (baseDir) => renderTree(baseDir, environments))]);
   const reviews = environments.map((env) => compareEnvironment(env, base.get(env) ?? [], head.get(env) ?? []));
   const warning = await stale;
   const result: ReviewResult = {
@@ -80,17 +94,9 @@ async function main(argv: string[]): Promise<number> {
     warnings: warning ? [warning] : [],
     seconds: (performance.now() - started) / 1000,
   };
-  process.stdout.write(values.format === "markdown" ? markdownReport(result) : textReport(result));
-  return result.judgement.refused.length > 0 ? 1 : 0;
+  return {
+    status: result.judgement.refused.length > 0 ? 1 : 0,
+    stdout: values.format === "markdown" ? markdownReport(result) : textReport(result),
+    stderr: "",
+  };
 }
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(`review: ${err instanceof Error ? err.message : String(err)}`);
-    // Without waiting for the builds and the check still running for the other tree.
-    process.exit(2);
-  },
-);

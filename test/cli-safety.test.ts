@@ -5,7 +5,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { diffTree, ownedFiles } from "../generator/emit/files.ts";
 import { lockFileName } from "../generator/emit/lock.ts";
 import { generatedOutput } from "./support/config.ts";
@@ -57,8 +57,14 @@ function makeUnremovable(file: string): () => void {
 }
 
 describe("generate writes the project it belongs to, never the current folder", () => {
+  // One copy for both tests (each copy builds its own bundle of the CLI): the first leaves it a
+  // generated project, and the second must change nothing in it.
+  let project = "";
+  beforeAll(() => {
+    project = copyProject();
+  });
+
   it("run from generator/ and from an unrelated folder, it changes nothing outside the project's owned paths", () => {
-    const project = copyProject();
     const cli = join(project, "generator/cli.ts");
     editGenerated(project, 2);
     writeFileSync(join(project, "base/nx-broker/hand-made.yaml"), "stale\n");
@@ -86,7 +92,6 @@ describe("generate writes the project it belongs to, never the current folder", 
   });
 
   it("refuses a --root that is neither the project nor a folder of generated files", () => {
-    const project = copyProject();
     const before = readTree(join(project, "generator"));
     const result = run(join(project, "generator/cli.ts"), ["generate", "--root", "."], join(project, "generator"));
     expect(result.status).toBe(2);

@@ -1,6 +1,7 @@
-// `npm run review` end to end in a scratch git repository (a copy of this one): the real CLI, real
-// git worktrees, the real kustomize. A change is made the way an engineer makes it (TypeScript
-// plus `npm run generate`, or YAML by hand), left in the working tree or committed, then reviewed.
+// `npm run review` end to end in a scratch git repository (a copy of this one, but for what a
+// review never reads): the real CLI, real git worktrees, the real kustomize. A change is made the
+// way an engineer makes it (TypeScript plus `npm run generate`, or YAML by hand), left in the
+// working tree or committed, then reviewed.
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
@@ -8,6 +9,7 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { removeTempDirs, repoRoot, tempDir } from "./support/repo.ts";
+import { review as reviewCommand } from "../review/main.ts";
 
 afterAll(removeTempDirs);
 
@@ -16,7 +18,7 @@ let base = ""; // the repository as it is
 let withOperators = ""; // plus operator custom resources in the staging overlay, as production will have
 let brokenBase = ""; // an overlay kustomize cannot build
 let grown = ""; // staging's Redis volumes grown from 5Gi to 8Gi, in code and YAML (branch grow-redis)
-const scratchTmp = tempDir("review-tmp"); // TMPDIR of the reviews: what they leave behind shows here
+const scratchTmp = tempDir("review-tmp"); // TMPDIR of the CLI runs: what they leave behind shows here
 
 function git(...args: string[]): string {
   const r = spawnSync("git", args, { cwd: repo, encoding: "utf8" });
@@ -43,6 +45,11 @@ function node(args: string[]): { status: number | null; stdout: string; stderr: 
 }
 
 const review = (...args: string[]) => node([join(repo, "review/cli.ts"), ...args]);
+/**
+ * The same command in this process, where the process is not the point: one CLI run per exit
+ * status stays (a safe change 0, the workflow step 1, a base that does not build 2).
+ */
+const reviewHere = (...args: string[]) => reviewCommand([...args, "--root", repo]);
 
 function generate(): void {
   const r = node([join(repo, "generator/cli.ts"), "generate"]);
@@ -73,11 +80,14 @@ function generated(folder: string, prefix: string, suffix: string): string {
 
 /** Everything a review could disturb: every file's bytes, git's view of them, worktrees, and what it leaves in TMPDIR. */
 function snapshot(): Record<string, string> {
-  const files = readdirSync(repo, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-    .filter((p) => !p.startsWith(join(repo, ".git")) && !p.startsWith(join(repo, "node_modules")))
-    .sort();
+  // git's own folder (its status is compared below) and the linked dependencies are not walked.
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+      const path = join(dir, e.name);
+      if (dir === repo && (e.name === ".git" || e.name === "node_modules")) return [];
+      return e.isDirectory() ? walk(path) : e.isFile() ? [path] : [];
+    });
+  const files = walk(repo).sort();
   const hash = createHash("sha256");
   for (const f of files) hash.update(f).update(readFileSync(f));
   return {
@@ -130,6 +140,9 @@ beforeAll(() => {
   const tracked = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: repoRoot, encoding: "utf8" });
   for (const file of tracked.stdout.split("\0").filter(Boolean)) {
     if (!existsSync(join(repoRoot, file))) continue; // deleted in the working tree
+    // The tests and the vendored schemas: nine files in ten, which every commit, checkout and
+    // snapshot here would read again.
+    if (file.startsWith("test/") || file.startsWith("schemas/")) continue;
     mkdirSync(dirname(join(repo, file)), { recursive: true });
     cpSync(join(repoRoot, file), join(repo, file));
   }
@@ -162,9 +175,12 @@ describe("npm run review on a safe change", () => {
     generate();
     const before = snapshot();
 
-    const result = review("--base", base);
+    // Staging's change only: production's builds would show nothing (the reviews of unsafe changes
+    // and of the workflow step build every environment).
+    const result = review("--base", base, "--env", "staging");
     expect(result.stderr).toBe("");
     expect(result.stdout).toContain("staging: 1 changed (");
+    expect(result.stdout).not.toContain("production");
     expect(result.stdout).toContain(
       '  changed StatefulSet nx-broker/nx-redis\n      spec.template.spec.containers[name=redis].resources.limits.memory: "512Mi" -> "640Mi"\n',
     );
@@ -179,9 +195,9 @@ describe("npm run review on a safe change", () => {
 
 describe("npm run review on unsafe changes", () => {
   let before: Record<string, string>;
-  let text: ReturnType<typeof review>;
+  let text: Awaited<ReturnType<typeof reviewHere>>;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     checkout(withOperators);
     editYaml("base/nx-broker/redis/nx-redis-statefulset.yaml", (o) => (o.spec.volumeClaimTemplates[0].spec.resources.requests.storage = "8Gi"));
     editYaml("base/nx-broker/kafka/nx-kafka-statefulset.yaml", (o) => {
@@ -202,7 +218,9 @@ describe("npm run review on unsafe changes", () => {
     replaceIn("overlays/staging/operators.yaml", "storageClass: csi-sc-vnpaycloud", "storageClass: csi-sc-fast");
     replaceIn("overlays/staging/operators.yaml", "type: persistent-claim, size: 100Gi", "type: ephemeral, size: 100Gi");
     before = snapshot();
-    text = review("--base", withOperators);
+    // In process: its worktree goes to this process' temp folder, not scratchTmp; what a review
+    // leaves there is checked by the CLI runs.
+    text = await reviewHere("--base", withOperators);
   });
 
   // The Typesense files of base/ are both environments' (the environment-neutral base): an unsafe
@@ -256,7 +274,7 @@ describe("npm run review on unsafe changes", () => {
 });
 
 describe("acknowledged changes", () => {
-  it("pass, each printed with its reason; an acknowledgement that matches nothing is reported", () => {
+  it("pass, each printed with its reason; an acknowledgement that matches nothing is reported", async () => {
     checkout(grown);
     writeFileSync(
       join(repo, "review/acknowledged.yaml"),
@@ -276,7 +294,7 @@ describe("acknowledged changes", () => {
     );
     commit("acknowledge the grown Redis volumes");
 
-    const result = review("--base", base);
+    const result = await reviewHere("--base", base, "--env", "staging");
     expect(result.stdout).toContain(
       "ACKNOWLEDGED staging StatefulSet nx-broker/nx-redis spec.volumeClaimTemplates [immutable-field]\n" +
         "  AOF rewrites need room; PVCs patched first (reviewed by platform-team; review/acknowledged.yaml entry 1)\n",
@@ -294,16 +312,16 @@ describe("when the review cannot run", () => {
   it("removes the temporary worktree even when the base does not build (exit 2)", () => {
     checkout(base);
     const before = snapshot();
-    const result = review("--base", brokenBase);
+    const result = review("--base", brokenBase, "--env", "staging");
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/^review: .*kustomize.* overlays\/staging failed in .*nx-data-layer-review-/);
     expect(result.stderr).toContain("no-such-folder");
     expect(snapshot()).toEqual(before);
   });
 
-  it("names a base that is no commit, and an environment that does not exist", () => {
-    expect(review("--base", "no-such-branch")).toMatchObject({ status: 2, stderr: expect.stringContaining("--base no-such-branch names no commit") });
-    expect(review("--base", base, "--env", "prod")).toMatchObject({ status: 2, stderr: expect.stringContaining("--env prod: no such environment (there are: production, staging)") });
+  it("names a base that is no commit, and an environment that does not exist", async () => {
+    expect(await reviewHere("--base", "no-such-branch")).toMatchObject({ status: 2, stderr: expect.stringContaining("--base no-such-branch names no commit") });
+    expect(await reviewHere("--base", base, "--env", "prod")).toMatchObject({ status: 2, stderr: expect.stringContaining("--env prod: no such environment (there are: production, staging)") });
   });
 });
 
