@@ -2,5 +2,5 @@
 // installed, and turns on Node's compile cache; the commands then run from one cached bundle of
 // main.ts and everything it imports (scripts/bundle.mjs).
 await import("../scripts/preflight.mjs");
-const { runBundled } = await import("../scripts/bundle.mjs");
-await runBundled(new URL("./main.ts", import.meta.url).href);
+const { importBundled } = await import("../scripts/bundle.mjs");
+await importBundled(new URL("./main.ts", import.meta.url).href);

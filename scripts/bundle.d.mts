@@ -1,2 +1,2 @@
-// scripts/bundle.mjs: a command's entry run from its cached bundle.
-export function runBundled(entryUrl: string): Promise<void>;
+// scripts/bundle.mjs: a command's entry imported from its cached bundle.
+export function importBundled(entryUrl: string): Promise<unknown>;

@@ -19,9 +19,12 @@ const absent = -1;
 /** Inputs of every bundle besides its modules: what is installed, and how bundles are built. */
 const lockfiles = ["package-lock.json", "node_modules/.package-lock.json", relative(root, fileURLToPath(import.meta.url))];
 
-/** Runs the module at `entryUrl` (a file of this project) from its bundle, built first if needed. */
-export async function runBundled(entryUrl) {
-  if (process.env.NX_NO_BUNDLE) return void (await import(entryUrl));
+/**
+ * Imports the module at `entryUrl` (a file of this project) from its bundle, built first if
+ * needed: runs it, and gives its exports.
+ */
+export async function importBundled(entryUrl) {
+  if (process.env.NX_NO_BUNDLE) return import(entryUrl);
   const entry = fileURLToPath(entryUrl);
   // One cache per checkout and entry: test copies of the project that share node_modules do not
   // replace each other's bundles.
@@ -35,12 +38,12 @@ export async function runBundled(entryUrl) {
   }
   // Without a bundle (esbuild missing or refusing the sources), the sources run as they are and
   // report their own errors.
-  if (source === undefined) return void (await import(entryUrl));
-  run(bundle, source);
+  if (source === undefined) return import(entryUrl);
+  return run(bundle, source);
 }
 
 /**
- * Runs a CommonJS bundle as Node runs a module, from V8's code cache when there is one. Without a
+ * Runs a CommonJS bundle as Node runs a module, giving its exports, from V8's code cache when there is one. Without a
  * usable one, the cache is made when a run ends well: it then holds every function that run
  * compiled, not only the top level.
  */
@@ -68,6 +71,7 @@ function run(bundle, source) {
   }
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle));
+  return module.exports;
 }
 
 /** The bundle in `dir` when every input is as it was when it was built. */
