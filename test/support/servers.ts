@@ -46,6 +46,17 @@ export function serverSuite(
   describe.skip(`${title} [skipped: ${reason}]`, body);
 }
 
+/**
+ * A scenario on servers of its own, run at the same time as its sibling scenarios: its tests run
+ * in order, and most of their time is the servers' own timers and child processes.
+ */
+export function concurrentScenario(title: string, body: () => void): void {
+  // A suite's tests inherit its concurrency: the inner, unnamed suite puts them back in order.
+  describe(title, { concurrent: true }, () => {
+    describe("", { concurrent: false }, body);
+  });
+}
+
 /** A TCP port nobody listens on right now, on `host` (loopback). */
 export function freePort(host = "127.0.0.1"): Promise<number> {
   return new Promise((resolve, reject) => {
