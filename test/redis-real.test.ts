@@ -13,8 +13,7 @@
 //   names itself (getaddrinfo), both for `-h <pod hostname>` in the Job and for the hostnames that
 //   MOVED replies carry (the nodes run with `--cluster-preferred-endpoint-type hostname`).
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { redisContract } from "../generator/components/redis/index.ts";
@@ -22,7 +21,7 @@ import { names as redisNames, redisCluster, redisClusterInitJob, redisNodeHosts 
 import { staging } from "../generator/config/staging.ts";
 import { plain } from "./support/config.ts";
 import { canListen, type Container, containerEnv as kubeletEnv, kubeletExpand, loopbackSubnet, type Result, run, waitFor, withHostsFile } from "./support/local-pods.ts";
-import { concurrentScenario, findBinary, freePort, serverSuite } from "./support/servers.ts";
+import { concurrentScenario, findBinary, freePort, scratchDir, serverSuite } from "./support/servers.ts";
 
 const contract = redisContract(staging);
 
@@ -238,7 +237,7 @@ serverSuite(
     }
 
     beforeAll(async () => {
-      work = mkdtempSync(join(tmpdir(), "nx-redis-real-"));
+      work = scratchDir("nx-redis-real-");
       // One port, free with its bus port on every address of both sets.
       const addresses = [0, 1].flatMap((n) => [0, 1, 2].flatMap((g) => hostnames.map((_, i) => address(n, g, i))));
       const free = async (p: number) => p + busOffset <= 65_535 && (await Promise.all(addresses.flatMap((a) => [canListen(a, p), canListen(a, p + busOffset)]))).every(Boolean);

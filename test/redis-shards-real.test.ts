@@ -7,8 +7,7 @@
 // redis-real.test.ts: a pod is a redis-server on its own loopback address with its own folder as
 // /data, and name resolution reads the test's hosts file in a private mount namespace (`unshare`).
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { redis, redisContract } from "../generator/components/redis/index.ts";
@@ -16,7 +15,7 @@ import { names, shardHosts } from "../generator/components/redis/replicated-shar
 import { production } from "../generator/config/production.ts";
 import { plain } from "./support/config.ts";
 import { canListen, type Container, containerEnv, kubeletExpand, loopbackSubnet, type Result, run, waitFor, withHostsFile } from "./support/local-pods.ts";
-import { concurrentScenario, findBinary, freePort, serverSuite } from "./support/servers.ts";
+import { concurrentScenario, findBinary, freePort, scratchDir, serverSuite } from "./support/servers.ts";
 
 const redisServer = findBinary("/usr/bin/redis-server", "redis-server");
 const redisCli = findBinary("/usr/bin/redis-cli", "redis-cli");
@@ -90,7 +89,9 @@ serverSuite(
         const node = shardContainer(pod.shard);
         const env = { PATH: path, ...containerEnv(node, { "metadata.name": pod.name, "status.podIP": pod.ip }, secrets) };
         const argv = [...node.command, ...(node.args ?? [])].map((arg) => kubeletExpand(arg, env).replaceAll("/data/", `${pod.data}/`));
-        argv.push("--bind", pod.ip, "--port", String(port));
+        // A full sync starts at once instead of after the 5 s Redis waits for more replicas to
+        // share it: what the snapshot, the restore and a new replica wait for, not what they test.
+        argv.push("--bind", pod.ip, "--port", String(port), "--repl-diskless-sync-delay", "0");
         const log = openSync(join(folder, `${pod.name}.log`), "a");
         const [command, ...rest] = withDns(argv);
         pod.process = spawn(command!, rest, { cwd: pod.data, env, stdio: ["ignore", log, log] });
@@ -161,7 +162,7 @@ serverSuite(
     }
 
     beforeAll(async () => {
-      work = mkdtempSync(join(tmpdir(), "nx-redis-shards-real-"));
+      work = scratchDir("nx-redis-shards-real-");
       // One port, free with its bus port on the addresses of both sets.
       const ips = [0, 1].flatMap((n) => hosts.flat().map((_, i) => address(n, i)));
       const free = async (p: number) => p + 10_000 <= 65_535 && (await Promise.all(ips.flatMap((ip) => [canListen(ip, p), canListen(ip, p + 10_000)]))).every(Boolean);
