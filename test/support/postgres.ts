@@ -5,13 +5,12 @@
 // 127.0.0.1 at free ports, run as the `postgres` OS user (PostgreSQL refuses root), and are
 // stopped by `stopAll()` in afterAll, whatever happened.
 import { type ChildProcess, spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { postgres } from "../../generator/components/postgres/index.ts";
 import { names as postgresNames } from "../../generator/components/postgres/statefulsets.ts";
 import type { Environment } from "../../generator/config/types.ts";
-import { findBinary } from "./servers.ts";
+import { findBinary, scratchDir } from "./servers.ts";
 
 /** The newest Debian PostgreSQL (`/usr/lib/postgresql/<major>/bin`), if installed. */
 function debianPostgresBin(): string | undefined {
@@ -67,9 +66,9 @@ export const postgresSecrets = {
   "nx-postgresql-debezium-secret": "dbz pw",
 } as const;
 
-/** A scratch folder under the OS temp dir, owned by the postgres OS user. */
+/** A scratch folder (scratchDir), owned by the postgres OS user. */
 export function workdir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = scratchDir(prefix);
   ownByPostgres(dir);
   return dir;
 }

@@ -3,8 +3,9 @@
 // (`CI=true`, where .ci/run installs them) the suite fails; elsewhere it is skipped, and the
 // skip names the missing binary and how to install it.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, statfsSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { describe } from "vitest";
 
@@ -45,6 +46,36 @@ export function serverSuite(
   }
   describe.skip(`${title} [skipped: ${reason}]`, body);
 }
+
+/**
+ * A scenario on servers of its own, run at the same time as its sibling scenarios: its tests run
+ * in order, and most of their time is the servers' own timers and child processes.
+ */
+export function concurrentScenario(title: string, body: () => void): void {
+  // A suite's tests inherit its concurrency: the inner, unnamed suite puts them back in order.
+  describe(title, { concurrent: true }, () => {
+    describe("", { concurrent: false }, body);
+  });
+}
+
+/**
+ * Where the servers keep their data: /dev/shm (memory) when it has room, else the OS temp dir.
+ * The tests need no durability (the servers run without fsync too), and on a disk the data's
+ * writes, the fsyncs of initdb and pg_basebackup, WAL files filled with zeros and the removal of
+ * a replica's folder were most of the PostgreSQL suites' time. A container's /dev/shm is often
+ * 64 MB, too small: then the disk it is.
+ */
+const scratchRoot = (() => {
+  try {
+    const fs = statfsSync("/dev/shm");
+    return fs.bavail * fs.bsize >= 2 ** 30 ? "/dev/shm" : tmpdir();
+  } catch {
+    return tmpdir();
+  }
+})();
+
+/** A new folder for one suite's servers (see scratchRoot). */
+export const scratchDir = (prefix: string): string => mkdtempSync(join(scratchRoot, prefix));
 
 /** A TCP port nobody listens on right now, on `host` (loopback). */
 export function freePort(host = "127.0.0.1"): Promise<number> {
