@@ -1,4 +1,4 @@
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineConfig } from "vitest/config";
 
@@ -12,9 +12,10 @@ export default defineConfig({
     // load once, not once per file (about 500 modules). Safe here: no test mocks a module, stubs
     // globals or changes process state another file reads.
     isolate: false,
-    // Two files at a time on two cores: much of a test's time is a child process (kustomize, a
-    // CLI, a server) or a server's own timers, during which the other file runs.
-    maxWorkers: 2,
+    // One file more than there are cores: much of a test's time is a child process (kustomize, a
+    // CLI, a server) or a server's own timers, during which the other files run. On this 2-core
+    // machine 3 workers took 75 s, 2 took 96 s and 4 took 82 s (docs/speed.md).
+    maxWorkers: availableParallelism() + 1,
     env: {
       // Every Node process a test starts (the CLIs, the scripts) reads its modules from Node's
       // compile cache instead of parsing them again: most of a short run's time. The folder is the
