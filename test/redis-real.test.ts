@@ -20,8 +20,8 @@ import { redisContract } from "../generator/components/redis/index.ts";
 import { names as redisNames, redisCluster, redisClusterInitJob, redisNodeHosts } from "../generator/components/redis/masters.ts";
 import { staging } from "../generator/config/staging.ts";
 import { plain } from "./support/config.ts";
-import { canListen, type Container, containerEnv as kubeletEnv, kubeletExpand, loopbackSubnet, type Result, run, waitFor, withHostsFile } from "./support/local-pods.ts";
-import { concurrentScenario, findBinary, freePort, scratchDir, serverSuite } from "./support/servers.ts";
+import { clusterBusOffset, type Container, containerEnv as kubeletEnv, kubeletExpand, loopbackSubnet, type Result, run, redisClusterPort, waitFor, withHostsFile } from "./support/local-pods.ts";
+import { concurrentScenario, findBinary, scratchDir, serverSuite } from "./support/servers.ts";
 
 const contract = redisContract(staging);
 
@@ -32,7 +32,6 @@ const unshare = findBinary("unshare");
 const node = plain<any>(redisCluster(staging)).spec.template.spec.containers[0] as Container;
 const job = plain<any>(redisClusterInitJob(staging)).spec.template.spec.containers[0] as Container;
 const hostnames = redisNodeHosts(staging);
-const busOffset = 10_000; // redis-server's cluster bus listens on its port + 10000 (cluster-port 0)
 
 /** The container's environment as the kubelet builds it for `pod` (field refs and the Secret). */
 function containerEnv(c: Container, pod: Pod): Record<string, string> {
@@ -184,7 +183,7 @@ serverSuite(
             v.known.every((k) => {
               const hostname = k.address.split(",")[1] ?? "";
               const peer = pods[hostnames.indexOf(hostname)];
-              const current = peer !== undefined && k.address === `${peer.ip}:${port}@${port + busOffset},${hostname}`;
+              const current = peer !== undefined && k.address === `${peer.ip}:${port}@${port + clusterBusOffset},${hostname}`;
               return current && !/fail|noaddr/.test(k.flags) && k.linkState === "connected";
             }),
         );
@@ -239,12 +238,7 @@ serverSuite(
     beforeAll(async () => {
       work = scratchDir("nx-redis-real-");
       // One port, free with its bus port on every address of both sets.
-      const addresses = [0, 1].flatMap((n) => [0, 1, 2].flatMap((g) => hostnames.map((_, i) => address(n, g, i))));
-      const free = async (p: number) => p + busOffset <= 65_535 && (await Promise.all(addresses.flatMap((a) => [canListen(a, p), canListen(a, p + busOffset)]))).every(Boolean);
-      for (let attempt = 0; !(await free(port)); attempt++) {
-        if (attempt === 20) throw new Error(`no port with a free bus port on ${subnet}.x`);
-        port = await freePort(addresses[0]!);
-      }
+      port = await redisClusterPort([0, 1].flatMap((n) => [0, 1, 2].flatMap((g) => hostnames.map((_, i) => address(n, g, i)))), port);
     });
 
     afterAll(() => {

@@ -14,8 +14,8 @@ import { redis, redisContract } from "../generator/components/redis/index.ts";
 import { names, shardHosts } from "../generator/components/redis/replicated-shards.ts";
 import { production } from "../generator/config/production.ts";
 import { plain } from "./support/config.ts";
-import { canListen, type Container, containerEnv, kubeletExpand, loopbackSubnet, type Result, run, waitFor, withHostsFile } from "./support/local-pods.ts";
-import { concurrentScenario, findBinary, freePort, scratchDir, serverSuite } from "./support/servers.ts";
+import { type Container, containerEnv, kubeletExpand, loopbackSubnet, type Result, run, redisClusterPort, waitFor, withHostsFile } from "./support/local-pods.ts";
+import { concurrentScenario, findBinary, scratchDir, serverSuite } from "./support/servers.ts";
 
 const redisServer = findBinary("/usr/bin/redis-server", "redis-server");
 const redisCli = findBinary("/usr/bin/redis-cli", "redis-cli");
@@ -164,12 +164,7 @@ serverSuite(
     beforeAll(async () => {
       work = scratchDir("nx-redis-shards-real-");
       // One port, free with its bus port on the addresses of both sets.
-      const ips = [0, 1].flatMap((n) => hosts.flat().map((_, i) => address(n, i)));
-      const free = async (p: number) => p + 10_000 <= 65_535 && (await Promise.all(ips.flatMap((ip) => [canListen(ip, p), canListen(ip, p + 10_000)]))).every(Boolean);
-      for (let attempt = 0; !(await free(port)); attempt++) {
-        if (attempt === 20) throw new Error(`no port with a free bus port on ${subnet}.x`);
-        port = await freePort(ips[0]!);
-      }
+      port = await redisClusterPort([0, 1].flatMap((n) => hosts.flat().map((_, i) => address(n, i))), port);
     });
 
     afterAll(() => {

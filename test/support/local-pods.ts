@@ -3,6 +3,7 @@
 // loop, polling, free addresses.
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { freePort } from "./servers.ts";
 
 /** `$(VAR)` references expanded as the kubelet does: `$$` is a literal `$`, unknown names stay. */
 export function kubeletExpand(text: string, env: Record<string, string>): string {
@@ -51,6 +52,24 @@ export async function waitFor(what: string, check: () => Promise<boolean>, detai
     await sleep(everyMs);
   }
   throw new Error(`timed out waiting for ${what}\n${details()}`);
+}
+
+/** redis-server's cluster bus listens on its port + 10000 (`cluster-port 0`). */
+export const clusterBusOffset = 10_000;
+
+/**
+ * A port free, with its cluster bus port, on every one of `addresses`: `preferred` (the rendered
+ * one) when it is, else a free one found by trying.
+ */
+export async function redisClusterPort(addresses: readonly string[], preferred: number): Promise<number> {
+  const free = async (p: number) =>
+    p + clusterBusOffset <= 65_535 && (await Promise.all(addresses.flatMap((a) => [canListen(a, p), canListen(a, p + clusterBusOffset)]))).every(Boolean);
+  let port = preferred;
+  for (let attempt = 0; !(await free(port)); attempt++) {
+    if (attempt === 20) throw new Error(`no port with a free bus port on ${addresses[0]}`);
+    port = await freePort(addresses[0]!);
+  }
+  return port;
 }
 
 export function canListen(host: string, port: number): Promise<boolean> {
