@@ -43,9 +43,9 @@ export async function importBundled(entryUrl) {
 }
 
 /**
- * Runs a CommonJS bundle as Node runs a module, giving its exports, from V8's code cache when there is one. Without a
- * usable one, the cache is made when a run ends well: it then holds every function that run
- * compiled, not only the top level.
+ * Runs a CommonJS bundle as Node runs a module and gives its exports, from V8's code cache when
+ * there is one. Without a usable one, the cache is made when a run ends well: it then holds every
+ * function that run compiled, not only the top level.
  */
 function run(bundle, source) {
   const codeCache = `${bundle}.v8`;
