@@ -45,11 +45,11 @@ export function copyGeneratedTree(to: string = tempDir("tree")): string {
 
 /**
  * A working copy of the project in `to` (a fresh temp dir by default): the generator, its scripts,
- * package.json and the generated tree, with node_modules linked to the repository's. The CLI run
+ * package.json, its lockfile and the generated tree, with node_modules linked to the repository's. The CLI run
  * from it (`node <copy>/generator/cli.ts`) treats it as its project.
  */
 export function copyProject(to: string = tempDir("project")): string {
-  for (const entry of ["generator", "scripts", "package.json"]) cpSync(join(repoRoot, entry), join(to, entry), { recursive: true });
+  for (const entry of ["generator", "scripts", "package.json", "package-lock.json"]) cpSync(join(repoRoot, entry), join(to, entry), { recursive: true });
   copyGeneratedTree(to);
   symlinkSync(join(repoRoot, "node_modules"), join(to, "node_modules"));
   return to;
