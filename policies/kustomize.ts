@@ -1,11 +1,12 @@
 // The real kustomize (v5 or newer): a `kustomize` binary on the PATH, else `kubectl kustomize`.
 // Argo CD runs kustomize 5 too; an older one renders differently, so it is refused, not used.
 import { $, which } from "zx";
+import { keepOutput, keptOutput, outputFile } from "./kustomize-cache.ts";
 
 export interface Kustomize {
   /** e.g. `kustomize v5.7.1` or `kubectl kustomize v5.5.0` */
   readonly description: string;
-  /** The build command without its folder (`kustomize build`), for callers that run builds in parallel. */
+  /** The build command without its folder (`kustomize build`), for callers that run builds in parallel (and keep their outputs with kustomize-cache.ts). */
   readonly command: readonly string[];
   build(dir: string): string;
 }
@@ -45,7 +46,18 @@ export function kustomize(): Kustomize {
 }
 
 function using(description: string, command: readonly string[]): Kustomize {
-  return { description, command, build: (dir) => run([...command, dir]) };
+  return {
+    description,
+    command,
+    build: (dir) => {
+      const file = outputFile(dir, description);
+      const kept = keptOutput(file);
+      if (kept !== undefined) return kept;
+      const output = run([...command, dir]);
+      keepOutput(file, output);
+      return output;
+    },
+  };
 }
 
 function run(command: string[]): string {

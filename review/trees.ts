@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { kustomize } from "../policies/kustomize.ts";
+import { keepOutput, keptOutput, outputFile } from "../policies/kustomize-cache.ts";
 import { ownedTopLevel } from "../generator/emit/files.ts";
 import type { Manifest } from "./objects.ts";
 import { byCodePoint } from "../generator/lib/order.ts";
@@ -132,8 +133,16 @@ function parseDocument(text: string, path: string): Manifest | null {
   return manifest;
 }
 
+function documentsOf(output: string, path: string): Manifest[] {
+  // kustomize separates documents with a bare `---` line, which no indented block scalar can hold.
+  return output.split(/^---$/m).flatMap((text) => parseDocument(text, path) ?? []);
+}
+
 function build(root: string, path: string): Promise<Manifest[]> {
   const [command, ...args] = kustomize().command;
+  const file = outputFile(join(root, path), kustomize().description);
+  const kept = keptOutput(file);
+  if (kept !== undefined) return Promise.resolve().then(() => documentsOf(kept, path));
   return new Promise((resolve, reject) => {
     const child = spawn(command!, [...args, join(root, path)], { stdio: ["ignore", "pipe", "pipe"] });
     const out: Buffer[] = [];
@@ -147,9 +156,9 @@ function build(root: string, path: string): Promise<Manifest[]> {
         return;
       }
       try {
-        // kustomize separates documents with a bare `---` line, which no indented block scalar can hold.
-        const documents = Buffer.concat(out).toString().split(/^---$/m);
-        resolve(documents.flatMap((text) => parseDocument(text, path) ?? []));
+        const output = Buffer.concat(out).toString();
+        keepOutput(file, output);
+        resolve(documentsOf(output, path));
       } catch (e) {
         reject(e);
       }
