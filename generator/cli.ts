@@ -3,4 +3,9 @@
 // main.ts and everything it imports (scripts/bundle.mjs).
 await import("../scripts/preflight.mjs");
 const { importBundled } = await import("../scripts/bundle.mjs");
-await importBundled(new URL("./main.ts", import.meta.url).href);
+const { generatorCommand } = (await importBundled(new URL("./main.ts", import.meta.url).href)) as typeof import("./main.ts");
+
+const { status, stdout, stderr } = generatorCommand(process.argv.slice(2));
+process.stdout.write(stdout);
+process.stderr.write(stderr);
+process.exitCode = status;

@@ -6,6 +6,7 @@ import { environments } from "./config/environments.ts";
 import { shortDiff } from "./emit/diff.ts";
 import { diffTree, ownedTopLevel, TreeUnchanged, writeTree } from "./emit/files.ts";
 import { acquireLock, LockHeld, lockFileName } from "./emit/lock.ts";
+import { type CommandRun, Output } from "./lib/command.ts";
 import { generatedBy } from "./lib/generated.ts";
 import { GenerationFailed } from "./lib/errors.ts";
 import { isProjectRoot, projectName, projectRootOf } from "./lib/project.ts";
@@ -30,26 +31,26 @@ function unsafeRoot(root: string): string | undefined {
     .join(", ")}${foreign.length > 3 ? ", ..." : ""}): generate would remove files there as stale. Run it without --root to write the project's own tree`;
 }
 
-function generate(root: string, files: ReturnType<typeof buildOutput>, verbose: boolean, started: number): number {
+function generate(out: Output, root: string, files: ReturnType<typeof buildOutput>, verbose: boolean, started: number): number {
   const refusal = unsafeRoot(root);
   if (refusal) {
-    console.error(`generate: refused: ${refusal}`);
+    out.error(`generate: refused: ${refusal}`);
     return 2;
   }
-  const release = acquireLock(root, "generate", (message) => console.error(`generate: ${message}`));
+  const release = acquireLock(root, "generate", (message) => out.error(`generate: ${message}`));
   try {
     const { written, unchanged, removed } = writeTree(root, files);
-    if (verbose) for (const path of written) console.log(`written: ${path}`);
-    for (const path of removed) console.log(`removed: ${path} (not produced by the generator)`);
+    if (verbose) for (const path of written) out.log(`written: ${path}`);
+    for (const path of removed) out.log(`removed: ${path} (not produced by the generator)`);
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
-    console.log(`generate: ${written.length} written, ${unchanged.length} unchanged, ${removed.length} removed (${seconds}s)`);
+    out.log(`generate: ${written.length} written, ${unchanged.length} unchanged, ${removed.length} removed (${seconds}s)`);
     return 0;
   } finally {
     release();
   }
 }
 
-function check(root: string, files: ReturnType<typeof buildOutput>): number {
+function check(out: Output, root: string, files: ReturnType<typeof buildOutput>): number {
   const { changed, removed } = diffTree(root, files);
   let legend = false;
   for (const f of changed) {
@@ -60,23 +61,23 @@ function check(root: string, files: ReturnType<typeof buildOutput>): number {
       committed = undefined;
     }
     if (committed === undefined) {
-      console.error(`missing: ${f.path}`);
+      out.error(`missing: ${f.path}`);
     } else if (committed.replaceAll("\r\n", "\n") === f.content) {
-      console.error(`differs: ${f.path}: line endings only (the committed file has CRLF, the generator writes LF; .gitattributes asks Git for LF: check core.autocrlf)`);
+      out.error(`differs: ${f.path}: line endings only (the committed file has CRLF, the generator writes LF; .gitattributes asks Git for LF: check core.autocrlf)`);
     } else {
-      if (!legend) console.error(`diff legend: "- " a line of the file on disk, "+ " the line \`${generatedBy}\` writes instead, "  " context`);
+      if (!legend) out.error(`diff legend: "- " a line of the file on disk, "+ " the line \`${generatedBy}\` writes instead, "  " context`);
       legend = true;
-      console.error(`differs: ${f.path}`);
-      for (const line of shortDiff(committed, f.content)) console.error(`    ${line}`);
+      out.error(`differs: ${f.path}`);
+      for (const line of shortDiff(committed, f.content)) out.error(`    ${line}`);
     }
   }
-  for (const path of removed) console.error(`stale:   ${path} (not produced by the generator)`);
+  for (const path of removed) out.error(`stale:   ${path} (not produced by the generator)`);
   const problems = changed.length + removed.length;
   if (problems > 0) {
-    console.error(`check: ${problems} generated file(s) out of date. Run \`${generatedBy}\` and commit the result.`);
+    out.error(`check: ${problems} generated file(s) out of date. Run \`${generatedBy}\` and commit the result.`);
     return 1;
   }
-  console.log(`check: ${files.length} generated files up to date`);
+  out.log(`check: ${files.length} generated files up to date`);
   return 0;
 }
 
@@ -91,7 +92,9 @@ function explain(err: unknown): string | undefined {
   return undefined;
 }
 
-function main(argv: string[]): number {
+/** The command, run on `argv` (the arguments after `generator/cli.ts`). A bug throws, with its stack trace. */
+export function generatorCommand(argv: string[]): CommandRun {
+  const out = new Output();
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -99,21 +102,19 @@ function main(argv: string[]): number {
   });
   const [command] = positionals;
   if (values.help || (command !== "generate" && command !== "check")) {
-    console.error(usage);
-    return values.help ? 0 : 2;
+    out.error(usage);
+    return out.result(values.help ? 0 : 2);
   }
   const started = performance.now();
   try {
     // The project this generator belongs to, never the current directory.
     const root = values.root === undefined ? projectRootOf(import.meta.url) : resolve(values.root);
     const files = buildOutput(environments);
-    return command === "generate" ? generate(root, files, values.verbose ?? false, started) : check(root, files);
+    return out.result(command === "generate" ? generate(out, root, files, values.verbose ?? false, started) : check(out, root, files));
   } catch (err) {
     const message = explain(err);
     if (message === undefined) throw err;
-    console.error(`${command}: ${message}`);
-    return 1;
+    out.error(`${command}: ${message}`);
+    return out.result(1);
   }
 }
-
-process.exitCode = main(process.argv.slice(2));

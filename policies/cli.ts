@@ -3,4 +3,9 @@
 // then run from one cached bundle of main.ts and everything it imports (scripts/bundle.mjs).
 await import("../scripts/preflight.mjs");
 const { importBundled } = await import("../scripts/bundle.mjs");
-await importBundled(new URL("./main.ts", import.meta.url).href);
+const { policiesCommand } = (await importBundled(new URL("./main.ts", import.meta.url).href)) as typeof import("./main.ts");
+
+const { status, stdout, stderr } = await policiesCommand(process.argv.slice(2));
+process.stdout.write(stdout);
+process.stderr.write(stderr);
+process.exitCode = status;

@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { $, which } from "zx";
 import { common } from "../generator/config/common.ts";
+import { type CommandRun, Output } from "../generator/lib/command.ts";
 import { projectRootOf } from "../generator/lib/project.ts";
 import { familyOf, type Finding, objectName, runPolicies, type Source } from "./engine.ts";
 import { loadExceptions } from "./exceptions.ts";
@@ -32,13 +33,13 @@ function where(f: { file: string; via?: string }): string {
   return f.via && f.via !== f.file ? `${f.file} (built from ${f.via}, environment ${environmentOf(f.via)})` : f.file;
 }
 
-async function validate(root: string, paths: string[], options: { locations: string[]; kubernetesVersion: string }): Promise<number> {
+async function validate(out: Output, root: string, paths: string[], options: { locations: string[]; kubernetesVersion: string }): Promise<number> {
   const dir = process.env.NX_SCHEMA_DIR || projectSchemaDir;
   const locations = options.locations.length ? options.locations : localSchemaLocations(dir);
   const schemaSource = options.locations.length ? options.locations.join(", ") : dir === projectSchemaDir ? "the project (schemas/)" : dir;
   const validator = new SchemaValidator({ locations, kubernetesVersion: options.kubernetesVersion, strict: true });
   const targets = paths.length ? paths : allKustomizations(root);
-  console.log(`validate: ${targets.length} path(s) with ${kustomize().description}, Kubernetes ${options.kubernetesVersion}, strict, schemas from ${schemaSource}`);
+  out.log(`validate: ${targets.length} path(s) with ${kustomize().description}, Kubernetes ${options.kubernetesVersion}, strict, schemas from ${schemaSource}`);
   const failures = new Map<string, { source: Source; lines: string[] }>();
   const load = sourceLoader(root);
   const built = new Map(targets.map((path) => [path, load([path])] as const));
@@ -65,25 +66,25 @@ async function validate(root: string, paths: string[], options: { locations: str
       failures.set(`${f.object} ${f.file} ${lines.join("|")}`, { source, lines });
     }
   }
-  const kubeconformFailures = runKubeconform(root, built, locations, options.kubernetesVersion);
+  const kubeconformFailures = runKubeconform(out, root, built, locations, options.kubernetesVersion);
   for (const { source, lines } of failures.values()) {
-    console.error(`\n${objectName(source.manifest)} in ${where(source)}`);
-    for (const line of lines) console.error(`  ${line}`);
+    out.error(`\n${objectName(source.manifest)} in ${where(source)}`);
+    for (const line of lines) out.error(`  ${line}`);
   }
-  for (const line of kubeconformFailures) console.error(`\nkubeconform: ${line}`);
+  for (const line of kubeconformFailures) out.error(`\nkubeconform: ${line}`);
   const total = failures.size + kubeconformFailures.length;
   if (total > 0) {
-    console.error(`\nvalidate: ${total} invalid object(s) of ${checked}. Fix the generator (generator/), run \`npm run generate\`, then validate again.`);
+    out.error(`\nvalidate: ${total} invalid object(s) of ${checked}. Fix the generator (generator/), run \`npm run generate\`, then validate again.`);
     return 1;
   }
-  console.log(`validate: ${checked} objects valid`);
+  out.log(`validate: ${checked} objects valid`);
   return 0;
 }
 
 /** kubeconform -strict over the same builds, when it is installed; its findings, one line each. */
-function runKubeconform(root: string, built: ReadonlyMap<string, readonly Source[]>, locations: string[], version: string): string[] {
+function runKubeconform(out: Output, root: string, built: ReadonlyMap<string, readonly Source[]>, locations: string[], version: string): string[] {
   if (!which.sync("kubeconform", { nothrow: true })) {
-    console.log("validate: kubeconform is not on the PATH; the in-process strict check ran alone");
+    out.log("validate: kubeconform is not on the PATH; the in-process strict check ran alone");
     return [];
   }
   const flags = ["-strict", "-summary", "-output", "json", "-kubernetes-version", version, ...locations.flatMap((l) => ["-schema-location", l])];
@@ -102,34 +103,36 @@ function runKubeconform(root: string, built: ReadonlyMap<string, readonly Source
   });
 }
 
-function policy(root: string, paths: string[], only: string[]): number {
+function policy(out: Output, root: string, paths: string[], only: string[]): number {
   const families = new Set(rules.map((r) => familyOf(r.id)));
   const unknown = only.filter((f) => !families.has(f));
   if (unknown.length) {
-    console.error(`policy: unknown family ${unknown.join(", ")}; families are ${[...families].join(", ")}`);
+    out.error(`policy: unknown family ${unknown.join(", ")}; families are ${[...families].join(", ")}`);
     return 2;
   }
   const selected = only.length ? rules.filter((r) => only.includes(familyOf(r.id))) : rules;
   const sources = loadSources(root, paths.length ? paths : environmentOverlays(root));
   const report = runPolicies(selected, sources, loadExceptions(rules));
   const print = (f: Finding) => {
-    console.error(`\n${f.severity.padEnd(7)} ${f.rule}  ${f.object}  ${where(f)}`);
-    console.error(`        ${f.path}: ${f.message}`);
-    console.error(`        fix: ${f.fix}`);
+    out.error(`\n${f.severity.padEnd(7)} ${f.rule}  ${f.object}  ${where(f)}`);
+    out.error(`        ${f.path}: ${f.message}`);
+    out.error(`        fix: ${f.fix}`);
   };
   report.findings.forEach(print);
-  for (const f of report.excepted) console.log(`excepted ${f.rule}  ${f.object}: ${f.reason}`);
+  for (const f of report.excepted) out.log(`excepted ${f.rule}  ${f.object}: ${f.reason}`);
   for (const e of report.unusedExceptions) {
-    console.error(`\nerror   stale exception ${e.rule} for ${e.object}: it matches nothing; remove it from policies/exceptions.yaml`);
+    out.error(`\nerror   stale exception ${e.rule} for ${e.object}: it matches nothing; remove it from policies/exceptions.yaml`);
   }
   const errors = report.findings.filter((f) => f.severity === "error").length + report.unusedExceptions.length;
   const warnings = report.findings.length - report.findings.filter((f) => f.severity === "error").length;
   const summary = `policy: ${errors} error(s), ${warnings} warning(s), ${report.excepted.length} excepted; ${sources.length} objects, ${selected.length} rules`;
-  (errors ? console.error : console.log)(`${errors ? "\n" : ""}${summary}`);
+  (errors ? out.error : out.log)(`${errors ? "\n" : ""}${summary}`);
   return errors ? 1 : 0;
 }
 
-async function main(argv: string[]): Promise<number> {
+/** The command, run on `argv` (the arguments after `policies/cli.ts`). */
+export async function policiesCommand(argv: string[]): Promise<CommandRun> {
+  const out = new Output();
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -145,20 +148,17 @@ async function main(argv: string[]): Promise<number> {
   // The project the command belongs to, wherever it is run from; --root checks another tree.
   const root = values.root === undefined ? projectRootOf(import.meta.url) : resolve(values.root);
   if (values.help || (command !== "validate" && command !== "policy")) {
-    console.error(usage);
-    return values.help ? 0 : 2;
+    out.error(usage);
+    return out.result(values.help ? 0 : 2);
   }
   try {
-    return command === "validate"
-      ? await validate(root, paths, { locations: values["schema-location"], kubernetesVersion: values["kubernetes-version"] })
-      : policy(root, paths, values.only);
+    return out.result(
+      command === "validate"
+        ? await validate(out, root, paths, { locations: values["schema-location"], kubernetesVersion: values["kubernetes-version"] })
+        : policy(out, root, paths, values.only),
+    );
   } catch (err) {
-    console.error(`${command}: ${(err as Error).message}`);
-    return 2;
+    out.error(`${command}: ${(err as Error).message}`);
+    return out.result(2);
   }
 }
-
-// Not a top-level await: the command runs from a CommonJS bundle (scripts/bundle.mjs).
-void main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});

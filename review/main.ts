@@ -8,6 +8,7 @@ import { acknowledgedFile, judge, loadAcknowledgements } from "./acknowledged.ts
 import { compareEnvironment } from "./compare.ts";
 import { markdownReport, type ReviewResult, textReport } from "./report.ts";
 import { environmentsAt, environmentsOf, renderTree, repositoryRoot, resolveCommit, ReviewError, withWorktree } from "./trees.ts";
+import type { CommandRun } from "../generator/lib/command.ts";
 import { byCodePoint } from "../generator/lib/order.ts";
 
 const usage = `usage: npm run review -- --base REF [--env ENV] [--format text|markdown] [--root DIR]
@@ -44,15 +45,8 @@ function freshness(root: string): Promise<string | undefined> {
   });
 }
 
-/** What a run of the command prints, and its exit status. */
-export interface ReviewRun {
-  readonly status: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** The command, run on `argv` (the arguments after `npm run review --`). */
-export async function review(argv: string[]): Promise<ReviewRun> {
+export async function review(argv: string[]): Promise<CommandRun> {
   try {
     return await run(argv);
   } catch (err) {
@@ -60,7 +54,7 @@ export async function review(argv: string[]): Promise<ReviewRun> {
   }
 }
 
-async function run(argv: string[]): Promise<ReviewRun> {
+async function run(argv: string[]): Promise<CommandRun> {
   const { values } = parseArgs({
     args: argv,
     options: {

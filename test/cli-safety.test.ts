@@ -1,6 +1,9 @@
 // The generator's CLI never hurts the tree it runs in: it writes only the project it belongs to
 // (wherever it is started from) or a folder of generated files, all or nothing (removals included),
-// one run at a time, and it fails with a sentence, not a stack trace.
+// one run at a time, and it fails with a sentence, not a stack trace. What the command does runs
+// in process (generatorCommand, what cli.ts prints); the command line is run once per exit status
+// and wherever the process is what is tested (its cwd, a lock held by another process, two runs at
+// once, missing dependencies, an old Node).
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
@@ -8,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { diffTree, ownedFiles } from "../generator/emit/files.ts";
 import { lockFileName } from "../generator/emit/lock.ts";
+import { generatorCommand } from "../generator/main.ts";
 import { generatedOutput } from "./support/config.ts";
 import { copyGeneratedTree, copyProject, readTree, removeTempDirs, repoRoot, runCli, tempDir } from "./support/repo.ts";
 
@@ -16,6 +20,8 @@ afterAll(removeTempDirs);
 const node = process.execPath;
 const stackTrace = /\n\s+at /;
 const run = (cli: string, args: string[], cwd: string) => spawnSync(node, [cli, ...args], { cwd, encoding: "utf8" });
+/** A generate in process; a bug would throw, with its stack trace. */
+const generate = (root: string, ...flags: string[]) => generatorCommand(["generate", "--root", root, ...flags]);
 
 /** Changes a value in `count` generated files of `root`, so a generate has files to rewrite. */
 function editGenerated(root: string, count: number): string[] {
@@ -104,7 +110,7 @@ describe("generate writes the project it belongs to, never the current folder", 
     const root = copyGeneratedTree();
     const edited = editGenerated(root, 3);
     writeFileSync(join(root, "base/nx-search/old.yaml"), "stale\n");
-    const result = runCli(["generate", "--root", root, "--verbose"]);
+    const result = generate(root, "--verbose");
     expect(result.status).toBe(0);
     for (const f of edited) expect(result.stdout).toContain(`written: ${f}\n`);
     expect(result.stdout).toContain("removed: base/nx-search/old.yaml (not produced by the generator)\n");
@@ -131,7 +137,7 @@ describe("generate is all or nothing, removals included", () => {
     const { file, undo } = prepare(root);
     const before = readTree(root);
     try {
-      const result = runCli(["generate", "--root", root]);
+      const result = generate(root);
       expect(result.status).toBe(1);
       expect(result.stderr).toMatch(new RegExp(`generate: (permission denied: )?could not (${doing}|write) ${file.replaceAll(".", "\\.")} \\(E[A-Z]+\\); nothing was changed`));
       expect(result.stderr).not.toMatch(stackTrace);
@@ -143,6 +149,7 @@ describe("generate is all or nothing, removals included", () => {
 });
 
 describe("one generate at a time", () => {
+  // Spawned: the lock's holder (this test's process) is another live process, as in real use.
   it("refuses while another live run holds the lock, naming it", () => {
     const root = copyGeneratedTree();
     editGenerated(root, 1);
@@ -159,7 +166,7 @@ describe("one generate at a time", () => {
     const root = copyGeneratedTree();
     const dead = spawnSync(node, ["-e", ""]).pid;
     writeFileSync(join(root, lockFileName), JSON.stringify({ pid: dead, host: hostname(), command: "generate", started: "2026-01-01T00:00:00.000Z" }));
-    const result = runCli(["generate", "--root", root]);
+    const result = generate(root);
     expect(result.status).toBe(0);
     expect(result.stderr).toContain(`took over the lock ${join(root, lockFileName)} left by pid ${dead}`);
     expect(existsSync(join(root, lockFileName))).toBe(false);
@@ -167,7 +174,7 @@ describe("one generate at a time", () => {
 
   it("two generates started together end with one clear refusal or both succeeding, never a crash", async () => {
     const cli = join(repoRoot, "generator/cli.ts");
-    const generate = (root: string) =>
+    const spawned = (root: string) =>
       new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
         const child = spawn(node, [cli, "generate", "--root", root]);
         let stdout = "";
@@ -180,7 +187,7 @@ describe("one generate at a time", () => {
       const root = copyGeneratedTree();
       editGenerated(root, 10);
       writeFileSync(join(root, "base/nx-broker/hand-made.yaml"), "stale\n");
-      const results = await Promise.all([generate(root), generate(root)]);
+      const results = await Promise.all([spawned(root), spawned(root)]);
       for (const r of results) {
         expect(r.stderr).not.toMatch(stackTrace);
         if (r.status !== 0) {
@@ -202,7 +209,7 @@ describe("check", () => {
     const root = copyGeneratedTree();
     const file = "base/nx-search/typesense/nx-typesense-service.yaml";
     writeFileSync(join(root, file), readFileSync(join(root, file), "utf8").replaceAll("\n", "\r\n"));
-    const result = runCli(["check", "--root", root]);
+    const result = generatorCommand(["check", "--root", root]);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`differs: ${file}: line endings only (the committed file has CRLF, the generator writes LF`);
     expect(result.stderr).not.toContain("diff legend");

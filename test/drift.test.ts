@@ -1,17 +1,19 @@
 // `npm run check` and `npm run generate` against a copy of the committed tree: check fails on any
 // hand edit, missing or stray file, says where and how to fix it, and never writes; generate
-// brings the tree back and removes what the generator no longer produces. Each CLI run costs a
-// process start and both environments' render, so one broken tree serves every check case.
+// brings the tree back and removes what the generator no longer produces. The commands run in
+// process (generatorCommand, what cli.ts prints; the command line itself: cli-safety.test.ts). Each
+// run renders both environments, so one broken tree serves every check case.
 // (That a fresh generate writes exactly the committed tree, into an empty folder: determinism.test.ts.)
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { copyGeneratedTree, readTree, removeTempDirs, runCli, subfolders } from "./support/repo.ts";
+import { generatorCommand } from "../generator/main.ts";
+import { copyGeneratedTree, readTree, removeTempDirs, subfolders } from "./support/repo.ts";
 
 afterAll(removeTempDirs);
 
-const check = (root: string) => runCli(["check", "--root", root]);
-const generate = (root: string) => runCli(["generate", "--root", root]);
+const check = (root: string) => generatorCommand(["check", "--root", root]);
+const generate = (root: string) => generatorCommand(["generate", "--root", root]);
 
 /** A component folder of base/ (`<namespace>/<component>`) and its first object file (not the kustomization). */
 function baseObjectFile(root: string): { folder: string; file: string } {

@@ -1,15 +1,20 @@
 // `npm run policy`: deliberately broken manifests make it exit non-zero, naming the object, the
-// rule and the fix; `--only FAMILY` judges by one family alone; the committed overlays pass.
+// rule and the fix; `--only FAMILY` judges by one family alone; the committed overlays pass. The
+// command runs in process (policiesCommand, what cli.ts prints), and through its command line once
+// per exit status.
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { policiesCommand } from "../policies/main.ts";
 import { pssFixtureDir } from "../scripts/vendored.ts";
 import { copyGeneratedTree, removeTempDirs, repoRoot, runCli, tempDir } from "./support/repo.ts";
 
 afterAll(removeTempDirs);
 
-const policy = (args: string[], root?: string) => runCli(["policy", ...(root ? ["--root", root] : []), ...args], { entry: "policies/cli.ts" });
+const policy = (args: string[], root?: string) => policiesCommand(["policy", ...(root ? ["--root", root] : []), ...args]);
+/** The same through `node policies/cli.ts`. */
+const policyCli = (args: string[]) => runCli(["policy", ...args], { entry: "policies/cli.ts" });
 
 function edit(root: string, file: string, from: string, to: string): void {
   const path = join(root, file);
@@ -44,8 +49,8 @@ const foreignPeers: [string, string, string][] = [
 ];
 
 describe("npm run policy", () => {
-  it("passes on every committed overlay, reporting each excepted finding with the reason its exception gives", () => {
-    const run = policy([]);
+  it("passes on every committed overlay, reporting each excepted finding with the reason its exception gives", async () => {
+    const run = await policy([]);
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     const exceptions = parse(readFileSync(join(repoRoot, "policies/exceptions.yaml"), "utf8")) as { object: string; rule: string; reason: string }[];
@@ -61,8 +66,8 @@ describe("npm run policy", () => {
 
   describe("on a tree broken every way at once (one run; each case reads its own finding)", () => {
     const staging = "(built from overlays/staging, environment staging)";
-    let run: ReturnType<typeof policy>;
-    beforeAll(() => {
+    let run: Awaited<ReturnType<typeof policy>>;
+    beforeAll(async () => {
       const root = copyGeneratedTree();
       edit(root, "base/nx-search/debezium/nx-debezium-deployment.yaml", "          allowPrivilegeEscalation: false\n", "          allowPrivilegeEscalation: false\n          privileged: true\n");
       edit(root, "base/nx-search/typesense/nx-typesense-statefulset.yaml", "image: typesense/typesense:27.1", "image: typesense/typesense:latest");
@@ -71,7 +76,7 @@ describe("npm run policy", () => {
       edit(root, "base/nx-broker/network-policies/allow-from-backend-networkpolicy.yaml", "    - port: 9092\n      protocol: TCP\n", "    - port: 9092\n      protocol: TCP\n    - port: 29092\n      protocol: TCP\n");
       edit(root, "base/nx-broker/network-policies/allow-from-backend-networkpolicy.yaml", "  - from:\n", `  - from:\n${foreignPeers.map(([, peer]) => peer).join("")}`);
       dropFromBase(root, "nx-search/network-policies", "default-deny-all-networkpolicy.yaml");
-      run = policy([], root);
+      run = await policy([], root);
     });
 
     it("exits 1", () => {
@@ -125,34 +130,34 @@ describe("npm run policy", () => {
       join(dir, "secret.yaml"),
       "apiVersion: v1\nkind: Secret\nmetadata:\n  name: nx-redis-secret\n  namespace: nx-broker\ndata:\n  REDIS_PASSWORD: c2VjcmV0\n",
     );
-    const run = policy(["--only", "secrets", join(dir, "secret.yaml")]);
+    const run = policyCli(["--only", "secrets", join(dir, "secret.yaml")]);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("secrets/no-data-in-git  Secret nx-broker/nx-redis-secret");
     expect(run.stderr).toContain("docs/secrets.md");
   });
 
-  it("judges a pod by the Pod Security Standard alone with --only pod-security", () => {
+  it("judges a pod by the Pod Security Standard alone with --only pod-security", async () => {
     expect(existsSync(fixtures), `PSS fixtures at ${fixtures}`).toBe(true);
     const base = join(fixtures, "restricted/v1.37/pass/base.yaml");
     // Upstream's passing pod and a privileged one, judged together: only the privileged one fails.
-    const judged = policy(["--only", "pod-security", base, join(fixtures, "restricted/v1.37/fail/privileged0.yaml")]);
+    const judged = await policy(["--only", "pod-security", base, join(fixtures, "restricted/v1.37/fail/privileged0.yaml")]);
     expect(judged.status).toBe(1);
     expect(judged.stderr).toContain("pod-security/privileged  Pod privileged0");
     expect(judged.stderr).not.toContain("  Pod base  ");
     expect(judged.stderr).not.toMatch(/workload\/|labels\//);
     // The passing pod fails the layer's other rules (no labels, no resources, an untagged image).
-    expect(policy([base]).status).toBe(1);
+    expect((await policy([base])).status).toBe(1);
   });
 
   it("judges namespace overlays and the Argo CD folders on what they contain", () => {
-    const run = policy(["overlays/staging/nx-search", "overlays/staging/nx-broker", "argocd/staging/bootstrap", "argocd/staging/apps"]);
+    const run = policyCli(["overlays/staging/nx-search", "overlays/staging/nx-broker", "argocd/staging/bootstrap", "argocd/staging/apps"]);
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/policy: 0 error\(s\), 0 warning\(s\), \d+ excepted; \d+ objects/);
   });
 
   it("refuses an unknown family", () => {
-    const run = policy(["--only", "pod-securty"]);
+    const run = policyCli(["--only", "pod-securty"]);
     expect(run.status).toBe(2);
     expect(run.stderr).toContain("unknown family pod-securty");
   });
