@@ -1,6 +1,7 @@
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineConfig } from "vitest/config";
+import { scratchRoot } from "./test/support/scratch.ts";
 
 export default defineConfig({
   test: {
@@ -17,6 +18,9 @@ export default defineConfig({
     // machine 3 workers took 75 s, 2 took 96 s and 4 took 82 s (docs/speed.md).
     maxWorkers: availableParallelism() + 1,
     env: {
+      // Every temporary folder a test or its child processes make goes to memory when there is
+      // room (test/support/scratch.ts).
+      TMPDIR: scratchRoot,
       // Every Node process a test starts (the CLIs, the scripts) reads its modules from Node's
       // compile cache instead of parsing them again: most of a short run's time. The folder is the
       // one the CLIs' own enableCompileCache() uses, also when a test gives them another TMPDIR.

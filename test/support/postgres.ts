@@ -262,6 +262,9 @@ export async function startPostgres(name: string, o: {
     "-c", "shared_buffers=32MB",
     // A killed test server loses nothing the OS has (a process crash, not a power cut): no fsync.
     "-c", "fsync=off",
+    // Its dynamic shared memory in its data folder, removed with it: in /dev/shm, a killed server's
+    // segments would outlive the test.
+    "-c", "dynamic_shared_memory_type=mmap",
   ];
   return startProcess(name, join(o.bin, "postgres"), args, { env: o.env, log: o.log, port: o.port, isReady: o.isReady ?? (() => pgReady(o.port)) });
 }

@@ -3,11 +3,11 @@
 // (`CI=true`, where .ci/run installs them) the suite fails; elsewhere it is skipped, and the
 // skip names the missing binary and how to install it.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, statfsSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { describe } from "vitest";
+import { scratchRoot } from "./scratch.ts";
 
 /** The first of `candidates` (absolute paths, or names looked up on the PATH) that exists. */
 export function findBinary(...candidates: string[]): string | undefined {
@@ -58,23 +58,7 @@ export function concurrentScenario(title: string, body: () => void): void {
   });
 }
 
-/**
- * Where the servers keep their data: /dev/shm (memory) when it has room, else the OS temp dir.
- * The tests need no durability (the servers run without fsync too), and on a disk the data's
- * writes, the fsyncs of initdb and pg_basebackup, WAL files filled with zeros and the removal of
- * a replica's folder were most of the PostgreSQL suites' time. A container's /dev/shm is often
- * 64 MB, too small: then the disk it is.
- */
-const scratchRoot = (() => {
-  try {
-    const fs = statfsSync("/dev/shm");
-    return fs.bavail * fs.bsize >= 2 ** 30 ? "/dev/shm" : tmpdir();
-  } catch {
-    return tmpdir();
-  }
-})();
-
-/** A new folder for one suite's servers (see scratchRoot). */
+/** A new folder for one suite's servers (see scratch.ts). */
 export const scratchDir = (prefix: string): string => mkdtempSync(join(scratchRoot, prefix));
 
 /** A TCP port nobody listens on right now, on `host` (loopback). */
