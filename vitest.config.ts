@@ -13,10 +13,10 @@ export default defineConfig({
     // load once, not once per file (about 500 modules). Safe here: no test mocks a module, stubs
     // globals or changes process state another file reads.
     isolate: false,
-    // One file more than there are cores: much of a test's time is a child process (kustomize, a
-    // CLI, a server) or a server's own timers, during which the other files run. On this 2-core
-    // machine 3 workers took 75 s, 2 took 96 s and 4 took 82 s (docs/speed.md).
-    maxWorkers: availableParallelism() + 1,
+    // Two files per core: much of a test's time is a child process (kustomize, a CLI, a server)
+    // or a server's own timers, during which the other files run. On this 2-core machine 4
+    // workers took 52 s, 3 took 58 s (docs/speed.md).
+    maxWorkers: availableParallelism() * 2,
     env: {
       // Every temporary folder a test or its child processes make goes to memory when there is
       // room (test/support/scratch.ts).
