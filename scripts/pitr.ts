@@ -16,7 +16,7 @@ import { rfc3339 } from "../generator/components/config-checks.ts";
 import { environments } from "../generator/config/environments.ts";
 import type { Environment, PostgresCloudNativePg } from "../generator/config/types.ts";
 import { toYaml } from "../generator/emit/yaml.ts";
-import type { Json } from "../generator/layout/json-patch.ts";
+import type { Json } from "../generator/lib/objects.ts";
 import { formatProblem, GenerationFailed } from "../generator/lib/errors.ts";
 import { environmentObjects } from "../generator/pipeline.ts";
 import { localSchemaLocations, projectSchemaDir, SchemaValidator } from "../policies/schemas.ts";

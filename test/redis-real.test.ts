@@ -20,14 +20,12 @@ import { redisContract } from "../generator/components/redis/index.ts";
 import { names as redisNames, redisCluster, redisClusterInitJob, redisNodeHosts } from "../generator/components/redis/masters.ts";
 import { staging } from "../generator/config/staging.ts";
 import { plain } from "./support/config.ts";
-import { clusterBusOffset, type Container, containerEnv as kubeletEnv, kubeletExpand, loopbackSubnet, type Result, run, redisClusterPort, waitFor, withHostsFile } from "./support/local-pods.ts";
-import { concurrentScenario, findBinary, scratchDir, serverSuite } from "./support/servers.ts";
+import { clusterBusOffset, type Container, containerEnv as kubeletEnv, kubeletExpand, loopbackSubnet, type Result, run, redisBinaries, redisClusterPort, redisClusterSuite, waitFor, withHostsFile } from "./support/local-pods.ts";
+import { concurrentScenario, scratchDir } from "./support/servers.ts";
 
 const contract = redisContract(staging);
 
-const redisServer = findBinary("/usr/bin/redis-server", "redis-server");
-const redisCli = findBinary("/usr/bin/redis-cli", "redis-cli");
-const unshare = findBinary("unshare");
+const { server: redisServer, cli: redisCli, unshare } = redisBinaries;
 
 const node = plain<any>(redisCluster(staging)).spec.template.spec.containers[0] as Container;
 const job = plain<any>(redisClusterInitJob(staging)).spec.template.spec.containers[0] as Container;
@@ -49,10 +47,8 @@ interface Pod {
   process?: ChildProcess;
 }
 
-serverSuite(
+redisClusterSuite(
   "Redis Cluster, as rendered for staging, on real redis-server processes",
-  { "redis-server": redisServer, "redis-cli": redisCli, unshare },
-  "apt-get install redis-server (unshare is in util-linux)",
   () => {
     let work = "";
     let port: number = contract.port;

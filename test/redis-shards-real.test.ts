@@ -14,12 +14,10 @@ import { redis, redisContract } from "../generator/components/redis/index.ts";
 import { names, shardHosts } from "../generator/components/redis/replicated-shards.ts";
 import { production } from "../generator/config/production.ts";
 import { plain } from "./support/config.ts";
-import { type Container, containerEnv, kubeletExpand, loopbackSubnet, type Result, run, redisClusterPort, waitFor, withHostsFile } from "./support/local-pods.ts";
-import { concurrentScenario, findBinary, scratchDir, serverSuite } from "./support/servers.ts";
+import { type Container, containerEnv, kubeletExpand, loopbackSubnet, type Result, run, redisBinaries, redisClusterPort, redisClusterSuite, waitFor, withHostsFile } from "./support/local-pods.ts";
+import { concurrentScenario, scratchDir } from "./support/servers.ts";
 
-const redisServer = findBinary("/usr/bin/redis-server", "redis-server");
-const redisCli = findBinary("/usr/bin/redis-cli", "redis-cli");
-const unshare = findBinary("unshare");
+const { server: redisServer, cli: redisCli, unshare } = redisBinaries;
 
 const contract = redisContract(production);
 const objects = redis(production).map((o) => plain<any>(o));
@@ -51,10 +49,8 @@ interface NodeLine {
   slots: string;
 }
 
-serverSuite(
+redisClusterSuite(
   "Redis Cluster, as rendered for production (replicated shards), on real redis-server processes",
-  { "redis-server": redisServer, "redis-cli": redisCli, unshare },
-  "apt-get install redis-server (unshare is in util-linux)",
   () => {
     let work = "";
     let port: number = contract.port;

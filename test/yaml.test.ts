@@ -10,7 +10,7 @@ import { Document, parse, parseAllDocuments } from "yaml";
 import { environments } from "../generator/config/environments.ts";
 import { ownedFiles } from "../generator/emit/files.ts";
 import { toYaml } from "../generator/emit/yaml.ts";
-import type { Json } from "../generator/layout/json-patch.ts";
+import type { Json } from "../generator/lib/objects.ts";
 import { byCodePoint } from "../generator/lib/order.ts";
 import { environmentObjects } from "../generator/pipeline.ts";
 import { repoRoot } from "./support/repo.ts";

@@ -17,7 +17,7 @@ import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { RenderedEnvironment } from "../components/render.ts";
 import { type Operator, operatorsUsed } from "../components/operators.ts";
 import type { Environment } from "../config/types.ts";
-import type { Json } from "../layout/json-patch.ts";
+import type { Json } from "../lib/objects.ts";
 import type { YamlFile } from "../layout/plan.ts";
 import { GenerationFailed, type Problem } from "../lib/errors.ts";
 import { groupOf, objectId } from "../lib/identity.ts";

@@ -12,7 +12,7 @@ import { postgresContract } from "../components/postgres/index.ts";
 import { redisContract } from "../components/redis/index.ts";
 import { typesenseContract } from "../components/typesense.ts";
 import type { Environment } from "../config/types.ts";
-import type { Json } from "../layout/json-patch.ts";
+import type { Json } from "../lib/objects.ts";
 import type { YamlFile } from "../layout/plan.ts";
 import { GenerationFailed } from "../lib/errors.ts";
 import { objectId } from "../lib/identity.ts";

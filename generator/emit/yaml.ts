@@ -10,7 +10,7 @@
 // back as them (test/yaml.test.ts holds both). Each function below follows the `yaml` function of
 // the same role, with those options fixed; `indent` is yaml's context indent: the one of a block
 // scalar's lines, a map's keys and a nested value's lines.
-import type { Json } from "../layout/json-patch.ts";
+import type { Json } from "../lib/objects.ts";
 import { generatedNotice } from "../lib/generated.ts";
 import { byCodePoint } from "../lib/order.ts";
 

@@ -4,9 +4,6 @@
 import type { Json } from "../lib/objects.ts";
 import { byCodePoint } from "../lib/order.ts";
 
-// Patches are made of the objects' JSON, so the type is exported with them too.
-export type { Json };
-
 export type PatchOperation =
   | { op: "add" | "replace"; path: string; value: Json }
   | { op: "remove"; path: string };

@@ -9,9 +9,9 @@
 // environment never changes a file of another, and `kustomize build overlays/<env>` renders
 // exactly the environment's object set. docs/layout.md has the reasoning.
 import type { RenderedEnvironment, RenderedObject } from "../components/render.ts";
-import { stableName } from "../lib/objects.ts";
+import { type Json, stableName } from "../lib/objects.ts";
 import { byCodePoint } from "../lib/order.ts";
-import { type Json, jsonPatch } from "./json-patch.ts";
+import { jsonPatch } from "./json-patch.ts";
 import { namespaceOf } from "../lib/identity.ts";
 
 /** A YAML file of the plan: its path from the repository root and its documents. */

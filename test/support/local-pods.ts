@@ -3,7 +3,7 @@
 // loop, polling, free addresses.
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { freePort } from "./servers.ts";
+import { findBinary, freePort, serverSuite } from "./servers.ts";
 
 /** `$(VAR)` references expanded as the kubelet does: `$$` is a literal `$`, unknown names stay. */
 export function kubeletExpand(text: string, env: Record<string, string>): string {
@@ -52,6 +52,18 @@ export async function waitFor(what: string, check: () => Promise<boolean>, detai
     await sleep(everyMs);
   }
   throw new Error(`timed out waiting for ${what}\n${details()}`);
+}
+
+/** The binaries a local Redis cluster runs on (Debian's redis-server; unshare for the pods' DNS). */
+export const redisBinaries = {
+  server: findBinary("/usr/bin/redis-server", "redis-server"),
+  cli: findBinary("/usr/bin/redis-cli", "redis-cli"),
+  unshare: findBinary("unshare"),
+};
+
+/** A suite of Redis pods as local processes, skipped, naming what to install, when a binary is missing. */
+export function redisClusterSuite(title: string, body: () => void): void {
+  serverSuite(title, { "redis-server": redisBinaries.server, "redis-cli": redisBinaries.cli, unshare: redisBinaries.unshare }, "apt-get install redis-server (unshare is in util-linux)", body);
 }
 
 /** redis-server's cluster bus listens on its port + 10000 (`cluster-port 0`). */
